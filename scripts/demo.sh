@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Sets up, builds, and runs the main job: text generation from a GGUF model.
+#   scripts/demo.sh [MODEL.gguf] ["prompt"]
+# Without MODEL it uses a fixture model from ../shared/fixtures when present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc 2>/dev/null || echo 2)" --target pocketmind
+
+model=${1:-}
+prompt=${2:-"Remind me to call Mom at 6:30 tomorrow."}
+if [ -z "$model" ]; then
+  for candidate in ../shared/fixtures/gguf/qwen2-bpe-tiny-f16.gguf ../shared/fixtures/gguf/llama-spm-tiny-q8_0.gguf; do
+    if [ -f "$candidate" ]; then model=$candidate; break; fi
+  done
+fi
+if [ -z "$model" ]; then
+  cat <<'MSG'
+pocketmind is built: ./build/pocketmind
+No model given and no fixture models found in ../shared/fixtures.
+Point it at any GGUF model (Qwen2.5 / Qwen3 / Llama-3.2 / Mistral), for example:
+  scripts/demo.sh ~/models/qwen2.5-0.5b-instruct-q8_0.gguf "What is the capital of France?"
+  ./build/pocketmind chat -m ~/models/qwen2.5-0.5b-instruct-q8_0.gguf
+MSG
+  exit 0
+fi
+echo "== pocketmind info -m $model"
+./build/pocketmind info -m "$model"
+echo "== pocketmind run -m $model -p \"$prompt\" -n 32 --seed 42"
+echo "(fixture models have random weights: the text is meaningless, the arithmetic is real)"
+./build/pocketmind run -m "$model" -p "$prompt" -n 32 --seed 42

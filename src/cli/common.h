@@ -1,0 +1,53 @@
+// Shared pieces of the `pocketmind` verbs: loading a model with its tokenizer, reporting
+// errors (stderr, non-zero exit), and JSON output.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+#include "core/thread_pool.h"
+#include "formats/gguf.h"
+#include "models/model.h"
+#include "tokenizer/tokenizer.h"
+
+namespace pm::cli {
+
+inline constexpr int kExitError = 1;  // bad input or a failed operation (usage errors: CLI11's codes)
+
+// Prints "pocketmind VERB: message" to stderr and returns kExitError.
+int fail(const std::string& verb, const Status& status);
+int fail(const std::string& verb, const std::string& message);
+
+struct LoadedModel {
+  std::shared_ptr<const GgufFile> gguf;
+  std::unique_ptr<Model> model;          // null when only the vocabulary was loaded
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::unique_ptr<ThreadPool> pool;      // threads for evaluation (-t)
+};
+
+// Opens a GGUF model file with its tokenizer (and weights unless vocab_only).
+Result<LoadedModel> load(const std::string& path, bool vocab_only, int64_t n_ctx = 0, int n_threads = 0);
+// Adds -t/--threads to a verb.
+void add_threads_option(CLI::App* cmd, int& n_threads);
+
+// Reads a prompt file, naming it in the error.
+Result<std::string> read_prompt_file(const std::string& path);
+// Parses "1,2,3" or "1 2 3".
+Result<std::vector<TokenId>> parse_token_list(const std::string& text);
+
+void print_json(const nlohmann::json& j);
+
+// Registration of each verb on the app (cli/cmd_*.cpp). Each returns the exit code through
+// `result` after its callback ran.
+void add_tokenize(CLI::App& app, int& result);
+void add_eval(CLI::App& app, int& result);
+void add_run(CLI::App& app, int& result);
+void add_chat(CLI::App& app, int& result);
+void add_info(CLI::App& app, int& result);
+
+}  // namespace pm::cli

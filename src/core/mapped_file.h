@@ -1,0 +1,37 @@
+// A file mapped read-only into memory. Weights are used straight from the mapping (no copy),
+// so resident memory tracks what the model touches, and the OS may drop clean pages.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+
+namespace pm {
+
+class MappedFile {
+ public:
+  static Result<std::unique_ptr<MappedFile>> open(const std::string& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  const uint8_t* data() const { return data_; }
+  size_t size_bytes() const { return size_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  MappedFile() = default;
+  std::string path_;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+// Reads a whole file into a string (for small text inputs: prompts, vocab files, schemas).
+Result<std::string> read_file(const std::string& path);
+// Writes bytes atomically enough for our uses: to path.tmp, then rename.
+Status write_file(const std::string& path, const void* data, size_t size_bytes);
+
+}  // namespace pm

@@ -1,0 +1,97 @@
+#include "generate/generator.h"
+
+#include <chrono>
+
+namespace pm {
+
+const char* finish_reason_name(FinishReason r) {
+  switch (r) {
+    case FinishReason::kLength: return "length";
+    case FinishReason::kStop: return "stop";
+    case FinishReason::kEndOfGeneration: return "eog";
+    case FinishReason::kContextFull: return "context";
+    case FinishReason::kCancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+size_t stop_holdback(std::string_view text, const std::vector<std::string>& stop) {
+  size_t hold = 0;
+  for (const std::string& s : stop) {
+    const size_t max_len = std::min(s.size() - (s.empty() ? 0 : 1), text.size());
+    for (size_t len = max_len; len > hold; --len) {
+      if (text.substr(text.size() - len) == std::string_view(s).substr(0, len)) {
+        hold = len;
+        break;
+      }
+    }
+  }
+  return hold;
+}
+
+Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, const std::vector<TokenId>& prompt,
+                                const GenerateOptions& options, const TextCallback& on_text) {
+  using Clock = std::chrono::steady_clock;
+  auto ms_since = [](Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); };
+  PM_RETURN_IF_ERROR(options.sampler.validate());
+  if (prompt.empty()) return Status::invalid_argument("the prompt has no tokens");
+  if (session.n_past() + int64_t(prompt.size()) > session.n_ctx())
+    return Status::out_of_range("the prompt has " + std::to_string(prompt.size()) + " tokens but the context holds " +
+                                std::to_string(session.n_ctx() - session.n_past()) + " more (context size " +
+                                std::to_string(session.n_ctx()) + ")");
+
+  GenerateResult result;
+  result.n_prompt_tokens = int64_t(prompt.size());
+  const auto start = Clock::now();
+  PM_RETURN_IF_ERROR(session.eval(prompt));
+  result.prompt_ms = ms_since(start);
+
+  Sampler sampler(options.sampler);
+  StreamingDetokenizer detok(tokenizer);
+  const int32_t n_vocab = int32_t(session.model().info().n_vocab);
+  std::string unsent;  // decoded text not yet passed to on_text (possible stop-string prefix)
+  auto emit = [&](std::string_view s) { return !on_text || on_text(s); };
+
+  const auto gen_start = Clock::now();
+  for (int32_t step = 0;; ++step) {
+    if (step >= options.max_tokens) { result.finish = FinishReason::kLength; break; }
+    const TokenId tok = sampler.sample(session.logits(), n_vocab, session.tokens());
+    if (step == 0) result.ttft_ms = ms_since(start);
+    if (options.stop_at_eog && tokenizer.is_eog(tok)) { result.finish = FinishReason::kEndOfGeneration; break; }
+    result.tokens.push_back(tok);
+    unsent += detok.push(tok);
+
+    // A completed stop string ends generation; the text before it is the answer.
+    size_t stop_at = std::string::npos;
+    for (const std::string& s : options.stop) {
+      const size_t at = s.empty() ? std::string::npos : unsent.find(s);
+      if (at < stop_at) stop_at = at;
+    }
+    if (stop_at != std::string::npos) {
+      unsent.resize(stop_at);
+      result.text += unsent;
+      if (!emit(unsent)) { result.finish = FinishReason::kCancelled; break; }
+      unsent.clear();
+      result.finish = FinishReason::kStop;
+      break;
+    }
+    const size_t hold = stop_holdback(unsent, options.stop);
+    if (unsent.size() > hold) {
+      const std::string out = unsent.substr(0, unsent.size() - hold);
+      unsent.erase(0, unsent.size() - hold);
+      result.text += out;
+      if (!emit(out)) { result.finish = FinishReason::kCancelled; break; }
+    }
+    if (session.n_past() >= session.n_ctx()) { result.finish = FinishReason::kContextFull; break; }
+    PM_RETURN_IF_ERROR(session.eval(&tok, 1));
+  }
+  if (result.finish != FinishReason::kStop && result.finish != FinishReason::kCancelled) {
+    unsent += detok.flush();
+    result.text += unsent;
+    if (!unsent.empty()) emit(unsent);
+  }
+  result.generate_ms = ms_since(gen_start);
+  return result;
+}
+
+}  // namespace pm

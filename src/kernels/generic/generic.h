@@ -1,0 +1,33 @@
+// Declarations of the scalar reference kernels (kernels/generic/*.cpp), one set per type.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/ggml_types.h"
+
+namespace pm::generic {
+
+#define PM_DECLARE_TYPE_KERNELS(t)                              \
+  void t##_to_float(const void* src, float* dst, int64_t n);    \
+  void t##_from_float(const float* src, void* dst, int64_t n);  \
+  float t##_vec_dot(int64_t n, const void* w, const void* a);
+
+PM_DECLARE_TYPE_KERNELS(f32)
+PM_DECLARE_TYPE_KERNELS(f16)
+PM_DECLARE_TYPE_KERNELS(bf16)
+PM_DECLARE_TYPE_KERNELS(q4_0)
+PM_DECLARE_TYPE_KERNELS(q4_1)
+PM_DECLARE_TYPE_KERNELS(q5_0)
+PM_DECLARE_TYPE_KERNELS(q5_1)
+PM_DECLARE_TYPE_KERNELS(q8_0)
+PM_DECLARE_TYPE_KERNELS(q8_1)
+PM_DECLARE_TYPE_KERNELS(q2_k)
+PM_DECLARE_TYPE_KERNELS(q3_k)
+PM_DECLARE_TYPE_KERNELS(q4_k)
+PM_DECLARE_TYPE_KERNELS(q5_k)
+PM_DECLARE_TYPE_KERNELS(q6_k)
+PM_DECLARE_TYPE_KERNELS(q8_k)
+
+#undef PM_DECLARE_TYPE_KERNELS
+
+}  // namespace pm::generic

@@ -1,0 +1,46 @@
+#include "models/registry.h"
+
+namespace pm {
+namespace {
+
+constexpr ArchEntry kArchitectures[] = {
+    {"llama", build_llama},  // Llama 2/3, Mistral, SmolLM and other llama-shaped models
+    {"qwen2", build_qwen2},
+    {"qwen3", build_qwen3},
+};
+
+}  // namespace
+
+const ArchEntry* find_arch(const std::string& name) {
+  for (const ArchEntry& e : kArchitectures)
+    if (name == e.name) return &e;
+  return nullptr;
+}
+
+std::vector<std::string> supported_architectures() {
+  std::vector<std::string> names;
+  for (const ArchEntry& e : kArchitectures) names.emplace_back(e.name);
+  return names;
+}
+
+Result<std::unique_ptr<Model>> load_model(std::shared_ptr<const GgufFile> gguf, const ModelOptions& options) {
+  PM_ASSIGN_OR_RETURN(std::string arch, gguf->get_string("general.architecture"));
+  const ArchEntry* entry = find_arch(arch);
+  if (entry == nullptr) {
+    std::string known;
+    for (const std::string& n : supported_architectures()) known += (known.empty() ? "" : ", ") + n;
+    return Status::unsupported(gguf->path() + ": architecture \"" + arch + "\" is not supported (supported: " + known + ")");
+  }
+  return entry->build(std::move(gguf), options);
+}
+
+Result<std::unique_ptr<Model>> load_model(const std::string& path, const ModelOptions& options) {
+  PM_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> f, GgufFile::open(path));
+  return load_model(std::shared_ptr<const GgufFile>(std::move(f)), options);
+}
+
+uint64_t ModelInfo::state_bytes(int64_t n_ctx) const {
+  return recurrent ? recurrent_state_bytes : kv_bytes_per_token * uint64_t(n_ctx);
+}
+
+}  // namespace pm

@@ -1,0 +1,363 @@
+#include "models/transformer.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "core/fp16.h"
+#include "kernels/matmul.h"
+#include "kernels/ops.h"
+#include "models/blocks.h"
+
+namespace pm {
+namespace {
+
+constexpr int64_t kDefaultCtxCap = 4096;
+
+struct DecoderHparams {
+  int64_t n_vocab, n_ctx_train, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff, n_rot;
+  float rms_eps;
+  RopeParams rope;
+};
+
+struct DecoderLayer {
+  FloatVec attn_norm;            // [n_embd]
+  Weight wq;                     // [n_embd -> n_head * head_dim]
+  Weight wk, wv;                 // [n_embd -> n_head_kv * head_dim]
+  Weight wo;                     // [n_head * head_dim -> n_embd]
+  FloatVec bq, bk, bv;           // optional biases of q, k, v
+  FloatVec q_norm, k_norm;       // optional [head_dim] (qwen3)
+  FloatVec ffn_norm;             // [n_embd]
+  Weight w_gate, w_up;           // [n_embd -> n_ff]
+  Weight w_down;                 // [n_ff -> n_embd]
+};
+
+// KV cache of one sequence, fp16.
+//   k, v: [n_layer][n_ctx][n_head_kv * head_dim]
+// Allocated with calloc so that pages no token has reached yet are never touched: resident
+// memory grows with the conversation, not with the context size.
+class KvCache final : public ModelState {
+ public:
+  static Result<std::unique_ptr<KvCache>> create(int64_t n_layer, int64_t n_ctx, int64_t kv_dim) {
+    std::unique_ptr<KvCache> c(new KvCache(n_layer, n_ctx, kv_dim));
+    const size_t n = size_t(n_layer * n_ctx * kv_dim);
+    c->k_ = alloc(n);
+    c->v_ = alloc(n);
+    if (c->k_ == nullptr || c->v_ == nullptr)
+      return Status::resource_exhausted("cannot allocate a KV cache of " + std::to_string(2 * n * sizeof(uint16_t)) +
+                                        " bytes for a context of " + std::to_string(n_ctx) + " tokens");
+    return c;
+  }
+
+  int64_t n_past() const override { return n_past_; }
+  int64_t n_ctx() const override { return n_ctx_; }
+  void reset() override { n_past_ = 0; }
+  std::unique_ptr<ModelState> clone() const override {
+    std::unique_ptr<KvCache> c(new KvCache(n_layer_, n_ctx_, kv_dim_));
+    c->k_ = alloc(size_t(n_layer_ * n_ctx_ * kv_dim_));
+    c->v_ = alloc(size_t(n_layer_ * n_ctx_ * kv_dim_));
+    if (c->k_ == nullptr || c->v_ == nullptr) throw std::bad_alloc();  // clone() cannot report a Status
+    const size_t used = size_t(n_past_ * kv_dim_) * sizeof(uint16_t);
+    for (int64_t l = 0; l < n_layer_; ++l) {
+      std::memcpy(c->k_row(l, 0), k_.get() + l * n_ctx_ * kv_dim_, used);
+      std::memcpy(c->v_row(l, 0), v_.get() + l * n_ctx_ * kv_dim_, used);
+    }
+    c->n_past_ = n_past_;
+    return c;
+  }
+
+  uint16_t* k_row(int64_t layer, int64_t pos) { return k_.get() + (layer * n_ctx_ + pos) * kv_dim_; }
+  uint16_t* v_row(int64_t layer, int64_t pos) { return v_.get() + (layer * n_ctx_ + pos) * kv_dim_; }
+  void advance(int64_t n) { n_past_ += n; }
+
+ private:
+  struct Free {
+    void operator()(uint16_t* p) const { std::free(p); }
+  };
+  using Buffer = std::unique_ptr<uint16_t[], Free>;
+  KvCache(int64_t n_layer, int64_t n_ctx, int64_t kv_dim) : n_layer_(n_layer), n_ctx_(n_ctx), kv_dim_(kv_dim) {}
+  static Buffer alloc(size_t n) { return Buffer(static_cast<uint16_t*>(std::calloc(n, sizeof(uint16_t)))); }
+
+  int64_t n_layer_, n_ctx_, kv_dim_;
+  int64_t n_past_ = 0;
+  Buffer k_, v_;
+};
+
+class DecoderModel final : public Model {
+ public:
+  DecoderModel(std::shared_ptr<const GgufFile> gguf, const DecoderSpec& spec) : spec_(spec) { gguf_ = std::move(gguf); }
+
+  Status load(const ModelOptions& options);
+
+  Result<std::unique_ptr<ModelState>> new_state(int64_t n_ctx) const override {
+    if (n_ctx <= 0) n_ctx = default_ctx_;
+    if (n_ctx > hp_.n_ctx_train && hp_.n_ctx_train > 0)
+      return Status::out_of_range("context of " + std::to_string(n_ctx) + " tokens exceeds the model's " +
+                                  std::to_string(hp_.n_ctx_train));
+    PM_ASSIGN_OR_RETURN(std::unique_ptr<KvCache> cache, KvCache::create(hp_.n_layer, n_ctx, hp_.n_head_kv * hp_.head_dim));
+    return std::unique_ptr<ModelState>(std::move(cache));
+  }
+
+  Status eval(ModelState& state, const TokenId* tokens, int64_t n_tokens, float* logits,
+              bool all_logits) const override;
+
+ private:
+  void attention(KvCache& cache, int64_t layer, int64_t n_tokens, const float* q, float* out) const;
+
+  DecoderSpec spec_;
+  DecoderHparams hp_{};
+  int64_t default_ctx_ = 0;
+  Weight tok_embd_;   // [n_embd -> n_vocab] rows are token embeddings
+  FloatVec out_norm_; // [n_embd]
+  Weight output_;     // [n_embd -> n_vocab]; = tok_embd_ when tied
+  FloatVec rope_freqs_;
+  std::vector<DecoderLayer> layers_;
+};
+
+Status DecoderModel::load(const ModelOptions& options) {
+  const GgufFile& f = *gguf_;
+  Hparams h(f, spec_.arch);
+  TensorBinder b(f);
+  DecoderHparams& p = hp_;
+
+  PM_ASSIGN_OR_RETURN(p.n_embd, h.get_int("embedding_length"));
+  PM_ASSIGN_OR_RETURN(p.n_layer, h.get_int("block_count"));
+  PM_ASSIGN_OR_RETURN(p.n_ff, h.get_int("feed_forward_length"));
+  PM_ASSIGN_OR_RETURN(p.n_head, h.get_int("attention.head_count"));
+  PM_ASSIGN_OR_RETURN(p.n_head_kv, h.get_int_or("attention.head_count_kv", p.n_head));
+  PM_ASSIGN_OR_RETURN(p.n_ctx_train, h.get_int_or("context_length", 2048));
+  PM_RETURN_IF_ERROR(h.check_range("embedding_length", p.n_embd, 1, 1 << 16));
+  PM_RETURN_IF_ERROR(h.check_range("block_count", p.n_layer, 1, 1024));
+  PM_RETURN_IF_ERROR(h.check_range("feed_forward_length", p.n_ff, 1, 1 << 20));
+  PM_RETURN_IF_ERROR(h.check_range("attention.head_count", p.n_head, 1, 1024));
+  PM_RETURN_IF_ERROR(h.check_range("attention.head_count_kv", p.n_head_kv, 1, p.n_head));
+  PM_RETURN_IF_ERROR(h.check_range("context_length", p.n_ctx_train, 1, 1 << 24));
+  if (p.n_head % p.n_head_kv != 0)
+    return Status::corrupt(f.path() + ": attention.head_count " + std::to_string(p.n_head) +
+                           " is not a multiple of head_count_kv " + std::to_string(p.n_head_kv));
+  PM_ASSIGN_OR_RETURN(p.head_dim, h.get_int_or("attention.key_length", p.n_embd / p.n_head));
+  PM_ASSIGN_OR_RETURN(int64_t v_len, h.get_int_or("attention.value_length", p.head_dim));
+  if (v_len != p.head_dim) return Status::unsupported(f.path() + ": attention.value_length != key_length");
+  PM_RETURN_IF_ERROR(h.check_range("attention.key_length", p.head_dim, 2, 1024));
+  PM_ASSIGN_OR_RETURN(p.n_rot, h.get_int_or("rope.dimension_count", p.head_dim));
+  PM_RETURN_IF_ERROR(h.check_range("rope.dimension_count", p.n_rot, 2, p.head_dim));
+  if (p.n_rot % 2 != 0) return Status::corrupt(f.path() + ": rope.dimension_count must be even");
+  PM_ASSIGN_OR_RETURN(double eps, h.get_float_or("attention.layer_norm_rms_epsilon", 1e-5));
+  p.rms_eps = float(eps);
+  PM_ASSIGN_OR_RETURN(double base, h.get_float_or("rope.freq_base", 10000.0));
+  if (!(base > 0)) return Status::corrupt(f.path() + ": rope.freq_base must be positive");
+  PM_ASSIGN_OR_RETURN(std::string scaling, h.get_string_or("rope.scaling.type", "none"));
+  PM_ASSIGN_OR_RETURN(double factor, h.get_float_or("rope.scaling.factor", 0.0));
+  if (factor == 0.0) {
+    PM_ASSIGN_OR_RETURN(factor, h.get_float_or("rope.scale_linear", 1.0));
+  }
+  p.rope.n_rot = int(p.n_rot);
+  p.rope.neox = spec_.rope_neox;
+  p.rope.freq_base = float(base);
+  if (scaling == "linear") {
+    if (!(factor > 0)) return Status::corrupt(f.path() + ": rope.scaling.factor must be positive");
+    p.rope.freq_scale = float(1.0 / factor);
+  } else if (scaling != "none" && scaling != "" ) {
+    return Status::unsupported(f.path() + ": rope scaling type \"" + scaling + "\" is not supported yet");
+  }
+
+  const GgufTensorInfo* embd = f.find_tensor("token_embd.weight");
+  if (embd == nullptr) return Status::not_found(f.path() + ": tensor token_embd.weight is missing");
+  if (embd->ne.size() != 2) return Status::corrupt(f.path() + ": tensor token_embd.weight must be 2-D");
+  p.n_vocab = embd->ne[1];
+  PM_ASSIGN_OR_RETURN(tok_embd_, b.weight("token_embd.weight", p.n_embd, p.n_vocab));
+  PM_ASSIGN_OR_RETURN(out_norm_, b.vec("output_norm.weight", p.n_embd));
+  PM_ASSIGN_OR_RETURN(output_, b.weight("output.weight", p.n_embd, p.n_vocab, /*required=*/false));
+  if (!output_.present()) output_ = tok_embd_;
+  PM_ASSIGN_OR_RETURN(rope_freqs_, b.vec("rope_freqs.weight", p.n_rot / 2, /*required=*/false));
+  p.rope.freq_factors = rope_freqs_.present() ? rope_freqs_.data : nullptr;
+
+  const int64_t q_dim = p.n_head * p.head_dim, kv_dim = p.n_head_kv * p.head_dim;
+  layers_.resize(size_t(p.n_layer));
+  for (int64_t i = 0; i < p.n_layer; ++i) {
+    DecoderLayer& l = layers_[size_t(i)];
+    const std::string pre = "blk." + std::to_string(i) + ".";
+    PM_ASSIGN_OR_RETURN(l.attn_norm, b.vec(pre + "attn_norm.weight", p.n_embd));
+    PM_ASSIGN_OR_RETURN(l.wq, b.weight(pre + "attn_q.weight", p.n_embd, q_dim));
+    PM_ASSIGN_OR_RETURN(l.wk, b.weight(pre + "attn_k.weight", p.n_embd, kv_dim));
+    PM_ASSIGN_OR_RETURN(l.wv, b.weight(pre + "attn_v.weight", p.n_embd, kv_dim));
+    PM_ASSIGN_OR_RETURN(l.wo, b.weight(pre + "attn_output.weight", q_dim, p.n_embd));
+    PM_ASSIGN_OR_RETURN(l.bq, b.vec(pre + "attn_q.bias", q_dim, spec_.requires_qkv_bias));
+    PM_ASSIGN_OR_RETURN(l.bk, b.vec(pre + "attn_k.bias", kv_dim, spec_.requires_qkv_bias));
+    PM_ASSIGN_OR_RETURN(l.bv, b.vec(pre + "attn_v.bias", kv_dim, spec_.requires_qkv_bias));
+    PM_ASSIGN_OR_RETURN(l.q_norm, b.vec(pre + "attn_q_norm.weight", p.head_dim, spec_.requires_qk_norm));
+    PM_ASSIGN_OR_RETURN(l.k_norm, b.vec(pre + "attn_k_norm.weight", p.head_dim, spec_.requires_qk_norm));
+    PM_ASSIGN_OR_RETURN(l.ffn_norm, b.vec(pre + "ffn_norm.weight", p.n_embd));
+    PM_ASSIGN_OR_RETURN(l.w_gate, b.weight(pre + "ffn_gate.weight", p.n_embd, p.n_ff));
+    PM_ASSIGN_OR_RETURN(l.w_up, b.weight(pre + "ffn_up.weight", p.n_embd, p.n_ff));
+    PM_ASSIGN_OR_RETURN(l.w_down, b.weight(pre + "ffn_down.weight", p.n_ff, p.n_embd));
+  }
+
+  default_ctx_ = options.n_ctx > 0 ? options.n_ctx : std::min(p.n_ctx_train, kDefaultCtxCap);
+
+  ModelInfo& info = info_;
+  info.arch = spec_.arch;
+  PM_ASSIGN_OR_RETURN(info.name, f.get_string_or("general.name", ""));
+  info.n_vocab = p.n_vocab;
+  info.n_ctx_train = p.n_ctx_train;
+  info.n_embd = p.n_embd;
+  info.n_layer = p.n_layer;
+  info.n_head = p.n_head;
+  info.n_head_kv = p.n_head_kv;
+  info.head_dim = p.head_dim;
+  info.n_ff = p.n_ff;
+  for (const GgufTensorInfo& t : f.tensors()) {
+    info.n_params += t.n_elements;
+    info.weights_bytes += t.size_bytes;
+  }
+  info.kv_bytes_per_token = uint64_t(2 * p.n_layer * kv_dim) * sizeof(uint16_t);
+  return Status::ok();
+}
+
+// Causal attention of n_tokens new queries over the cache (which already holds their k, v).
+//   q:   [n_tokens][n_head * head_dim]   (roped)
+//   out: [n_tokens][n_head * head_dim]
+void DecoderModel::attention(KvCache& cache, int64_t layer, int64_t n_tokens, const float* q, float* out) const {
+  const DecoderHparams& p = hp_;
+  const int64_t kv_dim = p.n_head_kv * p.head_dim, q_dim = p.n_head * p.head_dim;
+  const int64_t p0 = cache.n_past();
+  const int64_t n_kv = p0 + n_tokens;
+  const int64_t group = p.n_head / p.n_head_kv;
+  const float scale = 1.0f / std::sqrt(float(p.head_dim));
+
+  // Decode this layer's cache rows [0, n_kv) to float once: [n_kv][kv_dim].
+  std::vector<float> k(size_t(n_kv * kv_dim)), v(size_t(n_kv * kv_dim));
+  for (int64_t j = 0; j < n_kv; ++j) {
+    const uint16_t* kr = cache.k_row(layer, j);
+    const uint16_t* vr = cache.v_row(layer, j);
+    for (int64_t c = 0; c < kv_dim; ++c) {
+      k[size_t(j * kv_dim + c)] = fp16_to_fp32(kr[c]);
+      v[size_t(j * kv_dim + c)] = fp16_to_fp32(vr[c]);
+    }
+  }
+
+  auto heads = [&](int64_t h_begin, int64_t h_end) {
+  std::vector<float> scores(static_cast<size_t>(n_kv));
+  for (int64_t i = 0; i < n_tokens; ++i) {
+    const int64_t n_visible = p0 + i + 1;
+    for (int64_t h = h_begin; h < h_end; ++h) {
+      const float* qh = q + i * q_dim + h * p.head_dim;
+      const int64_t kv_off = (h / group) * p.head_dim;
+      for (int64_t j = 0; j < n_visible; ++j) {
+        const float* kj = &k[size_t(j * kv_dim + kv_off)];
+        float s = 0.0f;
+        for (int64_t c = 0; c < p.head_dim; ++c) s += qh[c] * kj[c];
+        scores[size_t(j)] = s * scale;
+      }
+      softmax(scores.data(), n_visible);
+      float* oh = out + i * q_dim + h * p.head_dim;
+      std::memset(oh, 0, sizeof(float) * size_t(p.head_dim));
+      for (int64_t j = 0; j < n_visible; ++j) {
+        const float w = scores[size_t(j)];
+        const float* vj = &v[size_t(j * kv_dim + kv_off)];
+        for (int64_t c = 0; c < p.head_dim; ++c) oh[c] += w * vj[c];
+      }
+    }
+  }
+  };
+  ThreadPool* pool = cache.thread_pool();
+  if (pool != nullptr) pool->parallel_for(p.n_head, 1, heads);
+  else heads(0, p.n_head);
+}
+
+Status DecoderModel::eval(ModelState& state, const TokenId* tokens, int64_t n, float* logits, bool all_logits) const {
+  KvCache* cache = dynamic_cast<KvCache*>(&state);
+  if (cache == nullptr) return Status::invalid_argument("state was not created by this model");
+  const DecoderHparams& p = hp_;
+  if (n <= 0) return Status::invalid_argument("no tokens to evaluate");
+  if (cache->n_past() + n > cache->n_ctx())
+    return Status::out_of_range(std::to_string(n) + " tokens do not fit in the context: " +
+                                std::to_string(cache->n_past()) + " of " + std::to_string(cache->n_ctx()) +
+                                " positions are used");
+  for (int64_t i = 0; i < n; ++i)
+    if (tokens[i] < 0 || tokens[i] >= p.n_vocab)
+      return Status::invalid_argument("token id " + std::to_string(tokens[i]) + " is outside the vocabulary (0.." +
+                                      std::to_string(p.n_vocab - 1) + ")");
+
+  const Kernels& k = active_kernels();
+  const int64_t E = p.n_embd, q_dim = p.n_head * p.head_dim, kv_dim = p.n_head_kv * p.head_dim;
+  const int64_t p0 = cache->n_past();
+  std::vector<uint8_t> scratch;
+  ThreadPool* pool = cache->thread_pool();
+
+  // x: [n][E] residual stream
+  std::vector<float> x(size_t(n * E)), xn(size_t(n * E));
+  const size_t embd_row = row_size_bytes(tok_embd_.type, E);
+  for (int64_t i = 0; i < n; ++i)
+    k.of(tok_embd_.type).to_float(tok_embd_.data + size_t(tokens[i]) * embd_row, &x[size_t(i * E)], E);
+
+  // Rotary cos/sin per position: [n][n_rot]
+  std::vector<float> rope_cs(size_t(n * p.n_rot));
+  for (int64_t i = 0; i < n; ++i) rope_cache(p.rope, p0 + i, &rope_cs[size_t(i * p.n_rot)]);
+
+  std::vector<float> q(size_t(n * q_dim)), kk(size_t(n * kv_dim)), vv(size_t(n * kv_dim)), attn(size_t(n * q_dim));
+  std::vector<float> gate(size_t(n * p.n_ff)), up(size_t(n * p.n_ff)), tmp(size_t(n * E));
+
+  for (int64_t il = 0; il < p.n_layer; ++il) {
+    const DecoderLayer& l = layers_[size_t(il)];
+    for (int64_t i = 0; i < n; ++i) rms_norm(&x[size_t(i * E)], l.attn_norm.data, &xn[size_t(i * E)], E, p.rms_eps);
+    matmul(k, l.wq.type, l.wq.data, E, q_dim, xn.data(), n, q.data(), scratch, pool);
+    matmul(k, l.wk.type, l.wk.data, E, kv_dim, xn.data(), n, kk.data(), scratch, pool);
+    matmul(k, l.wv.type, l.wv.data, E, kv_dim, xn.data(), n, vv.data(), scratch, pool);
+    for (int64_t i = 0; i < n; ++i) {
+      float* qi = &q[size_t(i * q_dim)];
+      float* ki = &kk[size_t(i * kv_dim)];
+      float* vi = &vv[size_t(i * kv_dim)];
+      if (l.bq.present()) add(qi, l.bq.data, q_dim);
+      if (l.bk.present()) add(ki, l.bk.data, kv_dim);
+      if (l.bv.present()) add(vi, l.bv.data, kv_dim);
+      const float* cs = &rope_cs[size_t(i * p.n_rot)];
+      for (int64_t h = 0; h < p.n_head; ++h) {
+        float* qh = qi + h * p.head_dim;
+        if (l.q_norm.present()) rms_norm(qh, l.q_norm.data, qh, p.head_dim, p.rms_eps);
+        rope_apply(p.rope, cs, qh);
+      }
+      for (int64_t h = 0; h < p.n_head_kv; ++h) {
+        float* kh = ki + h * p.head_dim;
+        if (l.k_norm.present()) rms_norm(kh, l.k_norm.data, kh, p.head_dim, p.rms_eps);
+        rope_apply(p.rope, cs, kh);
+      }
+      uint16_t* kc = cache->k_row(il, p0 + i);
+      uint16_t* vc = cache->v_row(il, p0 + i);
+      for (int64_t c = 0; c < kv_dim; ++c) {
+        kc[c] = fp32_to_fp16(ki[c]);
+        vc[c] = fp32_to_fp16(vi[c]);
+      }
+    }
+    attention(*cache, il, n, q.data(), attn.data());
+    matmul(k, l.wo.type, l.wo.data, q_dim, E, attn.data(), n, tmp.data(), scratch, pool);
+    add(x.data(), tmp.data(), n * E);
+
+    for (int64_t i = 0; i < n; ++i) rms_norm(&x[size_t(i * E)], l.ffn_norm.data, &xn[size_t(i * E)], E, p.rms_eps);
+    matmul(k, l.w_gate.type, l.w_gate.data, E, p.n_ff, xn.data(), n, gate.data(), scratch, pool);
+    matmul(k, l.w_up.type, l.w_up.data, E, p.n_ff, xn.data(), n, up.data(), scratch, pool);
+    swiglu(gate.data(), up.data(), n * p.n_ff);
+    matmul(k, l.w_down.type, l.w_down.data, p.n_ff, E, up.data(), n, tmp.data(), scratch, pool);
+    add(x.data(), tmp.data(), n * E);
+  }
+  cache->advance(n);
+
+  const int64_t first = all_logits ? 0 : n - 1;
+  const int64_t n_out = n - first;
+  for (int64_t i = first; i < n; ++i)
+    rms_norm(&x[size_t(i * E)], out_norm_.data, &xn[size_t((i - first) * E)], E, p.rms_eps);
+  matmul(k, output_.type, output_.data, E, p.n_vocab, xn.data(), n_out, logits, scratch, pool);
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Model>> build_decoder(std::shared_ptr<const GgufFile> gguf, const DecoderSpec& spec,
+                                             const ModelOptions& options) {
+  auto model = std::make_unique<DecoderModel>(std::move(gguf), spec);
+  PM_RETURN_IF_ERROR(model->load(options));
+  return std::unique_ptr<Model>(std::move(model));
+}
+
+}  // namespace pm

@@ -1,0 +1,110 @@
+#include "test_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace pm::test {
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+std::string fixture(const std::string& rel) {
+  const std::string path = std::string(PM_FIXTURES_DIR) + "/" + rel;
+  return file_exists(path) ? path : "";
+}
+
+std::vector<float> read_f32(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::vector<float> out(bytes.size() / sizeof(float));
+  std::memcpy(out.data(), bytes.data(), out.size() * sizeof(float));
+  return out;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string temp_dir() {
+  std::string tmpl = std::filesystem::temp_directory_path().string() + "/pm-test-XXXXXX";
+  char* p = mkdtemp(tmpl.data());
+  if (p == nullptr) return "";
+  static std::vector<std::string> dirs;
+  static struct Cleanup {
+    ~Cleanup() {
+      std::error_code ec;
+      for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+    }
+  } cleanup;
+  dirs.push_back(tmpl);
+  return tmpl;
+}
+
+namespace {
+std::string drain(int fd) {
+  std::string s;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) s.append(buf, size_t(n));
+  return s;
+}
+}  // namespace
+
+CommandResult run_pocketmind(const std::vector<std::string>& args, const std::string& stdin_text) {
+  signal(SIGPIPE, SIG_IGN);  // a child that exits early must not kill the test
+  int in[2], out[2], err[2];
+  if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0) return {};
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    close(in[1]); close(out[0]); close(err[0]);
+    std::vector<char*> argv;
+    std::string bin = PM_BINARY;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  close(in[0]); close(out[1]); close(err[1]);
+  CommandResult r;
+  std::thread writer([&] {
+    size_t off = 0;
+    while (off < stdin_text.size()) {
+      const ssize_t n = ::write(in[1], stdin_text.data() + off, stdin_text.size() - off);
+      if (n <= 0) break;
+      off += size_t(n);
+    }
+    close(in[1]);
+  });
+  std::thread err_reader([&] { r.err = drain(err[0]); });
+  r.out = drain(out[0]);
+  err_reader.join();
+  writer.join();
+  close(out[0]); close(err[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+}  // namespace pm::test
