@@ -114,6 +114,42 @@ void unpack_q6_k(const BlockQ6_K& b, int8_t q[256]) {
   }
 }
 
+// Q4_K and Q5_K differ only in how quants are unpacked: decoding and the dot product with
+// Q8_K are shared. value = d * scale[s] * q - dmin * min[s] over 8 sub-blocks of 32.
+template <typename Block, void (*Unpack)(const Block&, uint8_t*, uint8_t*, uint8_t*)>
+void k4_like_to_float(const void* src, float* y, int64_t n) {
+  const Block* b = static_cast<const Block*>(src);
+  uint8_t q[256], sc[8], mn[8];
+  for (int64_t i = 0; i < n / kQK_K; ++i, y += kQK_K) {
+    Unpack(b[i], q, sc, mn);
+    const float d = h2f(b[i].d), dmin = h2f(b[i].dmin);
+    for (int e = 0; e < 256; ++e) {
+      const float d1 = d * float(sc[e / 32]), m1 = dmin * float(mn[e / 32]);
+      y[e] = d1 * float(q[e]) - m1;
+    }
+  }
+}
+
+template <typename Block, void (*Unpack)(const Block&, uint8_t*, uint8_t*, uint8_t*)>
+float k4_like_vec_dot(int64_t n, const void* w, const void* a) {
+  const Block* x = static_cast<const Block*>(w);
+  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
+  uint8_t q[256], sc[8], mn[8];
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    Unpack(x[i], q, sc, mn);
+    int scaled = 0, mins = 0;
+    for (int s = 0; s < 8; ++s) {
+      int isum = 0;
+      for (int l = 0; l < 32; ++l) isum += int(q[32 * s + l]) * y[i].qs[32 * s + l];
+      scaled += sc[s] * isum;
+      mins += mn[s] * (y[i].bsums[2 * s] + y[i].bsums[2 * s + 1]);
+    }
+    sum += y[i].d * (h2f(x[i].d) * float(scaled) - h2f(x[i].dmin) * float(mins));
+  }
+  return sum;
+}
+
 // ---- quantization helpers ----
 
 // Fits x[0..n) ~ scale * q - min with q in [0, qmax] and min >= 0 (zero always representable),
@@ -290,18 +326,7 @@ float q3_k_vec_dot(int64_t n, const void* w, const void* a) {
 
 // ---- Q4_K ----------------------------------------------------------------------------------
 
-void q4_k_to_float(const void* src, float* y, int64_t n) {
-  const BlockQ4_K* b = static_cast<const BlockQ4_K*>(src);
-  uint8_t q[256], sc[8], mn[8];
-  for (int64_t i = 0; i < n / kQK_K; ++i, y += kQK_K) {
-    unpack_q4_k(b[i], q, sc, mn);
-    const float d = h2f(b[i].d), dmin = h2f(b[i].dmin);
-    for (int e = 0; e < 256; ++e) {
-      const float d1 = d * float(sc[e / 32]), m1 = dmin * float(mn[e / 32]);
-      y[e] = d1 * float(q[e]) - m1;
-    }
-  }
-}
+void q4_k_to_float(const void* src, float* y, int64_t n) { k4_like_to_float<BlockQ4_K, unpack_q4_k>(src, y, n); }
 
 // Shared by Q4_K (qmax 15) and Q5_K (qmax 31): 8 sub-blocks of 32 with 6-bit scales and mins.
 static void quantize_k4_like(const float* x, int qmax, uint16_t* d_out, uint16_t* dmin_out, uint8_t packed[12],
@@ -337,39 +362,11 @@ void q4_k_from_float(const float* x, void* dst, int64_t n) {
   }
 }
 
-float q4_k_vec_dot(int64_t n, const void* w, const void* a) {
-  const BlockQ4_K* x = static_cast<const BlockQ4_K*>(w);
-  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
-  uint8_t q[256], sc[8], mn[8];
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
-    unpack_q4_k(x[i], q, sc, mn);
-    int scaled = 0, mins = 0;
-    for (int s = 0; s < 8; ++s) {
-      int isum = 0;
-      for (int l = 0; l < 32; ++l) isum += int(q[32 * s + l]) * y[i].qs[32 * s + l];
-      scaled += sc[s] * isum;
-      mins += mn[s] * (y[i].bsums[2 * s] + y[i].bsums[2 * s + 1]);
-    }
-    sum += y[i].d * (h2f(x[i].d) * float(scaled) - h2f(x[i].dmin) * float(mins));
-  }
-  return sum;
-}
+float q4_k_vec_dot(int64_t n, const void* w, const void* a) { return k4_like_vec_dot<BlockQ4_K, unpack_q4_k>(n, w, a); }
 
 // ---- Q5_K ----------------------------------------------------------------------------------
 
-void q5_k_to_float(const void* src, float* y, int64_t n) {
-  const BlockQ5_K* b = static_cast<const BlockQ5_K*>(src);
-  uint8_t q[256], sc[8], mn[8];
-  for (int64_t i = 0; i < n / kQK_K; ++i, y += kQK_K) {
-    unpack_q5_k(b[i], q, sc, mn);
-    const float d = h2f(b[i].d), dmin = h2f(b[i].dmin);
-    for (int e = 0; e < 256; ++e) {
-      const float d1 = d * float(sc[e / 32]), m1 = dmin * float(mn[e / 32]);
-      y[e] = d1 * float(q[e]) - m1;
-    }
-  }
-}
+void q5_k_to_float(const void* src, float* y, int64_t n) { k4_like_to_float<BlockQ5_K, unpack_q5_k>(src, y, n); }
 
 void q5_k_from_float(const float* x, void* dst, int64_t n) {
   BlockQ5_K* b = static_cast<BlockQ5_K*>(dst);
@@ -386,24 +383,7 @@ void q5_k_from_float(const float* x, void* dst, int64_t n) {
   }
 }
 
-float q5_k_vec_dot(int64_t n, const void* w, const void* a) {
-  const BlockQ5_K* x = static_cast<const BlockQ5_K*>(w);
-  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
-  uint8_t q[256], sc[8], mn[8];
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
-    unpack_q5_k(x[i], q, sc, mn);
-    int scaled = 0, mins = 0;
-    for (int s = 0; s < 8; ++s) {
-      int isum = 0;
-      for (int l = 0; l < 32; ++l) isum += int(q[32 * s + l]) * y[i].qs[32 * s + l];
-      scaled += sc[s] * isum;
-      mins += mn[s] * (y[i].bsums[2 * s] + y[i].bsums[2 * s + 1]);
-    }
-    sum += y[i].d * (h2f(x[i].d) * float(scaled) - h2f(x[i].dmin) * float(mins));
-  }
-  return sum;
-}
+float q5_k_vec_dot(int64_t n, const void* w, const void* a) { return k4_like_vec_dot<BlockQ5_K, unpack_q5_k>(n, w, a); }
 
 // ---- Q6_K ----------------------------------------------------------------------------------
 
