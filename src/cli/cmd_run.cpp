@@ -3,6 +3,8 @@
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
+#include <random>
 
 #include "cli/common.h"
 #include "generate/chat_template.h"
@@ -22,6 +24,7 @@ struct GenArgs {
   SamplerParams sampler;
   int n_threads = 0;
   bool json = false;
+  std::optional<uint64_t> seed;  // absent: a fresh random seed per run
 };
 
 void add_sampling_options(CLI::App* cmd, GenArgs& a) {
@@ -36,10 +39,16 @@ void add_sampling_options(CLI::App* cmd, GenArgs& a) {
   cmd->add_option("--repeat-last-n", a.sampler.repeat_last_n, "window of the penalties")->capture_default_str();
   cmd->add_option("--presence-penalty", a.sampler.presence_penalty, "OpenAI-style presence penalty");
   cmd->add_option("--frequency-penalty", a.sampler.frequency_penalty, "OpenAI-style frequency penalty");
-  cmd->add_option("--seed", a.sampler.seed, "random seed (same seed, same output)");
+  cmd->add_option("--seed", a.seed, "random seed (same seed, same output; default: random)");
   cmd->add_option("--stop", a.stop, "stop string (repeatable)");
   add_threads_option(cmd, a.n_threads);
   cmd->add_flag("--json", a.json, "machine-readable output");
+}
+
+SamplerParams sampler_params(const GenArgs& a) {
+  SamplerParams p = a.sampler;
+  p.seed = a.seed ? *a.seed : std::random_device{}();
+  return p;
 }
 
 void print_timings(const GenerateResult& r) {
@@ -73,7 +82,7 @@ int run_run(const GenArgs& a) {
 
   GenerateOptions opt;
   opt.max_tokens = a.n_predict;
-  opt.sampler = a.sampler;
+  opt.sampler = sampler_params(a);
   opt.stop = a.stop;
   TextCallback stream = nullptr;
   if (!a.json) stream = [](std::string_view s) { std::cout << s << std::flush; return true; };
@@ -105,7 +114,7 @@ int run_chat(const GenArgs& a) {
 
   GenerateOptions opt;
   opt.max_tokens = a.n_predict;
-  opt.sampler = a.sampler;
+  opt.sampler = sampler_params(a);
   opt.stop = a.stop;
   for (const std::string& st : chat_stop_strings(tmpl.format)) opt.stop.push_back(st);
 
