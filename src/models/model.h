@@ -47,6 +47,12 @@ class ModelState {
   virtual void reset() = 0;
   virtual std::unique_ptr<ModelState> clone() const = 0;
 
+  // The state's contents as bytes (only what has been computed: for a KV cache the first
+  // n_past rows), and back. `deserialize` checks sizes against this state's shape and fails
+  // cleanly on any mismatch; the runtime adds versioning and the model's identity around it.
+  virtual Status serialize(std::vector<uint8_t>* out) const;
+  virtual Status deserialize(const uint8_t* data, size_t size_bytes);
+
   // Threads that evaluate this sequence (null: the calling thread alone). Not owned.
   ThreadPool* thread_pool() const { return pool_; }
   void set_thread_pool(ThreadPool* pool) { pool_ = pool; }
@@ -64,7 +70,12 @@ class Model {
   virtual ~Model() = default;
 
   const ModelInfo& info() const { return info_; }
-  const GgufFile& gguf() const { return *gguf_; }
+  // A fingerprint of the model (architecture, shapes, tensor types and samples of every
+  // tensor's bytes): saved states carry it and are refused by a model with another one.
+  uint64_t identity() const;
+  // The GGUF file the weights come from; nullptr for models loaded from another format
+  // (rwkv.cpp .bin), which keep their own file alive.
+  const GgufFile* gguf() const { return gguf_.get(); }
   std::shared_ptr<const GgufFile> gguf_shared() const { return gguf_; }
 
   // A fresh, empty state for sequences of up to n_ctx tokens (0: default context).
@@ -79,9 +90,12 @@ class Model {
  protected:
   std::shared_ptr<const GgufFile> gguf_;
   ModelInfo info_;
+  // Set by the loader: see identity().
+  uint64_t identity_ = 0;
 };
 
-// Opens a GGUF file and builds the model its general.architecture names.
+// Opens a model file and builds its model: a GGUF file by its general.architecture, an rwkv.cpp
+// .bin file (recognized by its magic) by the RWKV version its tensors show.
 Result<std::unique_ptr<Model>> load_model(const std::string& path, const ModelOptions& options = {});
 Result<std::unique_ptr<Model>> load_model(std::shared_ptr<const GgufFile> gguf, const ModelOptions& options = {});
 

@@ -1,5 +1,10 @@
 #include "models/registry.h"
 
+#include <cstdio>
+
+#include "formats/rwkv_bin.h"
+#include "models/rwkv.h"
+
 namespace pm {
 namespace {
 
@@ -34,9 +39,30 @@ Result<std::unique_ptr<Model>> load_model(std::shared_ptr<const GgufFile> gguf, 
   return entry->build(std::move(gguf), options);
 }
 
+// True when the file starts with rwkv.cpp's magic. Unreadable files say false here and get their
+// error from the GGUF reader.
+static bool starts_with_rwkv_magic(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  uint8_t magic[4] = {};
+  const size_t got = std::fread(magic, 1, sizeof(magic), f);
+  std::fclose(f);
+  return RwkvBinFile::has_magic(magic, got);
+}
+
 Result<std::unique_ptr<Model>> load_model(const std::string& path, const ModelOptions& options) {
+  if (starts_with_rwkv_magic(path)) return load_rwkv_model(path);
   PM_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> f, GgufFile::open(path));
   return load_model(std::shared_ptr<const GgufFile>(std::move(f)), options);
+}
+
+uint64_t Model::identity() const { return identity_; }
+
+Status ModelState::serialize(std::vector<uint8_t>*) const {
+  return Status::unsupported("this model's state cannot be saved yet");
+}
+Status ModelState::deserialize(const uint8_t*, size_t) {
+  return Status::unsupported("this model's state cannot be loaded yet");
 }
 
 uint64_t ModelInfo::state_bytes(int64_t n_ctx) const {

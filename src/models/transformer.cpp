@@ -9,6 +9,7 @@
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 #include "models/blocks.h"
+#include "models/fingerprint.h"
 
 namespace pm {
 namespace {
@@ -65,6 +66,49 @@ class KvCache final : public ModelState {
     }
     c->n_past_ = n_past_;
     return c;
+  }
+
+  // Layout: u64 n_layer | u64 kv_dim | u64 n_past | per layer: k rows [n_past][kv_dim] fp16,
+  // then v rows. Loads into a cache of any context size that holds n_past tokens.
+  Status serialize(std::vector<uint8_t>* out) const override {
+    const uint64_t header[3] = {uint64_t(n_layer_), uint64_t(kv_dim_), uint64_t(n_past_)};
+    const size_t row_bytes = size_t(n_past_ * kv_dim_) * sizeof(uint16_t);
+    out->resize(sizeof header + 2 * size_t(n_layer_) * row_bytes);
+    uint8_t* p = out->data();
+    std::memcpy(p, header, sizeof header);
+    p += sizeof header;
+    for (int64_t l = 0; l < n_layer_; ++l) {
+      std::memcpy(p, k_.get() + l * n_ctx_ * kv_dim_, row_bytes);
+      std::memcpy(p + row_bytes, v_.get() + l * n_ctx_ * kv_dim_, row_bytes);
+      p += 2 * row_bytes;
+    }
+    return Status::ok();
+  }
+
+  Status deserialize(const uint8_t* data, size_t size) override {
+    uint64_t header[3];
+    if (size < sizeof header) return Status::corrupt("KV cache state: truncated header");
+    std::memcpy(header, data, sizeof header);
+    if (header[0] != uint64_t(n_layer_) || header[1] != uint64_t(kv_dim_))
+      return Status::invalid_argument("KV cache state: shape " + std::to_string(header[0]) + " layers x " +
+                                      std::to_string(header[1]) + " does not match this model's " +
+                                      std::to_string(n_layer_) + " x " + std::to_string(kv_dim_));
+    if (header[2] > uint64_t(n_ctx_))
+      return Status::out_of_range("KV cache state holds " + std::to_string(header[2]) +
+                                  " tokens but the context holds only " + std::to_string(n_ctx_));
+    const int64_t n_past = int64_t(header[2]);
+    const size_t row_bytes = size_t(n_past * kv_dim_) * sizeof(uint16_t);
+    if (size != sizeof header + 2 * size_t(n_layer_) * row_bytes)
+      return Status::corrupt("KV cache state: " + std::to_string(size) + " bytes, expected " +
+                             std::to_string(sizeof header + 2 * size_t(n_layer_) * row_bytes));
+    const uint8_t* p = data + sizeof header;
+    for (int64_t l = 0; l < n_layer_; ++l) {
+      std::memcpy(k_row(l, 0), p, row_bytes);
+      std::memcpy(v_row(l, 0), p + row_bytes, row_bytes);
+      p += 2 * row_bytes;
+    }
+    n_past_ = n_past;
+    return Status::ok();
   }
 
   uint16_t* k_row(int64_t layer, int64_t pos) { return k_.get() + (layer * n_ctx_ + pos) * kv_dim_; }
@@ -212,6 +256,9 @@ Status DecoderModel::load(const ModelOptions& options) {
     info.weights_bytes += t.size_bytes;
   }
   info.kv_bytes_per_token = uint64_t(2 * p.n_layer * kv_dim) * sizeof(uint16_t);
+  ModelFingerprint fp(spec_.arch);
+  for (const GgufTensorInfo& t : f.tensors()) fp.add_tensor(t.name, t.type, t.ne, t.data, t.size_bytes);
+  identity_ = fp.digest();
   return Status::ok();
 }
 

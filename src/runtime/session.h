@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "models/model.h"
@@ -27,6 +28,19 @@ class Session {
   const float* logits() const { return logits_.data() + (logits_.size() - size_t(model_.info().n_vocab)); }
   const std::vector<float>& all_logits() const { return logits_; }
   void reset();
+
+  // A new session continuing from this one's state (branch a conversation); both then evolve
+  // independently. Shares the model and thread pool.
+  Result<std::unique_ptr<Session>> fork() const;
+
+  // Saves the state (and the tokens fed so far) to a file, and loads it back into this session,
+  // so a conversation resumes without recomputation. The file is versioned, checksummed and
+  // carries the model's identity: a state made by a different model is refused.
+  Status save_state(const std::string& path) const;
+  Status load_state(const std::string& path);
+  // The same, in memory.
+  Result<std::vector<uint8_t>> state_bytes() const;
+  Status restore_state(const uint8_t* data, size_t size_bytes, const std::string& name = "state");
 
  private:
   Session(const Model& model, std::unique_ptr<ModelState> state) : model_(model), state_(std::move(state)) {}

@@ -58,7 +58,7 @@ std::vector<std::string> split_lines(const std::string& text) {
 
 std::string ids_string(const std::vector<TokenId>& ids) {
   std::string s;
-  for (TokenId id : ids) s += " " + std::to_string(id);
+  for (TokenId id : ids) s.append(" ").append(std::to_string(id));
   return s;
 }
 

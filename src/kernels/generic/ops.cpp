@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/kernels.h"
@@ -86,6 +87,80 @@ void rope_apply(const RopeParams& p, const float* cs, float* x) {
 
 void dequantize_row(GgmlType type, const void* src, float* dst, int64_t n) {
   active_kernels().of(type).to_float(src, dst, n);
+}
+
+void rwkv4_wkv(int64_t n_tok, int64_t n, const float* u, const float* w, const float* k, const float* v,
+               float* aa, float* bb, float* pp, float* out) {
+  for (int64_t t = 0; t < n_tok; ++t) {
+    const float* kt = k + t * n;
+    const float* vt = v + t * n;
+    float* ot = out + t * n;
+    for (int64_t c = 0; c < n; ++c) {
+      const float ww = u[c] + kt[c];
+      float q = std::max(pp[c], ww);
+      float e1 = std::exp(pp[c] - q);
+      float e2 = std::exp(ww - q);
+      ot[c] = (e1 * aa[c] + e2 * vt[c]) / (e1 * bb[c] + e2);
+      const float wd = pp[c] + w[c];
+      q = std::max(wd, kt[c]);
+      e1 = std::exp(wd - q);
+      e2 = std::exp(kt[c] - q);
+      aa[c] = e1 * aa[c] + e2 * vt[c];
+      bb[c] = e1 * bb[c] + e2;
+      pp[c] = q;
+    }
+  }
+}
+
+void rwkv6_wkv(int64_t n_tok, int64_t n_head, int64_t head_size, const float* r, const float* k, const float* v,
+               const float* w, int64_t w_stride, const float* u, float* state, float* out) {
+  const int64_t C = n_head * head_size, S = head_size;
+  for (int64_t t = 0; t < n_tok; ++t) {
+    const float* rt = r + t * C;
+    const float* kt = k + t * C;
+    const float* vt = v + t * C;
+    const float* wt = w + t * w_stride;
+    float* ot = out + t * C;
+    for (int64_t h = 0; h < n_head; ++h) {
+      const int64_t o = h * S;
+      float* sh = state + h * S * S;
+      float* oh = ot + o;
+      for (int64_t j = 0; j < S; ++j) oh[j] = 0.0f;
+      for (int64_t i = 0; i < S; ++i) {
+        const float ri = rt[o + i], ki = kt[o + i], ui = u[o + i], wi = wt[o + i];
+        float* row = sh + i * S;
+        for (int64_t j = 0; j < S; ++j) {
+          const float kv = ki * vt[o + j];
+          oh[j] += ri * (ui * kv + row[j]);
+          row[j] = wi * row[j] + kv;
+        }
+      }
+    }
+  }
+}
+
+void rwkv7_wkv(int64_t n_tok, int64_t n_head, int64_t head_size, const float* r, const float* w, const float* k,
+               const float* v, const float* a, const float* b, float* state, float* out) {
+  const int64_t C = n_head * head_size, S = head_size;
+  for (int64_t t = 0; t < n_tok; ++t) {
+    const int64_t base = t * C;
+    for (int64_t h = 0; h < n_head; ++h) {
+      const int64_t o = base + h * S;
+      float* sh = state + h * S * S;
+      for (int64_t i = 0; i < S; ++i) {
+        float* row = sh + i * S;
+        float sa = 0.0f;
+        for (int64_t j = 0; j < S; ++j) sa += a[o + j] * row[j];
+        const float vi = v[o + i];
+        float acc = 0.0f;
+        for (int64_t j = 0; j < S; ++j) {
+          row[j] = row[j] * w[o + j] + vi * k[o + j] + sa * b[o + j];
+          acc += row[j] * r[o + j];
+        }
+        out[o + i] = acc;
+      }
+    }
+  }
 }
 
 }  // namespace pm

@@ -1,0 +1,123 @@
+// Sessions: state save -> load -> continue is bit-identical to an uninterrupted run, forks
+// evolve independently, and states from another model or damaged files are refused.
+#include "runtime/session.h"
+
+#include <cstring>
+
+#include "test_util.h"
+
+namespace pm {
+namespace {
+
+std::unique_ptr<Model> load(const std::string& path) {
+  auto m = load_model(path);
+  EXPECT_TRUE(m.is_ok()) << m.status().to_string();
+  return m.is_ok() ? std::move(m).value() : nullptr;
+}
+
+std::vector<float> last_logits(const Session& s) {
+  const size_t n = size_t(s.model().info().n_vocab);
+  return std::vector<float>(s.logits(), s.logits() + n);
+}
+
+const std::vector<TokenId> kPrompt = {1, 450, 4996, 17354, 1701, 432};
+const std::vector<TokenId> kMore = {29871, 29953, 29901, 29941};
+
+TEST(SessionState, SaveLoadContinueIsBitIdentical) {
+  PM_REQUIRE_FIXTURE(path, "gguf/llama-spm-tiny-q8_0.gguf");
+  auto model = load(path);
+  ASSERT_TRUE(model);
+  auto straight = Session::create(*model, 64);
+  ASSERT_TRUE(straight.is_ok());
+  ASSERT_TRUE((*straight)->eval(kPrompt).is_ok());
+  const std::string file = test::temp_dir() + "/chat.pmstate";
+  ASSERT_TRUE((*straight)->save_state(file).is_ok());
+  ASSERT_TRUE((*straight)->eval(kMore).is_ok());
+
+  // A new session (as after the app was killed) with a different context size.
+  auto resumed = Session::create(*model, 32);
+  ASSERT_TRUE(resumed.is_ok());
+  Status s = (*resumed)->load_state(file);
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  EXPECT_EQ((*resumed)->tokens(), kPrompt);
+  EXPECT_EQ((*resumed)->n_past(), int64_t(kPrompt.size()));
+  ASSERT_TRUE((*resumed)->eval(kMore).is_ok());
+  const auto a = last_logits(**straight), b = last_logits(**resumed);
+  EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);
+}
+
+TEST(SessionState, RestoredSessionKeepsTheLastLogits) {
+  PM_REQUIRE_FIXTURE(path, "gguf/qwen2-bpe-tiny-q8_0.gguf");
+  auto model = load(path);
+  ASSERT_TRUE(model);
+  auto s = Session::create(*model, 32);
+  ASSERT_TRUE(s.is_ok() && (*s)->eval(kPrompt).is_ok());
+  auto bytes = (*s)->state_bytes();
+  ASSERT_TRUE(bytes.is_ok());
+  auto t = Session::create(*model, 32);
+  ASSERT_TRUE((*t)->restore_state(bytes->data(), bytes->size()).is_ok());
+  EXPECT_EQ(last_logits(**s), last_logits(**t));
+}
+
+TEST(SessionState, ForksEvolveIndependently) {
+  PM_REQUIRE_FIXTURE(path, "gguf/qwen2-bpe-tiny-f16.gguf");
+  auto model = load(path);
+  ASSERT_TRUE(model);
+  auto base = Session::create(*model, 64);
+  ASSERT_TRUE((*base)->eval(kPrompt).is_ok());
+  auto fork = (*base)->fork();
+  ASSERT_TRUE(fork.is_ok());
+  ASSERT_TRUE((*fork)->eval(std::vector<TokenId>{100, 200, 300}).is_ok());
+  ASSERT_TRUE((*base)->eval(kMore).is_ok());
+  // The base must equal a fresh run of prompt + more, untouched by the fork's tokens.
+  auto fresh = Session::create(*model, 64);
+  std::vector<TokenId> all = kPrompt;
+  all.insert(all.end(), kMore.begin(), kMore.end());
+  ASSERT_TRUE((*fresh)->eval(all).is_ok());
+  EXPECT_EQ(last_logits(**base), last_logits(**fresh));
+  EXPECT_EQ((*fork)->n_past(), int64_t(kPrompt.size() + 3));
+  EXPECT_NE(last_logits(**fork), last_logits(**base));
+}
+
+TEST(SessionState, RefusesAnotherModelsState) {
+  PM_REQUIRE_FIXTURE(a_path, "gguf/llama-spm-tiny-q8_0.gguf");
+  PM_REQUIRE_FIXTURE(b_path, "gguf/llama-spm-tiny-q4_0.gguf");  // same shapes, other weights
+  auto a = load(a_path), b = load(b_path);
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(a->identity(), b->identity());
+  auto sa = Session::create(*a, 32);
+  ASSERT_TRUE((*sa)->eval(kPrompt).is_ok());
+  auto bytes = (*sa)->state_bytes();
+  auto sb = Session::create(*b, 32);
+  Status s = (*sb)->restore_state(bytes->data(), bytes->size(), "a.pmstate");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("different model"), std::string::npos) << s.message();
+  EXPECT_EQ((*sb)->n_past(), 0);
+}
+
+TEST(SessionState, RefusesDamagedFiles) {
+  PM_REQUIRE_FIXTURE(path, "gguf/llama-spm-tiny-q8_0.gguf");
+  auto model = load(path);
+  auto s = Session::create(*model, 32);
+  ASSERT_TRUE((*s)->eval(kPrompt).is_ok());
+  const std::vector<uint8_t> good = *(*s)->state_bytes();
+  auto target = Session::create(*model, 32);
+  // Every truncation and a flipped byte anywhere must be refused without touching the session.
+  for (size_t n = 0; n < good.size(); n += 97) {
+    std::vector<uint8_t> cut(good.begin(), good.begin() + long(n));
+    EXPECT_FALSE((*target)->restore_state(cut.data(), cut.size()).is_ok()) << n;
+  }
+  for (size_t at : {size_t(5), good.size() / 2, good.size() - 1}) {
+    std::vector<uint8_t> bad = good;
+    bad[at] ^= 0x40;
+    EXPECT_FALSE((*target)->restore_state(bad.data(), bad.size()).is_ok()) << at;
+  }
+  EXPECT_EQ((*target)->n_past(), 0);
+  // A context too small for the saved tokens.
+  auto tiny = Session::create(*model, 4);
+  EXPECT_EQ((*tiny)->restore_state(good.data(), good.size()).code(), StatusCode::kOutOfRange);
+  EXPECT_EQ((*target)->load_state("/nonexistent/x.pmstate").code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace pm
