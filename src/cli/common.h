@@ -49,5 +49,6 @@ void add_eval(CLI::App& app, int& result);
 void add_run(CLI::App& app, int& result);
 void add_chat(CLI::App& app, int& result);
 void add_info(CLI::App& app, int& result);
+void add_quantize(CLI::App& app, int& result);
 
 }  // namespace pm::cli

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   pm::cli::add_eval(app, result);
   pm::cli::add_run(app, result);
   pm::cli::add_chat(app, result);
+  pm::cli::add_quantize(app, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -20,11 +20,13 @@ std::string write_temp(const std::string& name, const std::string& bytes) {
 }
 
 TEST(Cli, EveryVerbHasHelp) {
-  for (const char* verb : {"info", "tokenize", "eval", "run", "chat"}) {
+  for (const char* verb : {"info", "tokenize", "eval", "run", "chat", "quantize"}) {
     const auto r = run_pocketmind({verb, "--help"});
     EXPECT_EQ(r.exit_code, 0) << verb;
     EXPECT_NE(r.out.find("--json"), std::string::npos) << verb << " has no --json option";
-    EXPECT_NE(r.out.find("--model"), std::string::npos) << verb;
+    if (std::string(verb) != "quantize") {
+      EXPECT_NE(r.out.find("--model"), std::string::npos) << verb;
+    }
   }
   const auto none = run_pocketmind({});
   EXPECT_NE(none.exit_code, 0);

@@ -1,0 +1,216 @@
+#include "formats/quantizer.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "formats/gguf.h"
+#include "formats/rwkv_bin.h"
+#include "kernels/kernels.h"
+
+namespace pm {
+namespace {
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Decodes any supported tensor to floats. The source may be unaligned (rwkv .bin files pad
+// nothing), so it is copied into aligned memory first.
+Status tensor_to_float(GgmlType type, const uint8_t* data, uint64_t size_bytes, int64_t n, std::vector<float>* out,
+                       const std::string& name) {
+  const TypeInfo* info = type_info(type);
+  if (info == nullptr || !info->supported)
+    return Status::unsupported("tensor " + name + ": cannot decode type " + type_name(type));
+  std::vector<uint64_t> aligned((size_bytes + 7) / 8);
+  std::memcpy(aligned.data(), data, size_bytes);
+  out->resize(size_t(n));
+  generic_kernels().of(type).to_float(aligned.data(), out->data(), n);
+  return Status::ok();
+}
+
+std::vector<uint8_t> float_to_type(GgmlType type, const std::vector<float>& x) {
+  std::vector<uint8_t> out(row_size_bytes(type, int64_t(x.size())));
+  generic_kernels().of(type).from_float(x.data(), out.data(), int64_t(x.size()));
+  return out;
+}
+
+// A K-quant needs rows that are a multiple of 256; narrower rows fall back to the nearest
+// 32-element type of at least the same precision (as llama.cpp's quantizer does).
+GgmlType type_for_row(GgmlType type, int64_t row) {
+  if (row % type_info(type)->block_size == 0) return type;
+  switch (type) {
+    case GgmlType::kQ2_K: case GgmlType::kQ3_K: return GgmlType::kQ4_0;
+    case GgmlType::kQ4_K: return GgmlType::kQ5_0;
+    case GgmlType::kQ5_K: return GgmlType::kQ5_1;
+    default: return GgmlType::kQ8_0;
+  }
+}
+
+// rwkv.cpp's data-type code for a ggml type (inverse of ggml_type_from_rwkv_code).
+std::optional<uint32_t> rwkv_code_for(GgmlType type) {
+  for (uint32_t code = 0; code < 32; ++code) {
+    const std::optional<GgmlType> t = ggml_type_from_rwkv_code(code);
+    if (t && *t == type) return code;
+  }
+  return std::nullopt;
+}
+
+class FileSink {
+ public:
+  explicit FileSink(const std::string& path) : path_(path), tmp_(path + ".tmp") { f_ = std::fopen(tmp_.c_str(), "wb"); }
+  ~FileSink() {
+    if (f_ != nullptr) {
+      std::fclose(f_);
+      std::remove(tmp_.c_str());
+    }
+  }
+  Status opened() const {
+    return f_ != nullptr ? Status::ok() : Status::io_error(tmp_ + ": cannot create: " + std::strerror(errno));
+  }
+  void write(const void* p, size_t n) {
+    if (ok_ && std::fwrite(p, 1, n, f_) != n) ok_ = false;
+    bytes_ += n;
+  }
+  void u32(uint32_t v) { write(&v, 4); }
+  Status commit() {
+    const bool closed = std::fclose(f_) == 0;
+    f_ = nullptr;
+    if (!ok_ || !closed || std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+      std::remove(tmp_.c_str());
+      return Status::io_error(path_ + ": write failed");
+    }
+    return Status::ok();
+  }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  std::string path_, tmp_;
+  FILE* f_ = nullptr;
+  bool ok_ = true;
+  uint64_t bytes_ = 0;
+};
+
+Result<QuantizeReport> quantize_rwkv(const std::string& in_path, const std::string& out_path, GgmlType type,
+                                     const QuantizeProgress& progress) {
+  PM_ASSIGN_OR_RETURN(std::unique_ptr<RwkvBinFile> in, RwkvBinFile::open(in_path));
+  const std::optional<uint32_t> code = rwkv_code_for(type);
+  if (!code) return Status::unsupported(std::string("rwkv.cpp files cannot hold ") + type_name(type));
+  if (in->data_type() != GgmlType::kF32 && in->data_type() != GgmlType::kF16)
+    return Status::invalid_argument(in_path + ": already quantized (" + rwkv_type_code_name(in->data_type_code()) +
+                                    "); quantize from an FP32 or FP16 file");
+  FileSink out(out_path);
+  PM_RETURN_IF_ERROR(out.opened());
+  QuantizeReport report;
+  report.input_bytes = in->file_size_bytes();
+  const uint32_t header[6] = {kRwkvBinMagic, 101, uint32_t(in->n_vocab()), uint32_t(in->n_embd()),
+                              uint32_t(in->n_layer()), *code};
+  out.write(header, sizeof header);
+  int64_t done = 0;
+  std::vector<float> values;
+  for (const RwkvTensorInfo& t : in->tensors()) {
+    const GgmlType tt = type_for_row(type, t.ne[0]);
+    const bool quantize = t.name.rfind("blocks.", 0) == 0 && ends_with(t.name, ".weight") && t.ne.size() == 2 &&
+                          t.ne[0] % type_info(tt)->block_size == 0 &&
+                          (t.type == GgmlType::kF32 || t.type == GgmlType::kF16);
+    uint32_t out_code = t.type_code;
+    std::vector<uint8_t> quantized;
+    if (quantize) {
+      PM_RETURN_IF_ERROR(tensor_to_float(t.type, t.data, t.size_bytes, t.n_elements, &values, t.name).with_context(in_path));
+      quantized = float_to_type(tt, values);
+      out_code = *rwkv_code_for(tt);
+      ++report.tensors_quantized;
+    } else {
+      ++report.tensors_kept;
+    }
+    out.u32(uint32_t(t.ne.size()));
+    out.u32(uint32_t(t.name.size()));
+    out.u32(out_code);
+    for (int64_t d : t.ne) out.u32(uint32_t(d));
+    out.write(t.name.data(), t.name.size());
+    if (quantize) out.write(quantized.data(), quantized.size());
+    else out.write(t.data, t.size_bytes);
+    if (progress) progress(++done, int64_t(in->tensors().size()), t.name);
+  }
+  report.output_bytes = out.bytes();
+  PM_RETURN_IF_ERROR(out.commit());
+  return report;
+}
+
+Result<QuantizeReport> quantize_gguf(const std::string& in_path, const std::string& out_path, GgmlType type,
+                                     const QuantizeProgress& progress) {
+  PM_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> in, GgufFile::open(in_path));
+  GgufWriter w;
+  w.set_alignment(in->alignment());
+  for (const auto& [key, value] : in->metadata()) {
+    if (key == "general.alignment") continue;
+    w.set(key, value);
+  }
+  // general.file_type as llama.cpp numbers it, so other runtimes report the type correctly.
+  static const std::pair<GgmlType, uint32_t> kFileTypes[] = {
+      {GgmlType::kF32, 0},   {GgmlType::kF16, 1},   {GgmlType::kQ4_0, 2},  {GgmlType::kQ4_1, 3},
+      {GgmlType::kQ8_0, 7},  {GgmlType::kQ5_0, 8},  {GgmlType::kQ5_1, 9},  {GgmlType::kQ2_K, 10},
+      {GgmlType::kQ3_K, 11}, {GgmlType::kQ4_K, 14}, {GgmlType::kQ5_K, 16}, {GgmlType::kQ6_K, 18},
+      {GgmlType::kBF16, 32}};
+  for (const auto& [t, ft] : kFileTypes)
+    if (t == type) w.set_u32("general.file_type", ft);
+
+  QuantizeReport report;
+  report.input_bytes = in->file_size_bytes();
+  const bool tied = in->find_tensor("output.weight") == nullptr;
+  int64_t done = 0;
+  std::vector<float> values;
+  for (const GgufTensorInfo& t : in->tensors()) {
+    const bool is_norm = t.name.find("norm") != std::string::npos;
+    // The output projection (or the embedding serving as it) decides every logit: below
+    // 6 bits it is kept at Q6_K (Q8_0 for narrow rows), as llama.cpp's quantizer does.
+    const bool is_output = t.name == "output.weight" || (tied && t.name == "token_embd.weight");
+    GgmlType tt = type;
+    if (is_output && type != GgmlType::kQ8_0 && type != GgmlType::kQ6_K && type_info(type)->quantized) tt = GgmlType::kQ6_K;
+    tt = type_for_row(tt, t.ne[0]);
+    const bool quantize = ends_with(t.name, ".weight") && t.ne.size() == 2 && !is_norm &&
+                          t.ne[0] % type_info(tt)->block_size == 0 &&
+                          (t.type == GgmlType::kF32 || t.type == GgmlType::kF16 || t.type == GgmlType::kBF16);
+    if (quantize) {
+      PM_RETURN_IF_ERROR(tensor_to_float(t.type, t.data, t.size_bytes, t.n_elements, &values, t.name).with_context(in_path));
+      const std::vector<uint8_t> q = float_to_type(tt, values);
+      PM_RETURN_IF_ERROR(w.add_tensor(t.name, tt, t.ne, q.data(), q.size()));
+      ++report.tensors_quantized;
+    } else {
+      PM_RETURN_IF_ERROR(w.add_tensor(t.name, t.type, t.ne, t.data, t.size_bytes));
+      ++report.tensors_kept;
+    }
+    if (progress) progress(++done, int64_t(in->tensors().size()), t.name);
+  }
+  PM_RETURN_IF_ERROR(w.write(out_path));
+  PM_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> written, MappedFile::open(out_path));
+  report.output_bytes = written->size_bytes();
+  return report;
+}
+
+}  // namespace
+
+bool is_quantize_target(GgmlType type) {
+  switch (type) {
+    case GgmlType::kF16: case GgmlType::kBF16: case GgmlType::kQ4_0: case GgmlType::kQ4_1: case GgmlType::kQ5_0:
+    case GgmlType::kQ5_1: case GgmlType::kQ8_0: case GgmlType::kQ2_K: case GgmlType::kQ3_K: case GgmlType::kQ4_K:
+    case GgmlType::kQ5_K: case GgmlType::kQ6_K:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Result<QuantizeReport> quantize_model_file(const std::string& in_path, const std::string& out_path, GgmlType type,
+                                           const QuantizeProgress& progress) {
+  if (!is_quantize_target(type))
+    return Status::invalid_argument(std::string("cannot quantize to ") + type_name(type));
+  if (in_path == out_path) return Status::invalid_argument("the output must be a different file from the input");
+  PM_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> probe, MappedFile::open(in_path));
+  if (RwkvBinFile::has_magic(probe->data(), probe->size_bytes())) return quantize_rwkv(in_path, out_path, type, progress);
+  probe.reset();
+  return quantize_gguf(in_path, out_path, type, progress);
+}
+
+}  // namespace pm
