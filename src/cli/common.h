@@ -12,6 +12,7 @@
 #include "core/status.h"
 #include "core/thread_pool.h"
 #include "formats/gguf.h"
+#include "kernels/kernels.h"
 #include "models/model.h"
 #include "tokenizer/tokenizer.h"
 
@@ -50,5 +51,6 @@ void add_run(CLI::App& app, int& result);
 void add_chat(CLI::App& app, int& result);
 void add_info(CLI::App& app, int& result);
 void add_quantize(CLI::App& app, int& result);
+void add_bench(CLI::App& app, int& result);
 
 }  // namespace pm::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   pm::cli::add_run(app, result);
   pm::cli::add_chat(app, result);
   pm::cli::add_quantize(app, result);
+  pm::cli::add_bench(app, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

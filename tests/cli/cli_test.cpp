@@ -20,7 +20,7 @@ std::string write_temp(const std::string& name, const std::string& bytes) {
 }
 
 TEST(Cli, EveryVerbHasHelp) {
-  for (const char* verb : {"info", "tokenize", "eval", "run", "chat", "quantize"}) {
+  for (const char* verb : {"info", "tokenize", "eval", "run", "chat", "quantize", "bench"}) {
     const auto r = run_pocketmind({verb, "--help"});
     EXPECT_EQ(r.exit_code, 0) << verb;
     EXPECT_NE(r.out.find("--json"), std::string::npos) << verb << " has no --json option";
@@ -161,6 +161,24 @@ TEST(CliErrors, UnsupportedArchitecture) {
   const auto r = run_pocketmind({"run", "-m", path, "-p", "a"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("architecture \"mamba\" is not supported"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace pm
+
+namespace pm {
+namespace {
+
+TEST(Cli, BenchReportsTheDesignFields) {
+  PM_REQUIRE_FIXTURE(model, "gguf/llama-spm-tiny-q8_0.gguf");
+  const auto r = test::run_pocketmind({"bench", "-m", model, "-p", "16", "-n", "8", "-r", "1", "-t", "1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* key : {"pp_tokens_per_s", "tg_tokens_per_s", "ttft_ms", "peak_rss_bytes"}) {
+    ASSERT_TRUE(j.contains(key)) << key;
+    EXPECT_GT(j[key].get<double>(), 0.0) << key;
+  }
+  EXPECT_EQ(j["threads"], 1);
 }
 
 }  // namespace
