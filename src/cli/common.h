@@ -52,5 +52,6 @@ void add_chat(CLI::App& app, int& result);
 void add_info(CLI::App& app, int& result);
 void add_quantize(CLI::App& app, int& result);
 void add_bench(CLI::App& app, int& result);
+void add_synth(CLI::App& app, int& result);
 
 }  // namespace pm::cli

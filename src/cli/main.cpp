@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   pm::cli::add_chat(app, result);
   pm::cli::add_quantize(app, result);
   pm::cli::add_bench(app, result);
+  pm::cli::add_synth(app, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -20,11 +20,11 @@ std::string write_temp(const std::string& name, const std::string& bytes) {
 }
 
 TEST(Cli, EveryVerbHasHelp) {
-  for (const char* verb : {"info", "tokenize", "eval", "run", "chat", "quantize", "bench"}) {
+  for (const char* verb : {"info", "tokenize", "eval", "run", "chat", "quantize", "bench", "synth"}) {
     const auto r = run_pocketmind({verb, "--help"});
     EXPECT_EQ(r.exit_code, 0) << verb;
     EXPECT_NE(r.out.find("--json"), std::string::npos) << verb << " has no --json option";
-    if (std::string(verb) != "quantize") {
+    if (std::string(verb) != "quantize" && std::string(verb) != "synth") {
       EXPECT_NE(r.out.find("--model"), std::string::npos) << verb;
     }
   }
@@ -179,6 +179,32 @@ TEST(Cli, BenchReportsTheDesignFields) {
     EXPECT_GT(j[key].get<double>(), 0.0) << key;
   }
   EXPECT_EQ(j["threads"], 1);
+}
+
+}  // namespace
+}  // namespace pm
+
+namespace pm {
+namespace {
+
+// A synthetic model has the real model's exact parameter count (Qwen2.5-0.5B: 494,032,768 as
+// published with its weights) and runs.
+TEST(Cli, SynthWritesARealShape) {
+  const std::string out = test::temp_dir() + "/qwen05.gguf";
+  const auto w = test::run_pocketmind({"synth", "--arch", "qwen2", "--shape", "qwen2.5-0.5b", "--type", "q4_0", "-o", out});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  const auto info = test::run_pocketmind({"info", "-m", out, "--json"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  const auto j = nlohmann::json::parse(info.out);
+  EXPECT_EQ(j["n_params"], 494032768);
+  EXPECT_EQ(j["n_layer"], 24);
+  EXPECT_EQ(j["n_vocab"], 151936);
+  const auto run = test::run_pocketmind({"run", "-m", out, "-p", "你好", "-n", "2", "-c", "64", "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(nlohmann::json::parse(run.out)["n_generated_tokens"], 2);
+  const auto bad = test::run_pocketmind({"synth", "--arch", "llama", "--shape", "qwen2.5-0.5b", "-o", out});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("is a qwen2 model"), std::string::npos) << bad.err;
 }
 
 }  // namespace

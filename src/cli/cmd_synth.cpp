@@ -1,0 +1,71 @@
+// pocketmind synth --arch ARCH --shape NAME --type TYPE -o OUT.gguf
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "cli/common.h"
+#include "models/synth.h"
+
+namespace pm::cli {
+namespace {
+
+struct SynthArgs {
+  std::string arch, shape, type = "q4_0", out;
+  uint64_t seed = 1;
+  bool list = false;
+  bool json = false;
+};
+
+int run_synth(const SynthArgs& a) {
+  const char* verb = "synth";
+  if (a.list) {
+    nlohmann::json shapes = nlohmann::json::array();
+    for (const SynthShape& s : synth_shapes()) {
+      if (a.json) {
+        shapes.push_back({{"shape", s.name}, {"arch", s.arch}, {"n_embd", s.n_embd}, {"n_layer", s.n_layer},
+                          {"n_vocab", s.n_vocab}, {"n_ff", s.n_ff}});
+      } else {
+        std::printf("%-14s --arch %-6s n_embd %-5lld n_layer %-3lld n_head %-3lld n_head_kv %-2lld n_ff %-6lld vocab %lld\n",
+                    s.name, s.arch, (long long)s.n_embd, (long long)s.n_layer, (long long)s.n_head,
+                    (long long)s.n_head_kv, (long long)s.n_ff, (long long)s.n_vocab);
+      }
+    }
+    if (a.json) print_json(shapes);
+    return 0;
+  }
+  if (a.shape.empty() || a.out.empty()) return fail(verb, "give --shape NAME and -o OUT.gguf (see --list)");
+  const SynthShape* shape = find_synth_shape(a.shape);
+  if (shape == nullptr) return fail(verb, "unknown shape \"" + a.shape + "\" (see pocketmind synth --list)");
+  if (!a.arch.empty() && a.arch != shape->arch)
+    return fail(verb, "shape " + a.shape + " is a " + shape->arch + " model, not " + a.arch);
+  const std::optional<GgmlType> type = type_from_name(a.type);
+  if (!type) return fail(verb, "unknown type \"" + a.type + "\"");
+  SynthProgress progress = nullptr;
+  if (isatty(STDERR_FILENO) && !a.json)
+    progress = [](int64_t done, int64_t total) {
+      std::fprintf(stderr, "\rwriting tensors: %lld/%lld", (long long)done, (long long)total);
+      if (done == total) std::fprintf(stderr, "\n");
+    };
+  Status s = write_synth_model(*shape, *type, a.out, a.seed, progress);
+  if (!s.is_ok()) return fail(verb, s);
+  if (a.json) print_json({{"output", a.out}, {"shape", shape->name}, {"arch", shape->arch}, {"type", type_name(*type)}});
+  else std::printf("wrote %s: synthetic %s (%s) with %s weights\n", a.out.c_str(), shape->name, shape->arch, type_name(*type));
+  return 0;
+}
+
+}  // namespace
+
+void add_synth(CLI::App& app, int& result) {
+  auto args = std::make_shared<SynthArgs>();
+  CLI::App* cmd = app.add_subcommand("synth", "Write a random-weight model of a real model's exact shape (for benchmarks)");
+  cmd->add_option("--arch", args->arch, "architecture (checked against the shape)");
+  cmd->add_option("--shape", args->shape, "shape name, e.g. qwen2.5-0.5b, qwen2.5-1.5b, llama-3.2-1b, qwen3-0.6b");
+  cmd->add_option("--type", args->type, "weight type (f16, q8_0, q4_0, q4_K, ...)")->capture_default_str();
+  cmd->add_option("-o,--output", args->out, "GGUF file to write");
+  cmd->add_option("--seed", args->seed, "random seed")->capture_default_str();
+  cmd->add_flag("--list", args->list, "list the known shapes");
+  cmd->add_flag("--json", args->json, "machine-readable output");
+  cmd->callback([args, &result] { result = run_synth(*args); });
+}
+
+}  // namespace pm::cli

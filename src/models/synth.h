@@ -1,0 +1,38 @@
+// Synthetic models: random weights in the exact shapes of real models, for measuring speed and
+// memory without downloading weights. The arithmetic per token is that of the real model; the
+// text is meaningless.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "kernels/ggml_types.h"
+
+namespace pm {
+
+struct SynthShape {
+  const char* name;        // "qwen2.5-0.5b"
+  const char* arch;        // general.architecture
+  int64_t n_vocab, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff, n_ctx_train;
+  double rope_base;
+  bool qkv_bias;           // qwen2
+  bool qk_norm;            // qwen3
+  bool tied_output;        // no output.weight
+  bool llama3_rope;        // rope_freqs.weight (Llama 3.x long-context factors)
+};
+
+const std::vector<SynthShape>& synth_shapes();
+const SynthShape* find_synth_shape(const std::string& name);
+
+// Called with (tensors written, tensors total).
+using SynthProgress = std::function<void(int64_t, int64_t)>;
+
+// Writes a GGUF model of `shape` with weight matrices of `type` (norms stay F32; the output
+// head / tied embedding uses `type` too). Values are seeded random normals, quantized once
+// into a pool of blocks that is tiled over each tensor, so writing a 1.5B model takes seconds.
+Status write_synth_model(const SynthShape& shape, GgmlType type, const std::string& path, uint64_t seed = 1,
+                         const SynthProgress& progress = nullptr);
+
+}  // namespace pm
