@@ -16,7 +16,7 @@ namespace {
 
 struct BenchArgs {
   std::string model;
-  int n_threads = 0;
+  LoadOptions load;
   int64_t n_prompt = 512;
   int64_t n_gen = 128;
   int64_t depth = 0;  // tokens already in the context before the measured run
@@ -40,7 +40,7 @@ int run_bench(const BenchArgs& a) {
   using Clock = std::chrono::steady_clock;
   auto ms = [](Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); };
   const auto load_start = Clock::now();
-  Result<LoadedModel> m = load(a.model, false, 0, a.n_threads);
+  Result<LoadedModel> m = load(a.model, false, a.load);
   if (!m.is_ok()) return fail(verb, m.status());
   const double load_ms = ms(load_start);
   const ModelInfo& info = m->model->info();
@@ -116,7 +116,7 @@ void add_bench(CLI::App& app, int& result) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* cmd = app.add_subcommand("bench", "Measure prompt processing and generation speed, time to first token, peak memory");
   cmd->add_option("-m,--model", args->model, "model file")->required();
-  add_threads_option(cmd, args->n_threads);
+  add_model_options(cmd, args->load);
   cmd->add_option("-p,--n-prompt", args->n_prompt, "prompt tokens, evaluated in one batch")->capture_default_str()->check(CLI::Range(0, 1 << 20));
   cmd->add_option("-n,--n-gen", args->n_gen, "tokens generated one at a time")->capture_default_str()->check(CLI::Range(0, 1 << 20));
   cmd->add_option("-d,--depth", args->depth, "tokens already in the context before measuring")->check(CLI::Range(0, 1 << 24));

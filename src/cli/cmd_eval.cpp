@@ -14,15 +14,14 @@ struct EvalArgs {
   std::string prompt_file;
   std::string tokens;
   std::string dump_logits;
-  int64_t n_ctx = 0;
-  int n_threads = 0;
+  LoadOptions load;
   bool json = false;
 };
 
 int run_eval(const EvalArgs& a) {
   const char* verb = "eval";
   if (a.prompt_file.empty() == a.tokens.empty()) return fail(verb, "give exactly one of --prompt-file or --tokens");
-  Result<LoadedModel> m = load(a.model, /*vocab_only=*/false, a.n_ctx, a.n_threads);
+  Result<LoadedModel> m = load(a.model, /*vocab_only=*/false, a.load);
   if (!m.is_ok()) return fail(verb, m.status());
 
   std::vector<TokenId> tokens;
@@ -36,7 +35,8 @@ int run_eval(const EvalArgs& a) {
     if (!parsed.is_ok()) return fail(verb, parsed.status());
     tokens = *parsed;
   }
-  const int64_t n_ctx = a.n_ctx > 0 ? a.n_ctx : std::max<int64_t>(int64_t(tokens.size()), std::min<int64_t>(m->model->info().n_ctx_train, 4096));
+  // Without -c the context grows to hold the whole prompt.
+  const int64_t n_ctx = a.load.n_ctx > 0 ? a.load.n_ctx : std::max<int64_t>(int64_t(tokens.size()), m->plan.n_ctx);
   Result<std::unique_ptr<Session>> session = Session::create(*m->model, n_ctx, m->pool.get());
   if (!session.is_ok()) return fail(verb, session.status());
   Status s = (*session)->eval(tokens, /*all_logits=*/true);
@@ -77,8 +77,7 @@ void add_eval(CLI::App& app, int& result) {
   cmd->add_option("--prompt-file", args->prompt_file, "prompt text (tokenized with the model's special tokens added)");
   cmd->add_option("--tokens", args->tokens, "token ids, e.g. 1,2,3");
   cmd->add_option("--dump-logits", args->dump_logits, "write float32 logits, n_tokens x n_vocab, row-major");
-  cmd->add_option("-c,--ctx-size", args->n_ctx, "context size (default: the prompt length or the model's, whichever is larger, up to 4096)");
-  add_threads_option(cmd, args->n_threads);
+  add_model_options(cmd, args->load);
   cmd->add_flag("--json", args->json, "machine-readable output (tokens and argmax per position)");
   cmd->callback([args, &result] { result = run_eval(*args); });
 }

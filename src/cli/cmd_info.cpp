@@ -11,7 +11,7 @@ namespace {
 
 struct InfoArgs {
   std::string model;
-  int64_t n_ctx = 0;
+  LoadOptions load;
   bool metadata = false;
   bool tensors = false;
   bool json = false;
@@ -27,11 +27,11 @@ std::string human_bytes(uint64_t b) {
 
 int run_info(const InfoArgs& a) {
   const char* verb = "info";
-  Result<LoadedModel> m = load(a.model, false, a.n_ctx);
+  Result<LoadedModel> m = load(a.model, false, a.load);
   if (!m.is_ok()) return fail(verb, m.status());
   const ModelInfo& mi = m->model->info();
   const GgufFile& f = *m->gguf;
-  const int64_t n_ctx = a.n_ctx > 0 ? a.n_ctx : std::min<int64_t>(mi.n_ctx_train, 4096);
+  const int64_t n_ctx = m->plan.n_ctx;
   std::map<std::string, std::pair<int, uint64_t>> by_type;  // type -> (tensors, bytes)
   for (const GgufTensorInfo& t : f.tensors()) {
     auto& e = by_type[type_name(t.type)];
@@ -54,7 +54,7 @@ int run_info(const InfoArgs& a) {
         {"n_head_kv", mi.n_head_kv}, {"head_dim", mi.head_dim}, {"n_ff", mi.n_ff},
         {"weights_bytes", mi.weights_bytes}, {"tensor_types", types}, {"tokenizer", vocab},
         {"pre_tokenizer", m->tokenizer->pre_tokenizer()}, {"chat_format", chat}, {"n_ctx", n_ctx},
-        {"state_bytes", state}, {"memory_bytes", mi.weights_bytes + state}};
+        {"state_bytes", state}, {"scratch_bytes", m->plan.scratch_bytes}, {"memory_bytes", m->plan.total_bytes()}};
     if (a.metadata) {
       nlohmann::json md = nlohmann::json::object();
       for (const auto& [k, v] : f.metadata()) md[k] = v.to_string(16);
@@ -82,8 +82,9 @@ int run_info(const InfoArgs& a) {
   std::printf("chat format:   %s\n", chat.c_str());
   std::printf("tensor types: ");
   for (const auto& [name, e] : by_type) std::printf(" %s x%d (%s)", name.c_str(), e.first, human_bytes(e.second).c_str());
-  std::printf("\nmemory:        weights %s (mapped) + KV cache %s at %lld tokens = %s\n", human_bytes(mi.weights_bytes).c_str(),
-              human_bytes(state).c_str(), (long long)n_ctx, human_bytes(mi.weights_bytes + state).c_str());
+  std::printf("\nmemory:        weights %s (mapped) + %s %s at %lld tokens + scratch %s = %s\n",
+              human_bytes(mi.weights_bytes).c_str(), mi.recurrent ? "state" : "KV cache", human_bytes(state).c_str(),
+              (long long)n_ctx, human_bytes(m->plan.scratch_bytes).c_str(), human_bytes(m->plan.total_bytes()).c_str());
   if (a.metadata)
     for (const auto& [k, v] : f.metadata()) std::printf("  %s = %s\n", k.c_str(), v.to_string(16).c_str());
   if (a.tensors)
@@ -98,7 +99,7 @@ void add_info(CLI::App& app, int& result) {
   auto args = std::make_shared<InfoArgs>();
   CLI::App* cmd = app.add_subcommand("info", "Describe a model: architecture, sizes, tensor types, memory needed");
   cmd->add_option("-m,--model", args->model, "GGUF model file")->required();
-  cmd->add_option("-c,--ctx-size", args->n_ctx, "context size for the memory estimate (default: the model's, up to 4096)");
+  add_model_options(cmd, args->load);
   cmd->add_flag("--metadata", args->metadata, "list every metadata key");
   cmd->add_flag("--tensors", args->tensors, "list every tensor");
   cmd->add_flag("--json", args->json, "machine-readable output");

@@ -19,10 +19,9 @@ struct GenArgs {
   std::string prompt_file;
   std::string system;
   int32_t n_predict = 256;
-  int64_t n_ctx = 0;
   std::vector<std::string> stop;
   SamplerParams sampler;
-  int n_threads = 0;
+  LoadOptions load;
   bool json = false;
   std::optional<uint64_t> seed;  // absent: a fresh random seed per run
 };
@@ -30,7 +29,6 @@ struct GenArgs {
 void add_sampling_options(CLI::App* cmd, GenArgs& a) {
   cmd->add_option("-m,--model", a.model, "GGUF model file")->required();
   cmd->add_option("-n,--n-predict", a.n_predict, "maximum tokens to generate")->check(CLI::Range(1, 1 << 20));
-  cmd->add_option("-c,--ctx-size", a.n_ctx, "context size (default: the model's, up to 4096)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--temp", a.sampler.temperature, "temperature; 0 = greedy")->capture_default_str();
   cmd->add_option("--top-k", a.sampler.top_k, "keep the k most likely tokens (0 = off)")->capture_default_str();
   cmd->add_option("--top-p", a.sampler.top_p, "nucleus sampling mass (1 = off)")->capture_default_str();
@@ -41,7 +39,7 @@ void add_sampling_options(CLI::App* cmd, GenArgs& a) {
   cmd->add_option("--frequency-penalty", a.sampler.frequency_penalty, "OpenAI-style frequency penalty");
   cmd->add_option("--seed", a.seed, "random seed (same seed, same output; default: random)");
   cmd->add_option("--stop", a.stop, "stop string (repeatable)");
-  add_threads_option(cmd, a.n_threads);
+  add_model_options(cmd, a.load);
   cmd->add_flag("--json", a.json, "machine-readable output");
 }
 
@@ -74,10 +72,10 @@ int run_run(const GenArgs& a) {
     if (!t.is_ok()) return fail(verb, t.status());
     prompt = *t;
   }
-  Result<LoadedModel> m = load(a.model, false, a.n_ctx, a.n_threads);
+  Result<LoadedModel> m = load(a.model, false, a.load);
   if (!m.is_ok()) return fail(verb, m.status());
   const std::vector<TokenId> tokens = m->tokenizer->encode(prompt, /*add_special=*/true, /*parse_special=*/true);
-  Result<std::unique_ptr<Session>> session = Session::create(*m->model, a.n_ctx, m->pool.get());
+  Result<std::unique_ptr<Session>> session = Session::create(*m->model, m->plan.n_ctx, m->pool.get());
   if (!session.is_ok()) return fail(verb, session.status());
 
   GenerateOptions opt;
@@ -95,12 +93,12 @@ int run_run(const GenArgs& a) {
 
 int run_chat(const GenArgs& a) {
   const char* verb = "chat";
-  Result<LoadedModel> m = load(a.model, false, a.n_ctx, a.n_threads);
+  Result<LoadedModel> m = load(a.model, false, a.load);
   if (!m.is_ok()) return fail(verb, m.status());
   Result<std::string> tmpl_text = m->gguf->get_string_or("tokenizer.chat_template", "");
   if (!tmpl_text.is_ok()) return fail(verb, tmpl_text.status());
   const ChatTemplate tmpl = chat_template_for(*tmpl_text, m->model->info().arch);
-  Result<std::unique_ptr<Session>> session = Session::create(*m->model, a.n_ctx, m->pool.get());
+  Result<std::unique_ptr<Session>> session = Session::create(*m->model, m->plan.n_ctx, m->pool.get());
   if (!session.is_ok()) return fail(verb, session.status());
   Session& s = **session;
 

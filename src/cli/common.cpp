@@ -16,20 +16,34 @@ int fail(const std::string& verb, const std::string& message) {
   return kExitError;
 }
 
-void add_threads_option(CLI::App* cmd, int& n_threads) {
-  cmd->add_option("-t,--threads", n_threads, "threads for evaluation (default: all cores)")->check(CLI::Range(0, 1024));
+void add_model_options(CLI::App* cmd, LoadOptions& o) {
+  cmd->add_option("-c,--ctx-size", o.n_ctx, "context size in tokens (default: the model's, up to 4096, or what fits --mem-budget)")
+      ->check(CLI::Range(int64_t(0), int64_t(1) << 24));
+  cmd->add_option("-t,--threads", o.n_threads, "threads for evaluation (default: all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--kv-type", o.kv_type, "KV cache element type: f16, q8_0 (half the memory) or f32")->capture_default_str();
+  cmd->add_option("--mem-budget", o.mem_budget,
+                  "memory the model may use (e.g. 3G, 800M): the context is sized to fit, or loading is refused");
 }
 
-Result<LoadedModel> load(const std::string& path, bool vocab_only, int64_t n_ctx, int n_threads) {
+Result<LoadedModel> load(const std::string& path, bool vocab_only, const LoadOptions& o) {
   LoadedModel m;
   PM_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> f, GgufFile::open(path));
   m.gguf = std::move(f);
   PM_ASSIGN_OR_RETURN(m.tokenizer, Tokenizer::from_gguf(*m.gguf));
   if (!vocab_only) {
     ModelOptions options;
-    options.n_ctx = n_ctx;
+    const std::optional<GgmlType> kv = type_from_name(o.kv_type);
+    if (!kv) return Status::invalid_argument("--kv-type: unknown type \"" + o.kv_type + "\" (f16, q8_0, f32)");
+    options.kv_type = *kv;
+    uint64_t budget = 0;
+    if (!o.mem_budget.empty()) {
+      Result<uint64_t> b = parse_byte_size(o.mem_budget);
+      if (!b.is_ok()) return b.status().with_context("--mem-budget");
+      budget = *b;
+    }
     PM_ASSIGN_OR_RETURN(m.model, load_model(m.gguf, options));
-    m.pool = std::make_unique<ThreadPool>(n_threads);
+    PM_ASSIGN_OR_RETURN(m.plan, plan_memory(m.model->info(), o.n_ctx, budget));
+    m.pool = std::make_unique<ThreadPool>(o.n_threads);
     if (m.model->info().n_vocab < m.tokenizer->n_vocab())
       return Status::corrupt(path + ": the tokenizer has " + std::to_string(m.tokenizer->n_vocab()) +
                              " tokens but the model's output has only " + std::to_string(m.model->info().n_vocab));

@@ -14,6 +14,7 @@
 #include "formats/gguf.h"
 #include "kernels/kernels.h"
 #include "models/model.h"
+#include "runtime/memory_budget.h"
 #include "tokenizer/tokenizer.h"
 
 namespace pm::cli {
@@ -24,17 +25,25 @@ inline constexpr int kExitError = 1;  // bad input or a failed operation (usage 
 int fail(const std::string& verb, const Status& status);
 int fail(const std::string& verb, const std::string& message);
 
+// Options every verb that loads weights shares: -c, -t, --kv-type, --mem-budget.
+struct LoadOptions {
+  int64_t n_ctx = 0;
+  int n_threads = 0;
+  std::string kv_type = "f16";
+  std::string mem_budget;  // "" = none; "4G", "512M", bytes
+};
+void add_model_options(CLI::App* cmd, LoadOptions& o);
+
 struct LoadedModel {
   std::shared_ptr<const GgufFile> gguf;
   std::unique_ptr<Model> model;          // null when only the vocabulary was loaded
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<ThreadPool> pool;      // threads for evaluation (-t)
+  MemoryPlan plan;                       // context size chosen (fits --mem-budget when given)
 };
 
 // Opens a GGUF model file with its tokenizer (and weights unless vocab_only).
-Result<LoadedModel> load(const std::string& path, bool vocab_only, int64_t n_ctx = 0, int n_threads = 0);
-// Adds -t/--threads to a verb.
-void add_threads_option(CLI::App* cmd, int& n_threads);
+Result<LoadedModel> load(const std::string& path, bool vocab_only, const LoadOptions& options = {});
 
 // Reads a prompt file, naming it in the error.
 Result<std::string> read_prompt_file(const std::string& path);

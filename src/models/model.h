@@ -63,6 +63,7 @@ class ModelState {
 
 struct ModelOptions {
   int64_t n_ctx = 0;  // 0: the model's training context, capped at 4096
+  GgmlType kv_type = GgmlType::kF16;  // element type of a transformer's KV cache (f32, f16, q8_0)
 };
 
 class Model {

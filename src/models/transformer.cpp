@@ -34,19 +34,17 @@ struct DecoderLayer {
   Weight w_down;                 // [n_ff -> n_embd]
 };
 
-// KV cache of one sequence, fp16.
-//   k, v: [n_layer][n_ctx][n_head_kv * head_dim]
+// KV cache of one sequence. Rows are stored in `type` (F16 by default; Q8_0 halves it again,
+// F32 for exactness), each row one token's keys (or values) of every KV head.
+//   k, v: [n_layer][n_ctx][row_bytes]   row_bytes = row_size_bytes(type, n_head_kv * head_dim)
 // Allocated with calloc so that pages no token has reached yet are never touched: resident
 // memory grows with the conversation, not with the context size.
 class KvCache final : public ModelState {
  public:
-  static Result<std::unique_ptr<KvCache>> create(int64_t n_layer, int64_t n_ctx, int64_t kv_dim) {
-    std::unique_ptr<KvCache> c(new KvCache(n_layer, n_ctx, kv_dim));
-    const size_t n = size_t(n_layer * n_ctx * kv_dim);
-    c->k_ = alloc(n);
-    c->v_ = alloc(n);
-    if (c->k_ == nullptr || c->v_ == nullptr)
-      return Status::resource_exhausted("cannot allocate a KV cache of " + std::to_string(2 * n * sizeof(uint16_t)) +
+  static Result<std::unique_ptr<KvCache>> create(int64_t n_layer, int64_t n_ctx, int64_t kv_dim, GgmlType type) {
+    std::unique_ptr<KvCache> c(new KvCache(n_layer, n_ctx, kv_dim, type));
+    if (!c->allocate())
+      return Status::resource_exhausted("cannot allocate a KV cache of " + std::to_string(2 * c->total_bytes()) +
                                         " bytes for a context of " + std::to_string(n_ctx) + " tokens");
     return c;
   }
@@ -55,75 +53,92 @@ class KvCache final : public ModelState {
   int64_t n_ctx() const override { return n_ctx_; }
   void reset() override { n_past_ = 0; }
   std::unique_ptr<ModelState> clone() const override {
-    std::unique_ptr<KvCache> c(new KvCache(n_layer_, n_ctx_, kv_dim_));
-    c->k_ = alloc(size_t(n_layer_ * n_ctx_ * kv_dim_));
-    c->v_ = alloc(size_t(n_layer_ * n_ctx_ * kv_dim_));
-    if (c->k_ == nullptr || c->v_ == nullptr) throw std::bad_alloc();  // clone() cannot report a Status
-    const size_t used = size_t(n_past_ * kv_dim_) * sizeof(uint16_t);
+    std::unique_ptr<KvCache> c(new KvCache(n_layer_, n_ctx_, kv_dim_, type_));
+    if (!c->allocate()) throw std::bad_alloc();  // clone() cannot report a Status
     for (int64_t l = 0; l < n_layer_; ++l) {
-      std::memcpy(c->k_row(l, 0), k_.get() + l * n_ctx_ * kv_dim_, used);
-      std::memcpy(c->v_row(l, 0), v_.get() + l * n_ctx_ * kv_dim_, used);
+      std::memcpy(c->k_row(l, 0), k_row(l, 0), size_t(n_past_) * row_bytes_);
+      std::memcpy(c->v_row(l, 0), v_row(l, 0), size_t(n_past_) * row_bytes_);
     }
     c->n_past_ = n_past_;
     return c;
   }
 
-  // Layout: u64 n_layer | u64 kv_dim | u64 n_past | per layer: k rows [n_past][kv_dim] fp16,
-  // then v rows. Loads into a cache of any context size that holds n_past tokens.
+  // Layout: u64 n_layer | u64 kv_dim | u64 n_past | u32 type | per layer: k rows [n_past], then
+  // v rows. Loads into a cache of the same row type and any context size holding n_past tokens.
   Status serialize(std::vector<uint8_t>* out) const override {
     const uint64_t header[3] = {uint64_t(n_layer_), uint64_t(kv_dim_), uint64_t(n_past_)};
-    const size_t row_bytes = size_t(n_past_ * kv_dim_) * sizeof(uint16_t);
-    out->resize(sizeof header + 2 * size_t(n_layer_) * row_bytes);
+    const uint32_t type = static_cast<uint32_t>(type_);
+    const size_t rows_bytes = size_t(n_past_) * row_bytes_;
+    out->resize(kHeaderBytes + 2 * size_t(n_layer_) * rows_bytes);
     uint8_t* p = out->data();
     std::memcpy(p, header, sizeof header);
-    p += sizeof header;
+    std::memcpy(p + sizeof header, &type, sizeof type);
+    p += kHeaderBytes;
     for (int64_t l = 0; l < n_layer_; ++l) {
-      std::memcpy(p, k_.get() + l * n_ctx_ * kv_dim_, row_bytes);
-      std::memcpy(p + row_bytes, v_.get() + l * n_ctx_ * kv_dim_, row_bytes);
-      p += 2 * row_bytes;
+      std::memcpy(p, k_row(l, 0), rows_bytes);
+      std::memcpy(p + rows_bytes, v_row(l, 0), rows_bytes);
+      p += 2 * rows_bytes;
     }
     return Status::ok();
   }
 
   Status deserialize(const uint8_t* data, size_t size) override {
     uint64_t header[3];
-    if (size < sizeof header) return Status::corrupt("KV cache state: truncated header");
+    uint32_t type;
+    if (size < kHeaderBytes) return Status::corrupt("KV cache state: truncated header");
     std::memcpy(header, data, sizeof header);
+    std::memcpy(&type, data + sizeof header, sizeof type);
     if (header[0] != uint64_t(n_layer_) || header[1] != uint64_t(kv_dim_))
       return Status::invalid_argument("KV cache state: shape " + std::to_string(header[0]) + " layers x " +
                                       std::to_string(header[1]) + " does not match this model's " +
                                       std::to_string(n_layer_) + " x " + std::to_string(kv_dim_));
+    if (type != static_cast<uint32_t>(type_))
+      return Status::invalid_argument(std::string("KV cache state holds ") + type_name(static_cast<GgmlType>(type)) +
+                                      " rows; this session's cache is " + type_name(type_));
     if (header[2] > uint64_t(n_ctx_))
       return Status::out_of_range("KV cache state holds " + std::to_string(header[2]) +
                                   " tokens but the context holds only " + std::to_string(n_ctx_));
     const int64_t n_past = int64_t(header[2]);
-    const size_t row_bytes = size_t(n_past * kv_dim_) * sizeof(uint16_t);
-    if (size != sizeof header + 2 * size_t(n_layer_) * row_bytes)
+    const size_t rows_bytes = size_t(n_past) * row_bytes_;
+    if (size != kHeaderBytes + 2 * size_t(n_layer_) * rows_bytes)
       return Status::corrupt("KV cache state: " + std::to_string(size) + " bytes, expected " +
-                             std::to_string(sizeof header + 2 * size_t(n_layer_) * row_bytes));
-    const uint8_t* p = data + sizeof header;
+                             std::to_string(kHeaderBytes + 2 * size_t(n_layer_) * rows_bytes));
+    const uint8_t* p = data + kHeaderBytes;
     for (int64_t l = 0; l < n_layer_; ++l) {
-      std::memcpy(k_row(l, 0), p, row_bytes);
-      std::memcpy(v_row(l, 0), p + row_bytes, row_bytes);
-      p += 2 * row_bytes;
+      std::memcpy(k_row(l, 0), p, rows_bytes);
+      std::memcpy(v_row(l, 0), p + rows_bytes, rows_bytes);
+      p += 2 * rows_bytes;
     }
     n_past_ = n_past;
     return Status::ok();
   }
 
-  uint16_t* k_row(int64_t layer, int64_t pos) { return k_.get() + (layer * n_ctx_ + pos) * kv_dim_; }
-  uint16_t* v_row(int64_t layer, int64_t pos) { return v_.get() + (layer * n_ctx_ + pos) * kv_dim_; }
+  GgmlType type() const { return type_; }
+  uint8_t* k_row(int64_t layer, int64_t pos) { return k_.get() + size_t(layer * n_ctx_ + pos) * row_bytes_; }
+  uint8_t* v_row(int64_t layer, int64_t pos) { return v_.get() + size_t(layer * n_ctx_ + pos) * row_bytes_; }
+  const uint8_t* k_row(int64_t layer, int64_t pos) const { return k_.get() + size_t(layer * n_ctx_ + pos) * row_bytes_; }
+  const uint8_t* v_row(int64_t layer, int64_t pos) const { return v_.get() + size_t(layer * n_ctx_ + pos) * row_bytes_; }
   void advance(int64_t n) { n_past_ += n; }
 
  private:
+  static constexpr size_t kHeaderBytes = 3 * sizeof(uint64_t) + sizeof(uint32_t);
   struct Free {
-    void operator()(uint16_t* p) const { std::free(p); }
+    void operator()(uint8_t* p) const { std::free(p); }
   };
-  using Buffer = std::unique_ptr<uint16_t[], Free>;
-  KvCache(int64_t n_layer, int64_t n_ctx, int64_t kv_dim) : n_layer_(n_layer), n_ctx_(n_ctx), kv_dim_(kv_dim) {}
-  static Buffer alloc(size_t n) { return Buffer(static_cast<uint16_t*>(std::calloc(n, sizeof(uint16_t)))); }
+  using Buffer = std::unique_ptr<uint8_t[], Free>;
+
+  KvCache(int64_t n_layer, int64_t n_ctx, int64_t kv_dim, GgmlType type)
+      : n_layer_(n_layer), n_ctx_(n_ctx), kv_dim_(kv_dim), type_(type), row_bytes_(row_size_bytes(type, kv_dim)) {}
+  size_t total_bytes() const { return size_t(n_layer_ * n_ctx_) * row_bytes_; }
+  bool allocate() {
+    k_.reset(static_cast<uint8_t*>(std::calloc(total_bytes(), 1)));
+    v_.reset(static_cast<uint8_t*>(std::calloc(total_bytes(), 1)));
+    return k_ != nullptr && v_ != nullptr;
+  }
 
   int64_t n_layer_, n_ctx_, kv_dim_;
+  GgmlType type_;
+  size_t row_bytes_;
   int64_t n_past_ = 0;
   Buffer k_, v_;
 };
@@ -139,7 +154,8 @@ class DecoderModel final : public Model {
     if (n_ctx > hp_.n_ctx_train && hp_.n_ctx_train > 0)
       return Status::out_of_range("context of " + std::to_string(n_ctx) + " tokens exceeds the model's " +
                                   std::to_string(hp_.n_ctx_train));
-    PM_ASSIGN_OR_RETURN(std::unique_ptr<KvCache> cache, KvCache::create(hp_.n_layer, n_ctx, hp_.n_head_kv * hp_.head_dim));
+    PM_ASSIGN_OR_RETURN(std::unique_ptr<KvCache> cache,
+                        KvCache::create(hp_.n_layer, n_ctx, hp_.n_head_kv * hp_.head_dim, kv_type_));
     return std::unique_ptr<ModelState>(std::move(cache));
   }
 
@@ -152,6 +168,7 @@ class DecoderModel final : public Model {
   DecoderSpec spec_;
   DecoderHparams hp_{};
   int64_t default_ctx_ = 0;
+  GgmlType kv_type_ = GgmlType::kF16;
   Weight tok_embd_;   // [n_embd -> n_vocab] rows are token embeddings
   FloatVec out_norm_; // [n_embd]
   Weight output_;     // [n_embd -> n_vocab]; = tok_embd_ when tied
@@ -255,7 +272,14 @@ Status DecoderModel::load(const ModelOptions& options) {
     info.n_params += t.n_elements;
     info.weights_bytes += t.size_bytes;
   }
-  info.kv_bytes_per_token = uint64_t(2 * p.n_layer * kv_dim) * sizeof(uint16_t);
+  kv_type_ = options.kv_type;
+  const TypeInfo* kv_info = type_info(kv_type_);
+  if (kv_info == nullptr || !(kv_type_ == GgmlType::kF32 || kv_type_ == GgmlType::kF16 || kv_type_ == GgmlType::kQ8_0))
+    return Status::invalid_argument(std::string("KV cache type ") + type_name(kv_type_) + " is not supported (f32, f16, q8_0)");
+  if (kv_dim % kv_info->block_size != 0)
+    return Status::invalid_argument(std::string("a ") + kv_info->name + " KV cache needs n_head_kv * head_dim (" +
+                                    std::to_string(kv_dim) + ") to be a multiple of " + std::to_string(kv_info->block_size));
+  info.kv_bytes_per_token = 2 * uint64_t(p.n_layer) * row_size_bytes(kv_type_, kv_dim);
   ModelFingerprint fp(spec_.arch);
   for (const GgufTensorInfo& t : f.tensors()) fp.add_tensor(t.name, t.type, t.ne, t.data, t.size_bytes);
   identity_ = fp.digest();
@@ -275,13 +299,10 @@ void DecoderModel::attention(KvCache& cache, int64_t layer, int64_t n_tokens, co
 
   // Decode this layer's cache rows [0, n_kv) to float once: [n_kv][kv_dim].
   std::vector<float> k(size_t(n_kv * kv_dim)), v(size_t(n_kv * kv_dim));
+  const ToFloatFn decode = active_kernels().of(cache.type()).to_float;
   for (int64_t j = 0; j < n_kv; ++j) {
-    const uint16_t* kr = cache.k_row(layer, j);
-    const uint16_t* vr = cache.v_row(layer, j);
-    for (int64_t c = 0; c < kv_dim; ++c) {
-      k[size_t(j * kv_dim + c)] = fp16_to_fp32(kr[c]);
-      v[size_t(j * kv_dim + c)] = fp16_to_fp32(vr[c]);
-    }
+    decode(cache.k_row(layer, j), &k[size_t(j * kv_dim)], kv_dim);
+    decode(cache.v_row(layer, j), &v[size_t(j * kv_dim)], kv_dim);
   }
 
   auto heads = [&](int64_t h_begin, int64_t h_end) {
@@ -370,12 +391,9 @@ Status DecoderModel::eval(ModelState& state, const TokenId* tokens, int64_t n, f
         if (l.k_norm.present()) rms_norm(kh, l.k_norm.data, kh, p.head_dim, p.rms_eps);
         rope_apply(p.rope, cs, kh);
       }
-      uint16_t* kc = cache->k_row(il, p0 + i);
-      uint16_t* vc = cache->v_row(il, p0 + i);
-      for (int64_t c = 0; c < kv_dim; ++c) {
-        kc[c] = fp32_to_fp16(ki[c]);
-        vc[c] = fp32_to_fp16(vi[c]);
-      }
+      const FromFloatFn encode = k.of(cache->type()).from_float;
+      encode(ki, cache->k_row(il, p0 + i), kv_dim);
+      encode(vi, cache->v_row(il, p0 + i), kv_dim);
     }
     attention(*cache, il, n, q.data(), attn.data());
     matmul(k, l.wo.type, l.wo.data, q_dim, E, attn.data(), n, tmp.data(), scratch, pool);
