@@ -77,12 +77,20 @@ CommandResult run_pocketmind(const std::vector<std::string>& args, const std::st
     dup2(err[1], 2);
     close(in[1]); close(out[0]); close(err[0]);
     std::vector<char*> argv;
+    // Cross builds run the binary through the emulator (a |-separated command line).
+    std::vector<std::string> emulator;
+    for (std::string rest = PM_EMULATOR; !rest.empty();) {
+      const size_t semi = rest.find('|');
+      emulator.push_back(rest.substr(0, semi));
+      rest = semi == std::string::npos ? "" : rest.substr(semi + 1);
+    }
+    for (auto& e : emulator) argv.push_back(e.data());
     std::string bin = PM_BINARY;
     argv.push_back(bin.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());
     argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
+    execvp(argv[0], argv.data());
     _exit(127);
   }
   close(in[0]); close(out[1]); close(err[1]);

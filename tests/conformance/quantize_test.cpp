@@ -1,6 +1,7 @@
 // The quantizer against the tools that made the fixtures: quantizing the FP32 rwkv.cpp files
 // must reproduce rwkv.cpp's own quantized files byte for byte, and quantizing the F16 GGUF
 // fixture must reproduce llama-quantize's tensors (same types chosen, same bytes).
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -23,7 +24,11 @@ TEST(Quantize, RwkvMatchesRwkvCppByteForByte) {
       auto r = quantize_model_file(fp32, out, *type_from_name(q));
       ASSERT_TRUE(r.is_ok()) << r.status().to_string();
       EXPECT_GT(r->tensors_quantized, 0);
-      EXPECT_EQ(test::read_text(out), test::read_text(test::fixture(base + "-" + q + ".bin"))) << version << " " << q;
+      const std::string ours = test::read_text(out), theirs = test::read_text(test::fixture(base + "-" + q + ".bin"));
+      EXPECT_EQ(ours.size(), theirs.size()) << version << " " << q;
+      const auto diff = std::mismatch(ours.begin(), ours.end(), theirs.begin(), theirs.end());
+      EXPECT_TRUE(diff.first == ours.end()) << version << " " << q << ": first difference at byte "
+                                            << (diff.first - ours.begin());
       ++compared;
     }
   }
