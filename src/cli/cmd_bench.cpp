@@ -3,6 +3,7 @@
 // counts them). Each is repeated and the median reported. Peak resident memory is the
 // process's high-water mark (getrusage).
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -21,6 +22,7 @@ struct BenchArgs {
   int64_t n_gen = 128;
   int64_t depth = 0;  // tokens already in the context before the measured run
   int reps = 3;
+  std::vector<int64_t> curve;  // --curve 100,1000,10000: ms/token and RSS at each depth
   bool json = false;
 };
 
@@ -29,10 +31,66 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
+// Current resident memory (not the peak): /proc/self/statm, field 2, in pages.
+uint64_t current_rss_bytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long long size = 0, resident = 0;
+  const int got = std::fscanf(f, "%llu %llu", &size, &resident);
+  std::fclose(f);
+  return got == 2 ? resident * uint64_t(sysconf(_SC_PAGESIZE)) : 0;
+}
+
 uint64_t peak_rss_bytes() {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   return uint64_t(ru.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+// The conversation-length curve: one session fed up to each depth in turn (in 256-token
+// chunks), then n_gen single tokens timed there; resident memory read at each point.
+int run_curve(const BenchArgs& a, LoadedModel& m) {
+  using Clock = std::chrono::steady_clock;
+  const ModelInfo& info = m.model->info();
+  const int32_t n_vocab = int32_t(info.n_vocab);
+  auto token = [&](int64_t i) { return TokenId((i * 7919 + 13) % n_vocab); };
+  std::vector<int64_t> depths = a.curve;
+  std::sort(depths.begin(), depths.end());
+  const int64_t n_ctx = depths.back() + a.n_gen + 1;
+  Result<std::unique_ptr<Session>> s = Session::create(*m.model, n_ctx, m.pool.get());
+  if (!s.is_ok()) return fail("bench", s.status());
+  Session& session = **s;
+  nlohmann::json points = nlohmann::json::array();
+  int64_t fed = 0;
+  for (int64_t depth : depths) {
+    while (fed < depth) {
+      const int64_t n = std::min<int64_t>(256, depth - fed);
+      std::vector<TokenId> chunk;
+      for (int64_t i = 0; i < n; ++i) chunk.push_back(token(fed + i));
+      Status st = session.eval(chunk);
+      if (!st.is_ok()) return fail("bench", st);
+      fed += n;
+      if (!a.json) std::fprintf(stderr, "\rfeeding context: %lld / %lld tokens", (long long)fed, (long long)depths.back());
+    }
+    const auto t0 = Clock::now();
+    for (int64_t i = 0; i < a.n_gen; ++i) {
+      const TokenId t = token(fed++);
+      Status st = session.eval(&t, 1);
+      if (!st.is_ok()) return fail("bench", st);
+    }
+    const double ms_per_token = std::chrono::duration<double, std::milli>(Clock::now() - t0).count() / double(std::max<int64_t>(a.n_gen, 1));
+    Result<std::vector<uint8_t>> state = session.state_bytes();
+    const uint64_t rss = current_rss_bytes();
+    points.push_back({{"depth", depth}, {"ms_per_token", ms_per_token}, {"rss_bytes", rss},
+                      {"state_file_bytes", state.is_ok() ? state->size() : 0}});
+    if (!a.json)
+      std::printf("\rdepth %6lld: %8.2f ms/token  RSS %8.1f MiB  state %9.1f KiB\n", (long long)depth, ms_per_token,
+                  double(rss) / (1 << 20), state.is_ok() ? double(state->size()) / 1024 : 0.0);
+  }
+  if (a.json)
+    print_json({{"model", a.model}, {"arch", info.arch}, {"recurrent", info.recurrent}, {"threads", m.pool->n_threads()},
+                {"isa", active_kernels().isa}, {"n_gen", a.n_gen}, {"curve", points}, {"peak_rss_bytes", peak_rss_bytes()}});
+  return 0;
 }
 
 int run_bench(const BenchArgs& a) {
@@ -43,6 +101,7 @@ int run_bench(const BenchArgs& a) {
   Result<LoadedModel> m = load(a.model, false, a.load);
   if (!m.is_ok()) return fail(verb, m.status());
   const double load_ms = ms(load_start);
+  if (!a.curve.empty()) return run_curve(a, *m);
   const ModelInfo& info = m->model->info();
   const int64_t n_ctx = a.depth + std::max(a.n_prompt, int64_t(1)) + a.n_gen + 1;
   const int32_t n_vocab = int32_t(info.n_vocab);
@@ -121,6 +180,10 @@ void add_bench(CLI::App& app, int& result) {
   cmd->add_option("-n,--n-gen", args->n_gen, "tokens generated one at a time")->capture_default_str()->check(CLI::Range(0, 1 << 20));
   cmd->add_option("-d,--depth", args->depth, "tokens already in the context before measuring")->check(CLI::Range(0, 1 << 24));
   cmd->add_option("-r,--reps", args->reps, "repetitions (the median is reported)")->capture_default_str()->check(CLI::Range(1, 100));
+  cmd->add_option("--curve", args->curve,
+                  "depths (e.g. 100,1000,10000): feed one conversation to each and report ms/token (over -n tokens) and resident memory there")
+      ->delimiter(',')
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 24));
   cmd->add_flag("--json", args->json, "one JSON object: pp_tokens_per_s, tg_tokens_per_s, ttft_ms, peak_rss_bytes, ...");
   cmd->callback([args, &result] { result = run_bench(*args); });
 }

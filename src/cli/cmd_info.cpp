@@ -25,11 +25,33 @@ std::string human_bytes(uint64_t b) {
   return buf;
 }
 
+// Models from other formats (rwkv.cpp .bin): what the model itself reports.
+int describe_non_gguf(const InfoArgs& a, const LoadedModel& m) {
+  const ModelInfo& mi = m.model->info();
+  if (a.json) {
+    print_json({{"file", a.model}, {"format", "rwkv.cpp"}, {"arch", mi.arch}, {"n_params", mi.n_params},
+                {"n_vocab", mi.n_vocab}, {"n_embd", mi.n_embd}, {"n_layer", mi.n_layer}, {"recurrent", mi.recurrent},
+                {"weights_bytes", mi.weights_bytes}, {"state_bytes", m.plan.state_bytes},
+                {"memory_bytes", m.plan.total_bytes()}});
+    return 0;
+  }
+  std::printf("file:          %s (rwkv.cpp format)\n", a.model.c_str());
+  std::printf("architecture:  %s%s\n", mi.arch.c_str(), mi.recurrent ? " (recurrent: fixed-size state)" : "");
+  std::printf("parameters:    %.3f M\n", double(mi.n_params) / 1e6);
+  std::printf("shape:         n_embd %lld, n_layer %lld, vocabulary %lld\n", (long long)mi.n_embd, (long long)mi.n_layer,
+              (long long)mi.n_vocab);
+  std::printf("memory:        weights %s + state %s + scratch %s = %s\n", human_bytes(mi.weights_bytes).c_str(),
+              human_bytes(m.plan.state_bytes).c_str(), human_bytes(m.plan.scratch_bytes).c_str(),
+              human_bytes(m.plan.total_bytes()).c_str());
+  return 0;
+}
+
 int run_info(const InfoArgs& a) {
   const char* verb = "info";
   Result<LoadedModel> m = load(a.model, false, a.load);
   if (!m.is_ok()) return fail(verb, m.status());
   const ModelInfo& mi = m->model->info();
+  if (!m->gguf) return describe_non_gguf(a, *m);
   const GgufFile& f = *m->gguf;
   const int64_t n_ctx = m->plan.n_ctx;
   std::map<std::string, std::pair<int, uint64_t>> by_type;  // type -> (tensors, bytes)

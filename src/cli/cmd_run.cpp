@@ -95,7 +95,8 @@ int run_chat(const GenArgs& a) {
   const char* verb = "chat";
   Result<LoadedModel> m = load(a.model, false, a.load);
   if (!m.is_ok()) return fail(verb, m.status());
-  Result<std::string> tmpl_text = m->gguf->get_string_or("tokenizer.chat_template", "");
+  Result<std::string> tmpl_text =
+      m->gguf ? m->gguf->get_string_or("tokenizer.chat_template", "") : Result<std::string>(std::string());
   if (!tmpl_text.is_ok()) return fail(verb, tmpl_text.status());
   const ChatTemplate tmpl = chat_template_for(*tmpl_text, m->model->info().arch);
   Result<std::unique_ptr<Session>> session = Session::create(*m->model, m->plan.n_ctx, m->pool.get());

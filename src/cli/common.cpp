@@ -4,6 +4,8 @@
 #include <iostream>
 
 #include "core/mapped_file.h"
+#include "formats/rwkv_bin.h"
+#include "tokenizer/byte_level.h"
 
 namespace pm::cli {
 
@@ -25,7 +27,45 @@ void add_model_options(CLI::App* cmd, LoadOptions& o) {
                   "memory the model may use (e.g. 3G, 800M): the context is sized to fit, or loading is refused");
 }
 
+// rwkv.cpp .bin files carry no vocabulary: the tiny test models are byte-level; a World model
+// needs its vocabulary file next to it (not yet supported: a clear error).
+static Result<LoadedModel> load_rwkv_bin(const std::string& path, const LoadOptions& o) {
+  LoadedModel m;
+  PM_ASSIGN_OR_RETURN(m.model, load_model(path));
+  if (m.model->info().n_vocab != 256)
+    return Status::unsupported(path + ": an rwkv.cpp .bin model with a " + std::to_string(m.model->info().n_vocab) +
+                               "-token vocabulary needs its tokenizer; only byte-level (256-token) .bin models run "
+                               "from the command line so far (GGUF RWKV models carry theirs)");
+  m.tokenizer = make_byte_level_tokenizer();
+  uint64_t budget = 0;
+  if (!o.mem_budget.empty()) {
+    Result<uint64_t> b = parse_byte_size(o.mem_budget);
+    if (!b.is_ok()) return b.status().with_context("--mem-budget");
+    budget = *b;
+  }
+  PM_ASSIGN_OR_RETURN(m.plan, plan_memory(m.model->info(), o.n_ctx, budget));
+  m.pool = std::make_unique<ThreadPool>(o.n_threads);
+  return m;
+}
+
+static bool has_rwkv_magic(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  uint8_t magic[4] = {};
+  const size_t n = std::fread(magic, 1, 4, f);
+  std::fclose(f);
+  return RwkvBinFile::has_magic(magic, n);
+}
+
 Result<LoadedModel> load(const std::string& path, bool vocab_only, const LoadOptions& o) {
+  if (has_rwkv_magic(path)) {
+    if (vocab_only) {
+      LoadedModel m;
+      m.tokenizer = make_byte_level_tokenizer();
+      return m;
+    }
+    return load_rwkv_bin(path, o);
+  }
   LoadedModel m;
   PM_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> f, GgufFile::open(path));
   m.gguf = std::move(f);

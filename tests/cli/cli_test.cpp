@@ -209,3 +209,40 @@ TEST(Cli, SynthWritesARealShape) {
 
 }  // namespace
 }  // namespace pm
+
+namespace pm {
+namespace {
+
+// rwkv.cpp .bin models run through the same verbs (byte-level vocabulary for the tiny ones).
+TEST(Cli, RunsRwkvBinModels) {
+  PM_REQUIRE_FIXTURE(model, "rwkv/tiny-rwkv-7v0-834K-Q5_1.bin");
+  const auto info = test::run_pocketmind({"info", "-m", model, "--json"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  const auto j = nlohmann::json::parse(info.out);
+  EXPECT_EQ(j["arch"], "rwkv7");
+  EXPECT_EQ(j["recurrent"], true);
+  const auto run = test::run_pocketmind({"run", "-m", model, "-p", "In a shocking finding", "-n", "12", "--temp", "0", "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto r = nlohmann::json::parse(run.out);
+  EXPECT_EQ(r["n_generated_tokens"], 12);
+  EXPECT_EQ(r["text"].get<std::string>().size(), 12u);  // byte-level: one byte per token
+  const auto eval = test::run_pocketmind({"eval", "-m", model, "--tokens", "34,105,110", "--json"});
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  EXPECT_EQ(nlohmann::json::parse(eval.out)["tokens"], nlohmann::json({34, 105, 110}));
+  const auto tok = test::run_pocketmind({"tokenize", "-m", model, "hi"});
+  ASSERT_EQ(tok.exit_code, 0) << tok.err;
+  EXPECT_EQ(tok.out, "104 105\n");
+}
+
+TEST(CliErrors, TruncatedRwkvBin) {
+  PM_REQUIRE_FIXTURE(model, "rwkv/tiny-rwkv-4v0-660K-FP16.bin");
+  const std::string bytes = test::read_text(model);
+  const std::string path = test::temp_dir() + "/cut.bin";
+  std::ofstream(path, std::ios::binary) << bytes.substr(0, bytes.size() / 3);
+  const auto r = test::run_pocketmind({"run", "-m", path, "-p", "x"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cut.bin"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace pm
