@@ -29,7 +29,9 @@ void matmul(const Kernels& k, GgmlType wtype, const void* w, int64_t n_in, int64
     for (int64_t o = begin; o < end; ++o, wrow += w_row_bytes)
       for (int64_t t = 0; t < n_tok; ++t) y[t * n_out + o] = dot(n_in, wrow, act + t * a_row_bytes);
   };
-  if (pool != nullptr && n_out >= 64) {
+  // Waking the pool costs microseconds: only worth it for at least ~256K multiply-adds.
+  constexpr int64_t kMinParallelWork = 1 << 18;
+  if (pool != nullptr && n_out >= 32 && n_in * n_out * n_tok >= kMinParallelWork) {
     pool->parallel_for(n_out, 16, rows);
   } else {
     rows(0, n_out);
