@@ -28,6 +28,7 @@ int run_eval(const EvalArgs& a) {
   if (!a.prompt_file.empty()) {
     Result<std::string> text = read_prompt_file(a.prompt_file);
     if (!text.is_ok()) return fail(verb, text.status());
+  if (Status t = need_tokenizer(*m, a.model); !t.is_ok()) return fail(verb, t);
     tokens = m->tokenizer->encode(*text, /*add_special=*/true, /*parse_special=*/false);
     if (tokens.empty()) return fail(verb, a.prompt_file + ": the prompt has no tokens");
   } else {

@@ -74,6 +74,7 @@ int run_run(const GenArgs& a) {
   }
   Result<LoadedModel> m = load(a.model, false, a.load);
   if (!m.is_ok()) return fail(verb, m.status());
+  if (Status t = need_tokenizer(*m, a.model); !t.is_ok()) return fail(verb, t);
   const std::vector<TokenId> tokens = m->tokenizer->encode(prompt, /*add_special=*/true, /*parse_special=*/true);
   Result<std::unique_ptr<Session>> session = Session::create(*m->model, m->plan.n_ctx, m->pool.get());
   if (!session.is_ok()) return fail(verb, session.status());
@@ -95,6 +96,7 @@ int run_chat(const GenArgs& a) {
   const char* verb = "chat";
   Result<LoadedModel> m = load(a.model, false, a.load);
   if (!m.is_ok()) return fail(verb, m.status());
+  if (Status t = need_tokenizer(*m, a.model); !t.is_ok()) return fail(verb, t);
   Result<std::string> tmpl_text =
       m->gguf ? m->gguf->get_string_or("tokenizer.chat_template", "") : Result<std::string>(std::string());
   if (!tmpl_text.is_ok()) return fail(verb, tmpl_text.status());

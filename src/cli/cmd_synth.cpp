@@ -30,14 +30,25 @@ int run_synth(const SynthArgs& a) {
                     (long long)s.n_head_kv, (long long)s.n_ff, (long long)s.n_vocab);
       }
     }
+    for (const SynthRwkvShape& s : synth_rwkv_shapes()) {
+      if (a.json) {
+        shapes.push_back({{"shape", s.name}, {"arch", "rwkv7"}, {"n_embd", s.n_embd}, {"n_layer", s.n_layer},
+                          {"n_vocab", s.n_vocab}, {"n_ff", 4 * s.n_embd}, {"format", "rwkv.cpp"}});
+      } else {
+        std::printf("%-14s --arch rwkv7  n_embd %-5lld n_layer %-3lld head_size %lld (rwkv.cpp .bin)\n", s.name,
+                    (long long)s.n_embd, (long long)s.n_layer, (long long)s.head_size);
+      }
+    }
     if (a.json) print_json(shapes);
     return 0;
   }
   if (a.shape.empty() || a.out.empty()) return fail(verb, "give --shape NAME and -o OUT.gguf (see --list)");
   const SynthShape* shape = find_synth_shape(a.shape);
-  if (shape == nullptr) return fail(verb, "unknown shape \"" + a.shape + "\" (see pocketmind synth --list)");
-  if (!a.arch.empty() && a.arch != shape->arch)
-    return fail(verb, "shape " + a.shape + " is a " + shape->arch + " model, not " + a.arch);
+  const SynthRwkvShape* rwkv = find_synth_rwkv_shape(a.shape);
+  if (shape == nullptr && rwkv == nullptr)
+    return fail(verb, "unknown shape \"" + a.shape + "\" (see pocketmind synth --list)");
+  const std::string arch = shape != nullptr ? shape->arch : "rwkv7";
+  if (!a.arch.empty() && a.arch != arch) return fail(verb, "shape " + a.shape + " is a " + arch + " model, not " + a.arch);
   const std::optional<GgmlType> type = type_from_name(a.type);
   if (!type) return fail(verb, "unknown type \"" + a.type + "\"");
   SynthProgress progress = nullptr;
@@ -46,10 +57,11 @@ int run_synth(const SynthArgs& a) {
       std::fprintf(stderr, "\rwriting tensors: %lld/%lld", (long long)done, (long long)total);
       if (done == total) std::fprintf(stderr, "\n");
     };
-  Status s = write_synth_model(*shape, *type, a.out, a.seed, progress);
+  Status s = shape != nullptr ? write_synth_model(*shape, *type, a.out, a.seed, progress)
+                              : write_synth_rwkv7(*rwkv, *type, a.out, a.seed, progress);
   if (!s.is_ok()) return fail(verb, s);
-  if (a.json) print_json({{"output", a.out}, {"shape", shape->name}, {"arch", shape->arch}, {"type", type_name(*type)}});
-  else std::printf("wrote %s: synthetic %s (%s) with %s weights\n", a.out.c_str(), shape->name, shape->arch, type_name(*type));
+  if (a.json) print_json({{"output", a.out}, {"shape", a.shape}, {"arch", arch}, {"type", type_name(*type)}});
+  else std::printf("wrote %s: synthetic %s (%s) with %s weights\n", a.out.c_str(), a.shape.c_str(), arch.c_str(), type_name(*type));
   return 0;
 }
 
@@ -59,9 +71,9 @@ void add_synth(CLI::App& app, int& result) {
   auto args = std::make_shared<SynthArgs>();
   CLI::App* cmd = app.add_subcommand("synth", "Write a random-weight model of a real model's exact shape (for benchmarks)");
   cmd->add_option("--arch", args->arch, "architecture (checked against the shape)");
-  cmd->add_option("--shape", args->shape, "shape name, e.g. qwen2.5-0.5b, qwen2.5-1.5b, llama-3.2-1b, qwen3-0.6b");
+  cmd->add_option("--shape", args->shape, "shape name, e.g. qwen2.5-0.5b, qwen2.5-1.5b, llama-3.2-1b, qwen3-0.6b, rwkv7-1.5b");
   cmd->add_option("--type", args->type, "weight type (f16, q8_0, q4_0, q4_K, ...)")->capture_default_str();
-  cmd->add_option("-o,--output", args->out, "GGUF file to write");
+  cmd->add_option("-o,--output", args->out, "file to write (GGUF; rwkv.cpp .bin for rwkv7 shapes)");
   cmd->add_option("--seed", args->seed, "random seed")->capture_default_str();
   cmd->add_flag("--list", args->list, "list the known shapes");
   cmd->add_flag("--json", args->json, "machine-readable output");

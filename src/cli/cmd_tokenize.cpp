@@ -27,6 +27,7 @@ int run_tokenize(const TokenizeArgs& a) {
   const char* verb = "tokenize";
   Result<LoadedModel> m = load(a.model, /*vocab_only=*/true);
   if (!m.is_ok()) return fail(verb, m.status());
+  if (Status t = need_tokenizer(*m, a.model); !t.is_ok()) return fail(verb, t);
   const Tokenizer& tok = *m->tokenizer;
 
   if (!a.cases.empty()) {

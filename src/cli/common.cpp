@@ -32,11 +32,7 @@ void add_model_options(CLI::App* cmd, LoadOptions& o) {
 static Result<LoadedModel> load_rwkv_bin(const std::string& path, const LoadOptions& o) {
   LoadedModel m;
   PM_ASSIGN_OR_RETURN(m.model, load_model(path));
-  if (m.model->info().n_vocab != 256)
-    return Status::unsupported(path + ": an rwkv.cpp .bin model with a " + std::to_string(m.model->info().n_vocab) +
-                               "-token vocabulary needs its tokenizer; only byte-level (256-token) .bin models run "
-                               "from the command line so far (GGUF RWKV models carry theirs)");
-  m.tokenizer = make_byte_level_tokenizer();
+  if (m.model->info().n_vocab == 256) m.tokenizer = make_byte_level_tokenizer();
   uint64_t budget = 0;
   if (!o.mem_budget.empty()) {
     Result<uint64_t> b = parse_byte_size(o.mem_budget);
@@ -57,15 +53,15 @@ static bool has_rwkv_magic(const std::string& path) {
   return RwkvBinFile::has_magic(magic, n);
 }
 
+Status need_tokenizer(const LoadedModel& m, const std::string& path) {
+  if (m.tokenizer) return Status::ok();
+  return Status::unsupported(path + ": this rwkv.cpp .bin model has a " + std::to_string(m.model->info().n_vocab) +
+                             "-token vocabulary that the file does not carry; give token ids (eval --tokens, bench) "
+                             "or use the model's GGUF conversion, which includes its tokenizer");
+}
+
 Result<LoadedModel> load(const std::string& path, bool vocab_only, const LoadOptions& o) {
-  if (has_rwkv_magic(path)) {
-    if (vocab_only) {
-      LoadedModel m;
-      m.tokenizer = make_byte_level_tokenizer();
-      return m;
-    }
-    return load_rwkv_bin(path, o);
-  }
+  if (has_rwkv_magic(path)) return load_rwkv_bin(path, o);
   LoadedModel m;
   PM_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> f, GgufFile::open(path));
   m.gguf = std::move(f);

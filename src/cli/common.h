@@ -37,13 +37,16 @@ void add_model_options(CLI::App* cmd, LoadOptions& o);
 struct LoadedModel {
   std::shared_ptr<const GgufFile> gguf;
   std::unique_ptr<Model> model;          // null when only the vocabulary was loaded
-  std::unique_ptr<Tokenizer> tokenizer;
+  std::unique_ptr<Tokenizer> tokenizer;  // null only for rwkv.cpp .bin models without a vocabulary
   std::unique_ptr<ThreadPool> pool;      // threads for evaluation (-t)
   MemoryPlan plan;                       // context size chosen (fits --mem-budget when given)
 };
 
 // Opens a GGUF model file with its tokenizer (and weights unless vocab_only).
 Result<LoadedModel> load(const std::string& path, bool vocab_only, const LoadOptions& options = {});
+
+// Fails (naming the file) when the model came without a tokenizer (rwkv.cpp .bin World models).
+Status need_tokenizer(const LoadedModel& m, const std::string& path);
 
 // Reads a prompt file, naming it in the error.
 Result<std::string> read_prompt_file(const std::string& path);

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "formats/gguf.h"
+#include "formats/rwkv_bin_writer.h"
 #include "kernels/kernels.h"
 
 namespace pm {
@@ -26,6 +27,24 @@ const std::vector<SynthShape>& synth_shapes() {
 
 const SynthShape* find_synth_shape(const std::string& name) {
   for (const SynthShape& s : synth_shapes())
+    if (name == s.name) return &s;
+  return nullptr;
+}
+
+const std::vector<SynthRwkvShape>& synth_rwkv_shapes() {
+  // RWKV-7 "Goose" World models: head size 64, FFN 4x, LoRA ranks as the reference
+  // implementation sizes them for each width.
+  static const std::vector<SynthRwkvShape> kShapes = {
+      {"rwkv7-0.1b", 65536, 768, 12, 64, 64, 64, 32, 128},
+      {"rwkv7-0.4b", 65536, 1024, 24, 64, 64, 64, 32, 128},
+      {"rwkv7-1.5b", 65536, 2048, 24, 64, 96, 96, 64, 256},
+      {"rwkv7-2.9b", 65536, 2560, 32, 64, 96, 96, 64, 320},
+  };
+  return kShapes;
+}
+
+const SynthRwkvShape* find_synth_rwkv_shape(const std::string& name) {
+  for (const SynthRwkvShape& s : synth_rwkv_shapes())
     if (name == s.name) return &s;
   return nullptr;
 }
@@ -90,6 +109,83 @@ void add_synthetic_vocab(GgufWriter& w, int64_t n_vocab) {
 }
 
 }  // namespace
+
+Status write_synth_rwkv7(const SynthRwkvShape& s, GgmlType type, const std::string& path, uint64_t seed,
+                         const SynthProgress& progress) {
+  const TypeInfo* info = type_info(type);
+  if (info == nullptr || !info->supported || rwkv_code_for_type(type) < 0 || type == GgmlType::kQ8_1 ||
+      type == GgmlType::kQ8_K)
+    return Status::invalid_argument(std::string("rwkv.cpp files cannot hold weights of type ") + type_name(type));
+  const int64_t C = s.n_embd, F = 4 * s.n_embd, H = s.n_embd / s.head_size;
+  if (C % info->block_size != 0 || F % info->block_size != 0)
+    return Status::invalid_argument(std::string(s.name) + ": width not a multiple of the " + info->name + " block size");
+  RwkvBinWriter w(path, s.n_vocab, C, s.n_layer, type);
+  std::mt19937_64 rng(seed);
+  const BlockPool pool(type, 1.0f / std::sqrt(float(C)), rng);
+  const BlockPool pool_ff(type, 1.0f / std::sqrt(float(F)), rng);
+  const BlockPool half(GgmlType::kF16, 1.0f / std::sqrt(float(C)), rng);
+  const BlockPool half_small(GgmlType::kF16, 0.1f / std::sqrt(float(C)), rng);
+  std::vector<uint8_t> buf;
+  auto matrix = [&](const std::string& name, GgmlType t, const BlockPool& p, int64_t n_in, int64_t n_out) {
+    buf.resize(row_size_bytes(t, n_in) * size_t(n_out));
+    p.fill(buf.data(), buf.size(), rng);
+    return w.add_tensor(name, t, {n_in, n_out}, buf.data(), buf.size());
+  };
+  auto vec = [&](const std::string& name, std::vector<int64_t> ne, float lo, float hi) {
+    int64_t n = 1;
+    for (int64_t d : ne) n *= d;
+    std::vector<float> v(static_cast<size_t>(n));
+    std::uniform_real_distribution<float> u(lo, hi);
+    for (float& x : v) x = u(rng);
+    return w.add_tensor(name, GgmlType::kF32, ne, v.data(), v.size() * sizeof(float));
+  };
+  const int64_t total = s.n_layer + 2;
+  int64_t done = 0;
+  PM_RETURN_IF_ERROR(matrix("emb.weight", GgmlType::kF16, half, C, s.n_vocab));
+  if (progress) progress(++done, total);
+  for (int64_t l = 0; l < s.n_layer; ++l) {
+    const std::string b = "blocks." + std::to_string(l) + ".";
+    if (l == 0) {
+      PM_RETURN_IF_ERROR(vec(b + "ln0.weight", {C}, 0.9f, 1.1f));
+      PM_RETURN_IF_ERROR(vec(b + "ln0.bias", {C}, -0.01f, 0.01f));
+    }
+    PM_RETURN_IF_ERROR(vec(b + "ln1.weight", {C}, 0.9f, 1.1f));
+    PM_RETURN_IF_ERROR(vec(b + "ln1.bias", {C}, -0.01f, 0.01f));
+    PM_RETURN_IF_ERROR(vec(b + "ln2.weight", {C}, 0.9f, 1.1f));
+    PM_RETURN_IF_ERROR(vec(b + "ln2.bias", {C}, -0.01f, 0.01f));
+    PM_RETURN_IF_ERROR(vec(b + "att.x_rwkvag", {C, 1, 6}, 0.0f, 1.0f));
+    PM_RETURN_IF_ERROR(matrix(b + "att.w1", GgmlType::kF16, half, C, s.d_decay));
+    PM_RETURN_IF_ERROR(matrix(b + "att.w2", GgmlType::kF16, half_small, s.d_decay, C));
+    PM_RETURN_IF_ERROR(vec(b + "att.w0", {C, 1, 1}, -2.0f, 0.0f));
+    PM_RETURN_IF_ERROR(matrix(b + "att.a1", GgmlType::kF16, half, C, s.d_aaa));
+    PM_RETURN_IF_ERROR(matrix(b + "att.a2", GgmlType::kF16, half_small, s.d_aaa, C));
+    PM_RETURN_IF_ERROR(vec(b + "att.a0", {C, 1, 1}, -0.1f, 0.1f));
+    if (l > 0) {
+      PM_RETURN_IF_ERROR(matrix(b + "att.v1", GgmlType::kF16, half, C, s.d_mv));
+      PM_RETURN_IF_ERROR(matrix(b + "att.v2", GgmlType::kF16, half_small, s.d_mv, C));
+      PM_RETURN_IF_ERROR(vec(b + "att.v0", {C, 1, 1}, 0.9f, 1.1f));
+    }
+    PM_RETURN_IF_ERROR(matrix(b + "att.g1", GgmlType::kF16, half, C, s.d_gate));
+    PM_RETURN_IF_ERROR(matrix(b + "att.g2", GgmlType::kF16, half_small, s.d_gate, C));
+    PM_RETURN_IF_ERROR(vec(b + "att.k_k", {C, 1, 1}, 0.8f, 1.0f));
+    PM_RETURN_IF_ERROR(vec(b + "att.k_a", {C, 1, 1}, 0.8f, 1.0f));
+    PM_RETURN_IF_ERROR(vec(b + "att.r_k", {s.head_size, H}, -0.1f, 0.1f));
+    for (const char* m : {"receptance", "key", "value", "output"})
+      PM_RETURN_IF_ERROR(matrix(b + "att." + m + ".weight", type, pool, C, C));
+    PM_RETURN_IF_ERROR(vec(b + "att.ln_x.weight", {C}, 0.9f, 1.1f));
+    PM_RETURN_IF_ERROR(vec(b + "att.ln_x.bias", {C}, -0.01f, 0.01f));
+    PM_RETURN_IF_ERROR(vec(b + "ffn.x_k", {C, 1, 1}, 0.0f, 1.0f));
+    PM_RETURN_IF_ERROR(matrix(b + "ffn.key.weight", type, pool, C, F));
+    PM_RETURN_IF_ERROR(matrix(b + "ffn.value.weight", type, pool_ff, F, C));
+    if (progress) progress(++done, total);
+  }
+  PM_RETURN_IF_ERROR(vec("ln_out.weight", {C}, 0.9f, 1.1f));
+  PM_RETURN_IF_ERROR(vec("ln_out.bias", {C}, -0.01f, 0.01f));
+  PM_RETURN_IF_ERROR(matrix("head.weight", GgmlType::kF16, half, C, s.n_vocab));
+  PM_RETURN_IF_ERROR(w.commit());
+  if (progress) progress(++done, total);
+  return Status::ok();
+}
 
 Status write_synth_model(const SynthShape& s, GgmlType type, const std::string& path, uint64_t seed,
                          const SynthProgress& progress) {

@@ -26,6 +26,15 @@ struct SynthShape {
 const std::vector<SynthShape>& synth_shapes();
 const SynthShape* find_synth_shape(const std::string& name);
 
+// RWKV-7 shapes (written in rwkv.cpp's .bin format, which rwkv.cpp itself can run too).
+struct SynthRwkvShape {
+  const char* name;  // "rwkv7-1.5b"
+  int64_t n_vocab, n_embd, n_layer, head_size;
+  int64_t d_decay, d_aaa, d_mv, d_gate;  // LoRA ranks of w, a, v and g
+};
+const std::vector<SynthRwkvShape>& synth_rwkv_shapes();
+const SynthRwkvShape* find_synth_rwkv_shape(const std::string& name);
+
 // Called with (tensors written, tensors total).
 using SynthProgress = std::function<void(int64_t, int64_t)>;
 
@@ -33,6 +42,11 @@ using SynthProgress = std::function<void(int64_t, int64_t)>;
 // head / tied embedding uses `type` too). Values are seeded random normals, quantized once
 // into a pool of blocks that is tiled over each tensor, so writing a 1.5B model takes seconds.
 Status write_synth_model(const SynthShape& shape, GgmlType type, const std::string& path, uint64_t seed = 1,
+                         const SynthProgress& progress = nullptr);
+
+// Writes an rwkv.cpp .bin RWKV-7 model: the six projection matrices per layer in `type`,
+// embeddings, head and LoRA matrices in FP16, vectors in FP32 (rwkv.cpp's own quantized layout).
+Status write_synth_rwkv7(const SynthRwkvShape& shape, GgmlType type, const std::string& path, uint64_t seed = 1,
                          const SynthProgress& progress = nullptr);
 
 }  // namespace pm

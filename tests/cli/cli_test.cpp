@@ -246,3 +246,26 @@ TEST(CliErrors, TruncatedRwkvBin) {
 
 }  // namespace
 }  // namespace pm
+
+namespace pm {
+namespace {
+
+TEST(Cli, SynthWritesRwkv7InRwkvCppFormat) {
+  const std::string out = test::temp_dir() + "/rwkv7.bin";
+  const auto w = test::run_pocketmind({"synth", "--shape", "rwkv7-0.1b", "--type", "q5_1", "-o", out});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  const auto info = test::run_pocketmind({"info", "-m", out, "--json"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  const auto j = nlohmann::json::parse(info.out);
+  EXPECT_EQ(j["arch"], "rwkv7");
+  EXPECT_EQ(j["n_layer"], 12);
+  EXPECT_EQ(j["n_vocab"], 65536);
+  const auto eval = test::run_pocketmind({"eval", "-m", out, "--tokens", "1,2,3", "--json"});
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  const auto run = test::run_pocketmind({"run", "-m", out, "-p", "hi"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("vocabulary that the file does not carry"), std::string::npos) << run.err;
+}
+
+}  // namespace
+}  // namespace pm
