@@ -199,6 +199,7 @@ TEST(Cli, SynthWritesARealShape) {
   EXPECT_EQ(j["n_params"], 494032768);
   EXPECT_EQ(j["n_layer"], 24);
   EXPECT_EQ(j["n_vocab"], 151936);
+  EXPECT_EQ(j["n_vocab"], 151936);
   const auto run = test::run_pocketmind({"run", "-m", out, "-p", "你好", "-n", "2", "-c", "64", "--json"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(nlohmann::json::parse(run.out)["n_generated_tokens"], 2);
