@@ -1,12 +1,11 @@
 #include "formats/quantizer.h"
 
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <vector>
 
 #include "formats/gguf.h"
 #include "formats/rwkv_bin.h"
+#include "formats/rwkv_bin_writer.h"
 #include "kernels/kernels.h"
 
 namespace pm {
@@ -48,92 +47,35 @@ GgmlType type_for_row(GgmlType type, int64_t row) {
   }
 }
 
-// rwkv.cpp's data-type code for a ggml type (inverse of ggml_type_from_rwkv_code).
-std::optional<uint32_t> rwkv_code_for(GgmlType type) {
-  for (uint32_t code = 0; code < 32; ++code) {
-    const std::optional<GgmlType> t = ggml_type_from_rwkv_code(code);
-    if (t && *t == type) return code;
-  }
-  return std::nullopt;
-}
-
-class FileSink {
- public:
-  explicit FileSink(const std::string& path) : path_(path), tmp_(path + ".tmp") { f_ = std::fopen(tmp_.c_str(), "wb"); }
-  ~FileSink() {
-    if (f_ != nullptr) {
-      std::fclose(f_);
-      std::remove(tmp_.c_str());
-    }
-  }
-  Status opened() const {
-    return f_ != nullptr ? Status::ok() : Status::io_error(tmp_ + ": cannot create: " + std::strerror(errno));
-  }
-  void write(const void* p, size_t n) {
-    if (ok_ && std::fwrite(p, 1, n, f_) != n) ok_ = false;
-    bytes_ += n;
-  }
-  void u32(uint32_t v) { write(&v, 4); }
-  Status commit() {
-    const bool closed = std::fclose(f_) == 0;
-    f_ = nullptr;
-    if (!ok_ || !closed || std::rename(tmp_.c_str(), path_.c_str()) != 0) {
-      std::remove(tmp_.c_str());
-      return Status::io_error(path_ + ": write failed");
-    }
-    return Status::ok();
-  }
-  uint64_t bytes() const { return bytes_; }
-
- private:
-  std::string path_, tmp_;
-  FILE* f_ = nullptr;
-  bool ok_ = true;
-  uint64_t bytes_ = 0;
-};
-
 Result<QuantizeReport> quantize_rwkv(const std::string& in_path, const std::string& out_path, GgmlType type,
                                      const QuantizeProgress& progress) {
   PM_ASSIGN_OR_RETURN(std::unique_ptr<RwkvBinFile> in, RwkvBinFile::open(in_path));
-  const std::optional<uint32_t> code = rwkv_code_for(type);
-  if (!code) return Status::unsupported(std::string("rwkv.cpp files cannot hold ") + type_name(type));
+  if (rwkv_code_for_type(type) < 0) return Status::unsupported(std::string("rwkv.cpp files cannot hold ") + type_name(type));
   if (in->data_type() != GgmlType::kF32 && in->data_type() != GgmlType::kF16)
     return Status::invalid_argument(in_path + ": already quantized (" + rwkv_type_code_name(in->data_type_code()) +
                                     "); quantize from an FP32 or FP16 file");
-  FileSink out(out_path);
-  PM_RETURN_IF_ERROR(out.opened());
+  RwkvBinWriter out(out_path, in->n_vocab(), in->n_embd(), in->n_layer(), type);
   QuantizeReport report;
   report.input_bytes = in->file_size_bytes();
-  const uint32_t header[6] = {kRwkvBinMagic, 101, uint32_t(in->n_vocab()), uint32_t(in->n_embd()),
-                              uint32_t(in->n_layer()), *code};
-  out.write(header, sizeof header);
   int64_t done = 0;
   std::vector<float> values;
   for (const RwkvTensorInfo& t : in->tensors()) {
     const GgmlType tt = type_for_row(type, t.ne[0]);
     const bool quantize = t.name.rfind("blocks.", 0) == 0 && ends_with(t.name, ".weight") && t.ne.size() == 2 &&
                           t.ne[0] % type_info(tt)->block_size == 0 &&
-                          (t.type == GgmlType::kF32 || t.type == GgmlType::kF16);
-    uint32_t out_code = t.type_code;
-    std::vector<uint8_t> quantized;
+                          (t.type == GgmlType::kF32 || t.type == GgmlType::kF16) && rwkv_code_for_type(tt) >= 0;
     if (quantize) {
       PM_RETURN_IF_ERROR(tensor_to_float(t.type, t.data, t.size_bytes, t.n_elements, &values, t.name).with_context(in_path));
-      quantized = float_to_type(tt, values);
-      out_code = *rwkv_code_for(tt);
+      const std::vector<uint8_t> q = float_to_type(tt, values);
+      PM_RETURN_IF_ERROR(out.add_tensor(t.name, tt, t.ne, q.data(), q.size()));
       ++report.tensors_quantized;
     } else {
+      PM_RETURN_IF_ERROR(out.add_tensor(t.name, t.type, t.ne, t.data, t.size_bytes));
       ++report.tensors_kept;
     }
-    out.u32(uint32_t(t.ne.size()));
-    out.u32(uint32_t(t.name.size()));
-    out.u32(out_code);
-    for (int64_t d : t.ne) out.u32(uint32_t(d));
-    out.write(t.name.data(), t.name.size());
-    if (quantize) out.write(quantized.data(), quantized.size());
-    else out.write(t.data, t.size_bytes);
     if (progress) progress(++done, int64_t(in->tensors().size()), t.name);
   }
-  report.output_bytes = out.bytes();
+  report.output_bytes = out.bytes_written();
   PM_RETURN_IF_ERROR(out.commit());
   return report;
 }
