@@ -71,7 +71,7 @@ int run_tokenize(const TokenizeArgs& a) {
 void add_tokenize(CLI::App& app, int& result) {
   auto args = std::make_shared<TokenizeArgs>();
   CLI::App* cmd = app.add_subcommand("tokenize", "Print the token ids of a text (or of every case in a test file)");
-  cmd->add_option("-m,--model", args->model, "GGUF model or vocab-only GGUF file")->required();
+  cmd->add_option("-m,--model", args->model, "GGUF model, vocab-only GGUF, rwkv.cpp .bin or RWKV World vocab .txt file")->required();
   cmd->add_option("--cases", args->cases,
                   "file of cases separated by lines '__ggml_vocab_test__'; prints one line of ids per case");
   cmd->add_option("--prompt-file", args->prompt_file, "read the text from this file");

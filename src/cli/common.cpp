@@ -53,6 +53,18 @@ static bool has_rwkv_magic(const std::string& path) {
   return RwkvBinFile::has_magic(magic, n);
 }
 
+// The RWKV World vocab text file ("1 '\\x00' 1" ...): named *.txt, or text starting with an id
+// where a GGUF file would start with its magic.
+static bool is_rwkv_vocab_file(const std::string& path) {
+  if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".txt") == 0) return true;
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  char first = 0;
+  const size_t n = std::fread(&first, 1, 1, f);
+  std::fclose(f);
+  return n == 1 && first >= '1' && first <= '9';
+}
+
 Status need_tokenizer(const LoadedModel& m, const std::string& path) {
   if (m.tokenizer) return Status::ok();
   return Status::unsupported(path + ": this rwkv.cpp .bin model has a " + std::to_string(m.model->info().n_vocab) +
@@ -63,6 +75,11 @@ Status need_tokenizer(const LoadedModel& m, const std::string& path) {
 Result<LoadedModel> load(const std::string& path, bool vocab_only, const LoadOptions& o) {
   if (has_rwkv_magic(path)) return load_rwkv_bin(path, o);
   LoadedModel m;
+  if (is_rwkv_vocab_file(path)) {
+    if (!vocab_only) return Status::invalid_argument(path + ": a vocabulary file has no weights; give the model file");
+    PM_ASSIGN_OR_RETURN(m.tokenizer, Tokenizer::from_rwkv_vocab_file(path));
+    return m;
+  }
   PM_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> f, GgufFile::open(path));
   m.gguf = std::move(f);
   PM_ASSIGN_OR_RETURN(m.tokenizer, Tokenizer::from_gguf(*m.gguf));

@@ -8,6 +8,7 @@
 
 #include "formats/gguf.h"
 #include "tokenizer/bpe.h"
+#include "tokenizer/rwkv_world.h"
 #include "tokenizer/spm.h"
 #include "tokenizer/unicode.h"
 #include "tokenizer/vocab.h"
@@ -204,9 +205,24 @@ Result<std::unique_ptr<Tokenizer>> build_tokenizer(VocabSpec spec) {
     special.add_bos = spec.add_bos.value_or(true);
     special.add_sep = spec.add_sep.value_or(true);
     tok = std::make_unique<WordPieceTokenizer>();
+  } else if (spec.model == "rwkv") {
+    kind = VocabKind::kRwkvWorld;
+    if (!spec.tokens_are_bytes) {  // llama.cpp's escaped text -> bytes
+      for (size_t i = 0; i < n; ++i) {
+        Result<std::string> bytes = unescape_rwkv_token(spec.tokens[i]);
+        if (!bytes.is_ok())
+          return fail(bytes.status().with_context("tokenizer.ggml.tokens[" + std::to_string(i) + "]"));
+        spec.tokens[i] = std::move(bytes).value();
+      }
+    }
+    // Token 0 ("<s>" in llama.cpp's conversions, <|endoftext|> in the vocab file) separates
+    // documents: it ends generation unless the metadata names another eos.
+    if (!spec.eos.has_value() && types[0] == TokenType::kControl) special.eos = 0;
+    special.add_bos = spec.add_bos.value_or(false);
+    tok = std::make_unique<RwkvWorldTokenizer>();
   } else {
     return fail(Status::unsupported("tokenizer.ggml.model \"" + spec.model +
-                                    "\" is not supported (expected llama, gpt2 or bert)"));
+                                    "\" is not supported (expected llama, gpt2, bert or rwkv)"));
   }
   special.add_eos = spec.add_eos.value_or(false);
 
@@ -222,7 +238,9 @@ Result<std::unique_ptr<Tokenizer>> build_tokenizer(VocabSpec spec) {
       if (spec.tokens[i] == text) types[i] = TokenType::kControl;
     }
   }
-  if (special.eot != kNoToken) types[special.eot] = TokenType::kControl;
+  // An RWKV eot is ordinary text: llama.cpp's converter names "\n\n" (261) so that chats stop
+  // after a reply; it must still be matched and decoded as text.
+  if (special.eot != kNoToken && kind != VocabKind::kRwkvWorld) types[special.eot] = TokenType::kControl;
 
   Tokenizer& base = *tok;
   base.kind_ = kind;
@@ -254,6 +272,9 @@ Result<std::unique_ptr<Tokenizer>> build_tokenizer(VocabSpec spec) {
     case VocabKind::kWordPiece:
       static_cast<WordPieceTokenizer&>(base).init();
       break;
+    case VocabKind::kRwkvWorld:
+      static_cast<RwkvWorldTokenizer&>(base).init();
+      break;
     default:
       break;
   }
@@ -281,7 +302,10 @@ void Tokenizer::index_vocab() {
   std::sort(by_text_.begin(), by_text_.end());
 
   eog_.clear();
-  for (TokenId id : {special_.eos, special_.eot, special_.eom}) {
+  // An RWKV World eot is "\n\n" (llama.cpp's converter): ending every generation at a blank line
+  // would cut answers short, so RWKV chats end on the chat format's stop strings instead.
+  const TokenId eot = kind_ == VocabKind::kRwkvWorld ? kNoToken : special_.eot;
+  for (TokenId id : {special_.eos, eot, special_.eom}) {
     if (id != kNoToken) eog_.push_back(id);
   }
   for (std::string_view text : kEndOfTurnTexts) {

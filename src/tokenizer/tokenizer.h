@@ -1,6 +1,6 @@
 // Tokenizers built from GGUF metadata (tokenizer.ggml.*): SentencePiece ("llama"), byte-level
-// BPE ("gpt2") with the pre-tokenizer presets real models use, and WordPiece ("bert").
-// Later: the RWKV World trie tokenizer behind the same interface.
+// BPE ("gpt2") with the pre-tokenizer presets real models use, WordPiece ("bert") and the RWKV
+// World greedy longest-match tokenizer ("rwkv", also read from its vocab text file).
 #pragma once
 
 #include <cstdint>
@@ -41,6 +41,12 @@ class Tokenizer {
  public:
   // Builds the tokenizer a GGUF file describes; errors name the missing or malformed key.
   static Result<std::unique_ptr<Tokenizer>> from_gguf(const GgufFile& gguf);
+  // The RWKV World vocab text file (rwkv_vocab_v20230424.txt: "ID LITERAL LENGTH" per line,
+  // ids 1..N; id 0 is <|endoftext|>). Errors name the file and the line.
+  static Result<std::unique_ptr<Tokenizer>> from_rwkv_vocab_file(const std::string& path);
+  // 256 tokens, id = byte value, no special tokens: for models that carry no vocabulary (the
+  // tiny byte-level rwkv.cpp test models).
+  static std::unique_ptr<Tokenizer> byte_level();
   Tokenizer() = default;
   virtual ~Tokenizer() = default;
   Tokenizer(const Tokenizer&) = delete;  // the lookup tables hold views into tokens_

@@ -17,13 +17,16 @@ namespace pm {
 struct VocabSpec {
   std::string source;               // file name, put before every error message ("model.gguf: ...")
   std::string name;                 // general.name (a few per-model token attributes depend on it)
-  std::string model;                // tokenizer.ggml.model: "llama" | "gpt2" | "bert"
+  std::string model;                // tokenizer.ggml.model: "llama" | "gpt2" | "bert" | "rwkv"
   std::string pre;                  // tokenizer.ggml.pre ("" when absent)
   std::vector<std::string> tokens;  // tokenizer.ggml.tokens [n_vocab]
   std::vector<double> scores;       // tokenizer.ggml.scores: empty or [n_vocab]
   std::vector<int64_t> types;       // tokenizer.ggml.token_type: empty or [n_vocab], TokenType
   std::vector<std::string> merges;  // tokenizer.ggml.merges: "left right", rank = index
   bool has_merges = false;          // the merges key was present (required for gpt2)
+  // rwkv: tokens already hold their bytes (World vocab file) rather than llama.cpp's escaped
+  // text (GGUF), which building unescapes.
+  bool tokens_are_bytes = false;
 
   // Special token ids as stored (nullopt when the key is absent). A stored -1 or 0xFFFFFFFF
   // means "none".
