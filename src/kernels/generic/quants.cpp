@@ -4,6 +4,12 @@
 // Dot products take activations already converted to the weight type's vec_dot_type (Q8_0
 // or Q8_1 here) and work in integers inside a block, scaling once per block, as every SIMD
 // version will; float types accumulate in double.
+//
+// Quantization follows llama.cpp's rounding rules exactly (they are part of what a file of
+// these types means in practice): files made here match llama-quantize's byte for byte, and
+// activations are the 8-bit values llama.cpp's reference outputs were computed with. Every
+// rule divides by multiplying with id = 1/d (d unrounded), as llama.cpp does; x/d would round
+// differently in the last bit now and then.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -95,6 +101,8 @@ void q4_0_to_float(const void* src, float* y, int64_t n) {
   }
 }
 
+// The value of largest magnitude `max` (signed) lands on level 0: d = max / -8,
+// q = min(15, int(x / d + 8.5)) (truncation; x / d + 8.5 >= 0).
 void q4_0_from_float(const float* x, void* dst, int64_t n) {
   BlockQ4_0* b = static_cast<BlockQ4_0*>(dst);
   for (int64_t i = 0; i < n / kQK4_0; ++i, x += kQK4_0) {
@@ -137,6 +145,7 @@ void q4_1_to_float(const void* src, float* y, int64_t n) {
   }
 }
 
+// m = min, d = (max - min) / 15, q = min(15, int((x - min) / d + 0.5)).
 void q4_1_from_float(const float* x, void* dst, int64_t n) {
   BlockQ4_1* b = static_cast<BlockQ4_1*>(dst);
   for (int64_t i = 0; i < n / kQK4_1; ++i, x += kQK4_1) {
@@ -184,6 +193,7 @@ void q5_0_to_float(const void* src, float* y, int64_t n) {
   }
 }
 
+// As Q4_0 with 32 levels: d = max / -16, q = min(31, int(x / d + 16.5)).
 void q5_0_from_float(const float* x, void* dst, int64_t n) {
   BlockQ5_0* b = static_cast<BlockQ5_0*>(dst);
   for (int64_t i = 0; i < n / kQK5_0; ++i, x += kQK5_0) {
@@ -234,6 +244,7 @@ void q5_1_to_float(const void* src, float* y, int64_t n) {
   }
 }
 
+// As Q4_1 with 32 levels: d = (max - min) / 31, q = min(31, int((x - min) / d + 0.5)).
 void q5_1_from_float(const float* x, void* dst, int64_t n) {
   BlockQ5_1* b = static_cast<BlockQ5_1*>(dst);
   for (int64_t i = 0; i < n / kQK5_1; ++i, x += kQK5_1) {
@@ -281,6 +292,7 @@ void q8_0_to_float(const void* src, float* y, int64_t n) {
   }
 }
 
+// d = amax / 127, q = round(x / d) (halves away from zero).
 void q8_0_from_float(const float* x, void* dst, int64_t n) {
   BlockQ8_0* b = static_cast<BlockQ8_0*>(dst);
   for (int64_t i = 0; i < n / kQK8_0; ++i, x += kQK8_0) {
@@ -313,6 +325,7 @@ void q8_1_to_float(const void* src, float* y, int64_t n) {
   }
 }
 
+// As Q8_0, plus s = fp16(d * sum q) with the unrounded d.
 void q8_1_from_float(const float* x, void* dst, int64_t n) {
   BlockQ8_1* b = static_cast<BlockQ8_1*>(dst);
   for (int64_t i = 0; i < n / kQK8_1; ++i, x += kQK8_1) {

@@ -2,8 +2,12 @@
 // sub-block scales (Q2_K .. Q6_K) and their activation partner Q8_K.
 //
 // Each format has an `unpack_*` that turns one block into plain integers (quants and
-// sub-block scales/mins) in element order; decoding and the dot products are written over
-// those integers, so the bit layout lives in exactly one place per format.
+// sub-block scales/mins) in element order, and a `pack_*` that does the reverse; decoding,
+// dot products and quantization are written over those integers, so the bit layout of each
+// format lives in exactly one place (the pair below, next to its description).
+//
+// Dot products with Q8_K work in integers inside a super-block and scale once per block, as
+// the SIMD versions will; the mins of Q2_K / Q4_K / Q5_K are applied through Q8_K's bsums.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -16,11 +20,22 @@ namespace {
 
 inline float h2f(uint16_t h) { return fp16_to_fp32(h); }
 inline uint16_t f2h(float f) { return fp32_to_fp16(f); }
+// Round half to even (the default FP rounding mode), as llama.cpp's Q8_K rounding does.
 inline int nearest_int(float v) { return int(std::lrintf(v)); }
 
-// ---- bit layouts ----
+// fp16 of v, rounded away from zero where rounding to nearest would make it smaller: a
+// super-block scale d stored this way keeps (largest sub-block scale) / d within the code
+// range. It matters where d is an fp16 subnormal (tensors with values below ~1e-3), whose
+// rounding can be tens of percent.
+uint16_t fp16_not_below(float v) {
+  uint16_t h = f2h(v);
+  if (std::fabs(h2f(h)) < std::fabs(v) && (h & 0x7fff) < 0x7bff) ++h;  // next magnitude up, same sign
+  return h;
+}
 
-// Q2_K: element e = 128*h + 32*j + l (h < 2, j < 4, l < 32) is bits 2j..2j+1 of qs[32h + l];
+// ---- bit layouts ---------------------------------------------------------------------------
+
+// Q2_K: element e = 128h + 32j + l (h < 2, j < 4, l < 32) is bits 2j..2j+1 of qs[32h + l];
 // its sub-block (16 elements) is e / 16 with scales[e/16]: low nibble scale, high nibble min.
 void unpack_q2_k(const BlockQ2_K& b, uint8_t q[256], uint8_t sc[16], uint8_t mn[16]) {
   for (int e = 0; e < 256; ++e) {
@@ -31,6 +46,16 @@ void unpack_q2_k(const BlockQ2_K& b, uint8_t q[256], uint8_t sc[16], uint8_t mn[
     sc[s] = b.scales[s] & 0x0f;
     mn[s] = b.scales[s] >> 4;
   }
+}
+
+// q in 0..3, sc and mn in 0..15; d and dmin are the caller's.
+void pack_q2_k(const uint8_t q[256], const uint8_t sc[16], const uint8_t mn[16], BlockQ2_K& b) {
+  std::memset(b.qs, 0, sizeof(b.qs));
+  for (int e = 0; e < 256; ++e) {
+    const int h = e / 128, j = (e % 128) / 32, l = e % 32;
+    b.qs[32 * h + l] |= uint8_t(q[e] << (2 * j));
+  }
+  for (int s = 0; s < 16; ++s) b.scales[s] = uint8_t(sc[s] | (mn[s] << 4));
 }
 
 // Q3_K: as Q2_K for the low two bits; the third bit of element e is bit (4h + j) of
@@ -48,6 +73,25 @@ void unpack_q3_k(const BlockQ3_K& b, int8_t q[256], int8_t sc[16]) {
     const int low = s < 8 ? (b.scales[s] & 0x0f) : (b.scales[s - 8] >> 4);
     const int top = (b.scales[8 + s % 4] >> (2 * (s / 4))) & 3;
     sc[s] = int8_t((low | (top << 4)) - 32);
+  }
+}
+
+// q in -4..3, sc in -32..31; d is the caller's.
+void pack_q3_k(const int8_t q[256], const int8_t sc[16], BlockQ3_K& b) {
+  std::memset(b.hmask, 0, sizeof(b.hmask));
+  std::memset(b.qs, 0, sizeof(b.qs));
+  std::memset(b.scales, 0, sizeof(b.scales));
+  for (int e = 0; e < 256; ++e) {
+    const int h = e / 128, j = (e % 128) / 32, l = e % 32;
+    const int u = q[e] + 4;  // 0..7: bit 2 is the hmask bit
+    b.qs[32 * h + l] |= uint8_t((u & 3) << (2 * j));
+    if (u & 4) b.hmask[l] |= uint8_t(1 << (4 * h + j));
+  }
+  for (int s = 0; s < 16; ++s) {
+    const int u = sc[s] + 32;  // 0..63
+    if (s < 8) b.scales[s] |= uint8_t(u & 0x0f);
+    else b.scales[s - 8] |= uint8_t((u & 0x0f) << 4);
+    b.scales[8 + s % 4] |= uint8_t((u >> 4) << (2 * (s / 4)));
   }
 }
 
@@ -80,7 +124,7 @@ void pack_scale_min_k4(const uint8_t sc[8], const uint8_t mn[8], uint8_t p[12]) 
   }
 }
 
-// Q4_K: element e = 64*j + 32*k + l (j < 4, k < 2, l < 32) is nibble k of qs[32j + l];
+// Q4_K: element e = 64j + 32k + l (j < 4, k < 2, l < 32) is nibble k of qs[32j + l];
 // its sub-block (32 elements) is 2j + k.
 void unpack_q4_k(const BlockQ4_K& b, uint8_t q[256], uint8_t sc[8], uint8_t mn[8]) {
   for (int e = 0; e < 256; ++e) {
@@ -88,6 +132,13 @@ void unpack_q4_k(const BlockQ4_K& b, uint8_t q[256], uint8_t sc[8], uint8_t mn[8
     q[e] = uint8_t(k == 0 ? (b.qs[32 * j + l] & 0x0f) : (b.qs[32 * j + l] >> 4));
   }
   unpack_scale_min_k4(b.scales, sc, mn);
+}
+
+// q in 0..15, sc and mn in 0..63; d and dmin are the caller's.
+void pack_q4_k(const uint8_t q[256], const uint8_t sc[8], const uint8_t mn[8], BlockQ4_K& b) {
+  for (int j = 0; j < 4; ++j)
+    for (int l = 0; l < 32; ++l) b.qs[32 * j + l] = uint8_t(q[64 * j + l] | (q[64 * j + 32 + l] << 4));
+  pack_scale_min_k4(sc, mn, b.scales);
 }
 
 // Q5_K: as Q4_K plus the fifth bit of element e = 64j + 32k + l at bit (2j + k) of qh[l].
@@ -99,6 +150,18 @@ void unpack_q5_k(const BlockQ5_K& b, uint8_t q[256], uint8_t sc[8], uint8_t mn[8
     q[e] = uint8_t(low | (high << 4));
   }
   unpack_scale_min_k4(b.scales, sc, mn);
+}
+
+// q in 0..31, sc and mn in 0..63; d and dmin are the caller's.
+void pack_q5_k(const uint8_t q[256], const uint8_t sc[8], const uint8_t mn[8], BlockQ5_K& b) {
+  std::memset(b.qh, 0, sizeof(b.qh));
+  for (int e = 0; e < 256; ++e) {
+    const int j = e / 64, k = (e % 64) / 32, l = e % 32;
+    if (k == 0) b.qs[32 * j + l] = uint8_t(q[e] & 0x0f);
+    else b.qs[32 * j + l] |= uint8_t((q[e] & 0x0f) << 4);
+    b.qh[l] |= uint8_t((q[e] >> 4) << (2 * j + k));
+  }
+  pack_scale_min_k4(sc, mn, b.scales);
 }
 
 // Q6_K: element e = 128h + 32k + l (h < 2, k < 4, l < 32): low nibble from
@@ -113,6 +176,20 @@ void unpack_q6_k(const BlockQ6_K& b, int8_t q[256]) {
     q[e] = int8_t((low | (top << 4)) - 32);
   }
 }
+
+// q in -32..31; scales and d are the caller's.
+void pack_q6_k(const int8_t q[256], BlockQ6_K& b) {
+  std::memset(b.ql, 0, sizeof(b.ql));
+  std::memset(b.qh, 0, sizeof(b.qh));
+  for (int e = 0; e < 256; ++e) {
+    const int h = e / 128, k = (e % 128) / 32, l = e % 32;
+    const int u = q[e] + 32;  // 0..63
+    b.ql[64 * h + l + 32 * (k & 1)] |= uint8_t(k < 2 ? (u & 0x0f) : ((u & 0x0f) << 4));
+    b.qh[32 * h + l] |= uint8_t((u >> 4) << (2 * k));
+  }
+}
+
+// ---- shared decode / dot of Q4_K and Q5_K --------------------------------------------------
 
 // Q4_K and Q5_K differ only in how quants are unpacked: decoding and the dot product with
 // Q8_K are shared. value = d * scale[s] * q - dmin * min[s] over 8 sub-blocks of 32.
@@ -150,48 +227,223 @@ float k4_like_vec_dot(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
-// ---- quantization helpers ----
+// ---- quantization: fitting grids -----------------------------------------------------------
+//
+// Every K-quant puts a sub-block of values on a uniform grid, x ~ scale * q + offset with an
+// integer q in [qlo, qhi]; for a fixed grid the nearest level (clamped) is the best q, so the
+// quality lies in choosing the grid. fit_affine / fit_symmetric try a spread of candidate
+// scales and, for each, alternate "nearest levels" with "least-squares refit of the grid to
+// those levels", keeping the grid with the least squared error. A super-block then stores its
+// sub-blocks' scales (and mins) as small integer codes times one fp16 scale; every sub-block
+// picks, among the codes next to its ideal ones, those whose grid gives the least error.
 
-// Fits x[0..n) ~ scale * q - min with q in [0, qmax] and min >= 0 (zero always representable),
-// trying a few scales around the range and keeping the least squared error.
-void fit_scale_min(const float* x, int n, int qmax, float* scale, float* min) {
-  float lo = 0.0f, hi = 0.0f;
+struct Grid {
+  float scale = 0.0f;
+  float offset = 0.0f;  // <= 0 for the formats with mins (offset = -dmin * min)
+};
+
+// Nearest level of x on the grid, clamped to [qlo, qhi]. Halves round up. Written without a
+// libm call: a search evaluates it about a hundred times per weight. NaN lands on qlo.
+inline int nearest_level(float x, const Grid& g, float inv_scale, int qlo, int qhi) {
+  float t = (x - g.offset) * inv_scale;
+  t = t > float(qlo) ? t : float(qlo);
+  t = t < float(qhi) ? t : float(qhi);
+  return qlo + int(t - float(qlo) + 0.5f);  // t - qlo >= 0: truncation is floor
+}
+
+inline float inverse(float scale) { return scale != 0.0f ? 1.0f / scale : 0.0f; }
+
+// Nearest levels of x[0..n) on the grid (with a zero scale every level decodes to the offset;
+// the level nearest 0 is written).
+void assign_levels(const float* x, int n, const Grid& g, int qlo, int qhi, int* q) {
+  const float inv = inverse(g.scale);
+  for (int i = 0; i < n; ++i) q[i] = nearest_level(x[i], g, inv, qlo, qhi);
+}
+
+// Squared error of x[0..n) on the grid, with nearest levels. The value is computed as the
+// decoders compute it (scale * q + offset, both already rounded to what the block stores).
+float grid_error(const float* x, int n, const Grid& g, int qlo, int qhi) {
+  const float inv = inverse(g.scale);
+  float err = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    const float e = g.scale * float(nearest_level(x[i], g, inv, qlo, qhi)) + g.offset - x[i];
+    err += e * e;
+  }
+  return err;
+}
+
+// One round of "nearest levels, then the least-squares grid for those levels": minimizes
+// sum (scale * q + offset - x)^2 over the grid. With `with_offset` the offset is fitted too,
+// constrained to <= 0 and the scale to > 0 (formats with unsigned mins); otherwise offset = 0
+// and the scale may take either sign. Returns g unchanged when the levels determine no grid.
+Grid refit_grid(const float* x, int n, const Grid& g, int qlo, int qhi, bool with_offset) {
+  const float inv = inverse(g.scale);
+  double sq = 0, sqq = 0, sx = 0, sqx = 0;
+  for (int i = 0; i < n; ++i) {
+    const double q = nearest_level(x[i], g, inv, qlo, qhi);
+    sq += q;
+    sqq += q * q;
+    sx += x[i];
+    sqx += q * x[i];
+  }
+  if (with_offset) {
+    const double det = double(n) * sqq - sq * sq;
+    if (det > 0) {
+      const double scale = (double(n) * sqx - sq * sx) / det;
+      const double offset = (sx - scale * sq) / double(n);
+      if (offset <= 0 && scale > 0) return {float(scale), float(offset)};
+    }
+    // The best unconstrained offset is positive: the constrained optimum has offset 0.
+    if (sqq > 0 && sqx > 0) return {float(sqx / sqq), 0.0f};
+    return g;
+  }
+  if (sqq > 0 && sqx != 0) return {float(sqx / sqq), 0.0f};
+  return g;
+}
+
+// The candidate grids of a search: the range end moves in steps of 1/kStepsPerLevel of a
+// level; each candidate gets kRefits rounds of refit_grid. Measured on normal data: 10 steps
+// and 2 rounds (or trying codes +-2 instead of +-1 below) lower the error by under 1% for
+// 2-3x the time; the search as set costs ~50-100 ns a weight (Q6_K/Q3_K the slowest).
+constexpr int kStepsPerLevel = 5;
+constexpr int kRefits = 1;
+
+// Grid for x ~ scale * q + offset, q in [0, qmax], scale >= 0, offset <= 0 (Q2_K, Q4_K,
+// Q5_K). Candidates spread the range [min(x, 0), max(x)] over qmax - 1 .. qmax + 1 levels.
+Grid fit_affine(const float* x, int n, int qmax) {
+  float lo = 0.0f, hi = x[0];
   for (int i = 0; i < n; ++i) {
     lo = std::min(lo, x[i]);
     hi = std::max(hi, x[i]);
   }
-  *min = -lo;
-  if (hi - lo <= 0.0f) {
-    *scale = 0.0f;
-    return;
-  }
-  float best_err = INFINITY, best_scale = (hi - lo) / float(qmax);
-  for (int step = -4; step <= 4; ++step) {
-    const float s = (hi - lo) / (float(qmax) + 0.1f * float(step));
-    float err = 0.0f;
-    for (int i = 0; i < n; ++i) {
-      const int q = std::clamp(nearest_int((x[i] - lo) / s), 0, qmax);
-      const float d = s * float(q) + lo - x[i];
-      err += d * d;
-    }
+  if (!(hi > lo)) return {0.0f, lo};  // constant (or all <= 0 and equal): the offset says it
+  Grid best{(hi - lo) / float(qmax), lo};
+  float best_err = grid_error(x, n, best, 0, qmax);
+  for (int k = -kStepsPerLevel; k <= kStepsPerLevel; ++k) {
+    Grid g{(hi - lo) / (float(qmax) + float(k) / kStepsPerLevel), lo};
+    for (int r = 0; r < kRefits; ++r) g = refit_grid(x, n, g, 0, qmax, true);
+    const float err = grid_error(x, n, g, 0, qmax);
     if (err < best_err) {
       best_err = err;
-      best_scale = s;
+      best = g;
     }
   }
-  *scale = best_scale;
+  return best;
 }
 
-// Symmetric fit x ~ scale * q with q in [-qneg, qneg - 1] (the Q3_K / Q6_K shape): the value
-// of largest magnitude maps to -qneg, as the 32-element formats do.
-float fit_symmetric(const float* x, int n, int qneg) {
+// Grid for x ~ scale * q, q in [qlo, qhi] with qlo = -qhi - 1 (Q3_K, Q6_K). The value of
+// largest magnitude is tried near the long end (qlo) and, with the sign flipped, near the short
+// end (qhi) of the range, from half a level outside it to a level and a half inside.
+Grid fit_symmetric(const float* x, int n, int qlo, int qhi) {
   float amax = 0.0f, max = 0.0f;
   for (int i = 0; i < n; ++i)
     if (std::fabs(x[i]) > amax) {
       amax = std::fabs(x[i]);
       max = x[i];
     }
-  return max / -float(qneg);
+  if (amax == 0.0f) return {};
+  Grid best{max / float(qlo), 0.0f};
+  float best_err = grid_error(x, n, best, qlo, qhi);
+  for (int end : {qlo, qhi}) {
+    const float inward = end < 0 ? 1.0f : -1.0f;
+    for (int k = -kStepsPerLevel / 2; k <= 3 * kStepsPerLevel / 2; ++k) {
+      Grid g{max / (float(end) + inward * float(k) / kStepsPerLevel), 0.0f};
+      for (int r = 0; r < kRefits; ++r) g = refit_grid(x, n, g, qlo, qhi, false);
+      const float err = grid_error(x, n, g, qlo, qhi);
+      if (err < best_err) {
+        best_err = err;
+        best = g;
+      }
+    }
+  }
+  return best;
+}
+
+// One super-block of a format with mins (Q2_K, Q4_K, Q5_K): n_sub sub-blocks of sub_len
+// values, quants 0..qmax, scale and min codes 0..code_max times the fp16 d and dmin.
+struct AffineSuperBlock {
+  uint16_t d = 0, dmin = 0;
+  uint8_t sc[16] = {}, mn[16] = {};  // [n_sub]
+  uint8_t q[256] = {};               // [256], element order
+};
+
+AffineSuperBlock quantize_affine(const float* x, int n_sub, int sub_len, int qmax, int code_max) {
+  AffineSuperBlock out;
+  Grid grids[16];
+  float max_scale = 0.0f, max_min = 0.0f;
+  for (int s = 0; s < n_sub; ++s) {
+    grids[s] = fit_affine(x + s * sub_len, sub_len, qmax);
+    max_scale = std::max(max_scale, grids[s].scale);
+    max_min = std::max(max_min, -grids[s].offset);
+  }
+  out.d = fp16_not_below(max_scale / float(code_max));
+  out.dmin = fp16_not_below(max_min / float(code_max));
+  const float d = h2f(out.d), dmin = h2f(out.dmin);
+  int q[32];
+  for (int s = 0; s < n_sub; ++s) {
+    const float* xs = x + s * sub_len;
+    const int sc0 = d > 0 ? nearest_int(grids[s].scale / d) : 0;
+    const int mn0 = dmin > 0 ? nearest_int(-grids[s].offset / dmin) : 0;
+    float best_err = INFINITY;
+    Grid best;
+    for (int sc = std::max(sc0 - 1, 0); sc <= std::min(sc0 + 1, code_max); ++sc)
+      for (int mn = std::max(mn0 - 1, 0); mn <= std::min(mn0 + 1, code_max); ++mn) {
+        // Exactly the decoder's values: (d * sc) * q - (dmin * mn).
+        const Grid g{d * float(sc), -(dmin * float(mn))};
+        const float err = grid_error(xs, sub_len, g, 0, qmax);
+        if (err < best_err) {
+          best_err = err;
+          best = g;
+          out.sc[s] = uint8_t(sc);
+          out.mn[s] = uint8_t(mn);
+        }
+      }
+    assign_levels(xs, sub_len, best, 0, qmax, q);
+    for (int l = 0; l < sub_len; ++l) out.q[s * sub_len + l] = uint8_t(q[l]);
+  }
+  return out;
+}
+
+// One super-block of a symmetric format (Q3_K, Q6_K): 16 sub-blocks of 16, quants qlo..qhi,
+// signed scale codes code_lo..code_hi (code_lo = -code_hi - 1) times the fp16 d.
+struct SymmetricSuperBlock {
+  uint16_t d = 0;
+  int8_t sc[16] = {};  // [16]
+  int8_t q[256] = {};  // [256], element order
+};
+
+SymmetricSuperBlock quantize_symmetric(const float* x, int qlo, int qhi, int code_lo, int code_hi) {
+  SymmetricSuperBlock out;
+  Grid grids[16];
+  float amax = 0.0f, max = 0.0f;
+  for (int s = 0; s < 16; ++s) {
+    grids[s] = fit_symmetric(x + 16 * s, 16, qlo, qhi);
+    if (std::fabs(grids[s].scale) > amax) {
+      amax = std::fabs(grids[s].scale);
+      max = grids[s].scale;
+    }
+  }
+  out.d = fp16_not_below(max / float(code_lo));  // the largest scale gets the code of largest magnitude
+  const float d = h2f(out.d);
+  int q[16];
+  for (int s = 0; s < 16; ++s) {
+    const float* xs = x + 16 * s;
+    const int sc0 = d != 0 ? nearest_int(grids[s].scale / d) : 0;
+    float best_err = INFINITY;
+    Grid best;
+    for (int sc = std::max(sc0 - 1, code_lo); sc <= std::min(sc0 + 1, code_hi); ++sc) {
+      const Grid g{d * float(sc), 0.0f};
+      const float err = grid_error(xs, 16, g, qlo, qhi);
+      if (err < best_err) {
+        best_err = err;
+        best = g;
+        out.sc[s] = int8_t(sc);
+      }
+    }
+    assign_levels(xs, 16, best, qlo, qhi, q);
+    for (int l = 0; l < 16; ++l) out.q[16 * s + l] = int8_t(q[l]);
+  }
+  return out;
 }
 
 }  // namespace
@@ -214,29 +466,10 @@ void q2_k_to_float(const void* src, float* y, int64_t n) {
 void q2_k_from_float(const float* x, void* dst, int64_t n) {
   BlockQ2_K* b = static_cast<BlockQ2_K*>(dst);
   for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) {
-    float scale[16], min[16], max_scale = 0.0f, max_min = 0.0f;
-    for (int s = 0; s < 16; ++s) {
-      fit_scale_min(x + 16 * s, 16, 3, &scale[s], &min[s]);
-      max_scale = std::max(max_scale, scale[s]);
-      max_min = std::max(max_min, min[s]);
-    }
-    const float d = max_scale / 15.0f, dmin = max_min / 15.0f;
-    b[i].d = f2h(d);
-    b[i].dmin = f2h(dmin);
-    const float dq = h2f(b[i].d), dminq = h2f(b[i].dmin);
-    uint8_t ls[16], lm[16];
-    for (int s = 0; s < 16; ++s) {
-      ls[s] = uint8_t(dq > 0 ? std::clamp(nearest_int(scale[s] / dq), 0, 15) : 0);
-      lm[s] = uint8_t(dminq > 0 ? std::clamp(nearest_int(min[s] / dminq), 0, 15) : 0);
-      b[i].scales[s] = uint8_t(ls[s] | (lm[s] << 4));
-    }
-    std::memset(b[i].qs, 0, sizeof(b[i].qs));
-    for (int e = 0; e < 256; ++e) {
-      const float dl = dq * float(ls[e / 16]), ml = dminq * float(lm[e / 16]);
-      const int q = dl > 0 ? std::clamp(nearest_int((x[e] + ml) / dl), 0, 3) : 0;
-      const int h = e / 128, j = (e % 128) / 32, l = e % 32;
-      b[i].qs[32 * h + l] |= uint8_t(q << (2 * j));
-    }
+    const AffineSuperBlock sb = quantize_affine(x, 16, 16, 3, 15);
+    b[i].d = sb.d;
+    b[i].dmin = sb.dmin;
+    pack_q2_k(sb.q, sb.sc, sb.mn, b[i]);
   }
 }
 
@@ -274,35 +507,9 @@ void q3_k_to_float(const void* src, float* y, int64_t n) {
 void q3_k_from_float(const float* x, void* dst, int64_t n) {
   BlockQ3_K* b = static_cast<BlockQ3_K*>(dst);
   for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) {
-    float scale[16], amax = 0.0f, max = 0.0f;
-    for (int s = 0; s < 16; ++s) {
-      scale[s] = fit_symmetric(x + 16 * s, 16, 4);
-      if (std::fabs(scale[s]) > amax) {
-        amax = std::fabs(scale[s]);
-        max = scale[s];
-      }
-    }
-    std::memset(b[i].scales, 0, sizeof(b[i].scales));
-    std::memset(b[i].hmask, 0, sizeof(b[i].hmask));
-    std::memset(b[i].qs, 0, sizeof(b[i].qs));
-    const float d = max / -32.0f;  // the largest scale maps to -32
-    b[i].d = f2h(d);
-    const float dq = h2f(b[i].d);
-    int ls[16];
-    for (int s = 0; s < 16; ++s) {
-      ls[s] = dq != 0 ? std::clamp(nearest_int(scale[s] / dq), -32, 31) : 0;
-      const int l = ls[s] + 32;
-      if (s < 8) b[i].scales[s] |= uint8_t(l & 0x0f);
-      else b[i].scales[s - 8] |= uint8_t((l & 0x0f) << 4);
-      b[i].scales[8 + s % 4] |= uint8_t((l >> 4) << (2 * (s / 4)));
-    }
-    for (int e = 0; e < 256; ++e) {
-      const float dl = dq * float(ls[e / 16]);
-      const int q = dl != 0 ? std::clamp(nearest_int(x[e] / dl), -4, 3) + 4 : 4;
-      const int h = e / 128, j = (e % 128) / 32, l = e % 32;
-      b[i].qs[32 * h + l] |= uint8_t((q & 3) << (2 * j));
-      if (q >= 4) b[i].hmask[l] |= uint8_t(1 << (4 * h + j));
-    }
+    const SymmetricSuperBlock sb = quantize_symmetric(x, -4, 3, -32, 31);
+    b[i].d = sb.d;
+    pack_q3_k(sb.q, sb.sc, b[i]);
   }
 }
 
@@ -328,37 +535,13 @@ float q3_k_vec_dot(int64_t n, const void* w, const void* a) {
 
 void q4_k_to_float(const void* src, float* y, int64_t n) { k4_like_to_float<BlockQ4_K, unpack_q4_k>(src, y, n); }
 
-// Shared by Q4_K (qmax 15) and Q5_K (qmax 31): 8 sub-blocks of 32 with 6-bit scales and mins.
-static void quantize_k4_like(const float* x, int qmax, uint16_t* d_out, uint16_t* dmin_out, uint8_t packed[12],
-                             uint8_t q[256]) {
-  float scale[8], min[8], max_scale = 0.0f, max_min = 0.0f;
-  for (int s = 0; s < 8; ++s) {
-    fit_scale_min(x + 32 * s, 32, qmax, &scale[s], &min[s]);
-    max_scale = std::max(max_scale, scale[s]);
-    max_min = std::max(max_min, min[s]);
-  }
-  *d_out = f2h(max_scale / 63.0f);
-  *dmin_out = f2h(max_min / 63.0f);
-  const float dq = h2f(*d_out), dminq = h2f(*dmin_out);
-  uint8_t ls[8], lm[8];
-  for (int s = 0; s < 8; ++s) {
-    ls[s] = uint8_t(dq > 0 ? std::clamp(nearest_int(scale[s] / dq), 0, 63) : 0);
-    lm[s] = uint8_t(dminq > 0 ? std::clamp(nearest_int(min[s] / dminq), 0, 63) : 0);
-  }
-  pack_scale_min_k4(ls, lm, packed);
-  for (int e = 0; e < 256; ++e) {
-    const float dl = dq * float(ls[e / 32]), ml = dminq * float(lm[e / 32]);
-    q[e] = uint8_t(dl > 0 ? std::clamp(nearest_int((x[e] + ml) / dl), 0, qmax) : 0);
-  }
-}
-
 void q4_k_from_float(const float* x, void* dst, int64_t n) {
   BlockQ4_K* b = static_cast<BlockQ4_K*>(dst);
-  uint8_t q[256];
   for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) {
-    quantize_k4_like(x, 15, &b[i].d, &b[i].dmin, b[i].scales, q);
-    for (int j = 0; j < 4; ++j)
-      for (int l = 0; l < 32; ++l) b[i].qs[32 * j + l] = uint8_t(q[64 * j + l] | (q[64 * j + 32 + l] << 4));
+    const AffineSuperBlock sb = quantize_affine(x, 8, 32, 15, 63);
+    b[i].d = sb.d;
+    b[i].dmin = sb.dmin;
+    pack_q4_k(sb.q, sb.sc, sb.mn, b[i]);
   }
 }
 
@@ -370,16 +553,11 @@ void q5_k_to_float(const void* src, float* y, int64_t n) { k4_like_to_float<Bloc
 
 void q5_k_from_float(const float* x, void* dst, int64_t n) {
   BlockQ5_K* b = static_cast<BlockQ5_K*>(dst);
-  uint8_t q[256];
   for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) {
-    quantize_k4_like(x, 31, &b[i].d, &b[i].dmin, b[i].scales, q);
-    std::memset(b[i].qh, 0, sizeof(b[i].qh));
-    for (int j = 0; j < 4; ++j)
-      for (int l = 0; l < 32; ++l) {
-        const uint8_t q0 = q[64 * j + l], q1 = q[64 * j + 32 + l];
-        b[i].qs[32 * j + l] = uint8_t((q0 & 0x0f) | ((q1 & 0x0f) << 4));
-        b[i].qh[l] |= uint8_t(((q0 >> 4) << (2 * j)) | ((q1 >> 4) << (2 * j + 1)));
-      }
+    const AffineSuperBlock sb = quantize_affine(x, 8, 32, 31, 63);
+    b[i].d = sb.d;
+    b[i].dmin = sb.dmin;
+    pack_q5_k(sb.q, sb.sc, sb.mn, b[i]);
   }
 }
 
@@ -400,28 +578,10 @@ void q6_k_to_float(const void* src, float* y, int64_t n) {
 void q6_k_from_float(const float* x, void* dst, int64_t n) {
   BlockQ6_K* b = static_cast<BlockQ6_K*>(dst);
   for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) {
-    float scale[16], amax = 0.0f, max = 0.0f;
-    for (int s = 0; s < 16; ++s) {
-      scale[s] = fit_symmetric(x + 16 * s, 16, 32);
-      if (std::fabs(scale[s]) > amax) {
-        amax = std::fabs(scale[s]);
-        max = scale[s];
-      }
-    }
-    const float d = max / -128.0f;
-    b[i].d = f2h(d);
-    const float dq = h2f(b[i].d);
-    std::memset(b[i].ql, 0, sizeof(b[i].ql));
-    std::memset(b[i].qh, 0, sizeof(b[i].qh));
-    for (int s = 0; s < 16; ++s) b[i].scales[s] = int8_t(dq != 0 ? std::clamp(nearest_int(scale[s] / dq), -128, 127) : 0);
-    for (int e = 0; e < 256; ++e) {
-      const float dl = dq * float(b[i].scales[e / 16]);
-      const int q = (dl != 0 ? std::clamp(nearest_int(x[e] / dl), -32, 31) : 0) + 32;
-      const int h = e / 128, k = (e % 128) / 32, l = e % 32;
-      uint8_t& lbyte = b[i].ql[64 * h + l + 32 * (k & 1)];
-      lbyte |= uint8_t(k < 2 ? (q & 0x0f) : ((q & 0x0f) << 4));
-      b[i].qh[32 * h + l] |= uint8_t((q >> 4) << (2 * k));
-    }
+    const SymmetricSuperBlock sb = quantize_symmetric(x, -32, 31, -128, 127);
+    b[i].d = sb.d;
+    std::memcpy(b[i].scales, sb.sc, sizeof(b[i].scales));
+    pack_q6_k(sb.q, b[i]);
   }
 }
 
@@ -451,6 +611,9 @@ void q8_k_to_float(const void* src, float* y, int64_t n) {
     for (int e = 0; e < 256; ++e) y[e] = b[i].d * float(b[i].qs[e]);
 }
 
+// llama.cpp's convention: the value of largest magnitude `max` (signed) maps to -127, i.e.
+// iscale = -127 / max, q = nearest(iscale * x) capped at 127 (a guard against rounding),
+// d = 1 / iscale; bsums[i] = sum of qs[16 i .. 16 i + 15].
 void q8_k_from_float(const float* x, void* dst, int64_t n) {
   BlockQ8_K* b = static_cast<BlockQ8_K*>(dst);
   for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) {

@@ -1,0 +1,637 @@
+// The block formats through the kernel table: the type table, the rounding conventions of the
+// activation formats, quantize -> dequantize error per type, dot products against
+// double-precision references, and the fp16 / bf16 conversions.
+//
+// Every check that runs a kernel runs it from both generic_kernels() (the scalar reference)
+// and active_kernels() (what this CPU uses), so a per-ISA table is held to the same bounds.
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/fp16.h"
+#include "kernels/kernels.h"
+
+namespace pm {
+namespace {
+
+using T = GgmlType;
+
+// Every type pocketmind computes with.
+constexpr GgmlType kSupported[] = {T::kF32,  T::kF16,  T::kBF16, T::kQ4_0, T::kQ4_1, T::kQ5_0, T::kQ5_1, T::kQ8_0,
+                                   T::kQ8_1, T::kQ2_K, T::kQ3_K, T::kQ4_K, T::kQ5_K, T::kQ6_K, T::kQ8_K};
+
+std::vector<const Kernels*> tables() {
+  if (&active_kernels() == &generic_kernels()) return {&generic_kernels()};
+  return {&generic_kernels(), &active_kernels()};
+}
+
+std::vector<uint8_t> quantize(const Kernels& k, GgmlType t, const std::vector<float>& x) {
+  std::vector<uint8_t> q(row_size_bytes(t, int64_t(x.size())));
+  k.of(t).from_float(x.data(), q.data(), int64_t(x.size()));
+  return q;
+}
+
+std::vector<float> dequantize(const Kernels& k, GgmlType t, const std::vector<uint8_t>& q, int64_t n) {
+  std::vector<float> y(static_cast<size_t>(n));
+  k.of(t).to_float(q.data(), y.data(), n);
+  return y;
+}
+
+enum class Dist { kNormal, kUniform, kOutliers };
+const char* dist_name(Dist d) { return d == Dist::kNormal ? "normal" : d == Dist::kUniform ? "uniform" : "outliers"; }
+
+// N(0, 1); U(-1, 1); N(0, 1) with one value in 64 scaled by 20 (as activations of real models).
+std::vector<float> make_data(int64_t n, Dist dist, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (float& v : x) {
+    switch (dist) {
+      case Dist::kNormal: v = normal(rng); break;
+      case Dist::kUniform: v = uniform(rng); break;
+      case Dist::kOutliers: v = normal(rng) * (rng() % 64 == 0 ? 20.0f : 1.0f); break;
+    }
+  }
+  return x;
+}
+
+double rms(const std::vector<float>& v) {
+  double s = 0;
+  for (float x : v) s += double(x) * x;
+  return std::sqrt(s / double(v.size()));
+}
+
+double relative_rms_error(const std::vector<float>& x, const std::vector<float>& y) {
+  double s = 0;
+  for (size_t i = 0; i < x.size(); ++i) s += (double(y[i]) - x[i]) * (double(y[i]) - x[i]);
+  return std::sqrt(s / double(x.size())) / rms(x);
+}
+
+// ---- the type table ------------------------------------------------------------------------
+
+TEST(QuantsTypeTable, KnownTypes) {
+  struct Known {
+    GgmlType type;
+    const char* name;
+    int64_t block_size;
+    size_t block_bytes;
+    GgmlType vec_dot_type;
+  };
+  // Sizes from the layouts in ggml_types.h; pairings as llama.cpp makes them (the fixtures'
+  // reference outputs quantize activations this way).
+  const Known known[] = {
+      {T::kF32, "f32", 1, 4, T::kF32},          {T::kF16, "f16", 1, 2, T::kF16},
+      {T::kBF16, "bf16", 1, 2, T::kBF16},       {T::kQ4_0, "q4_0", 32, 18, T::kQ8_0},
+      {T::kQ4_1, "q4_1", 32, 20, T::kQ8_1},     {T::kQ5_0, "q5_0", 32, 22, T::kQ8_0},
+      {T::kQ5_1, "q5_1", 32, 24, T::kQ8_1},     {T::kQ8_0, "q8_0", 32, 34, T::kQ8_0},
+      {T::kQ8_1, "q8_1", 32, 36, T::kQ8_1},     {T::kQ2_K, "q2_K", 256, 84, T::kQ8_K},
+      {T::kQ3_K, "q3_K", 256, 110, T::kQ8_K},   {T::kQ4_K, "q4_K", 256, 144, T::kQ8_K},
+      {T::kQ5_K, "q5_K", 256, 176, T::kQ8_K},   {T::kQ6_K, "q6_K", 256, 210, T::kQ8_K},
+      {T::kQ8_K, "q8_K", 256, 292, T::kQ8_K},
+  };
+  for (const Known& k : known) {
+    SCOPED_TRACE(k.name);
+    const TypeInfo* info = type_info(k.type);
+    ASSERT_NE(info, nullptr);
+    EXPECT_STREQ(info->name, k.name);
+    EXPECT_STREQ(type_name(k.type), k.name);
+    EXPECT_EQ(info->block_size, k.block_size);
+    EXPECT_EQ(info->block_bytes, k.block_bytes);
+    EXPECT_EQ(info->vec_dot_type, k.vec_dot_type);
+    EXPECT_TRUE(info->supported);
+    EXPECT_EQ(info->quantized, k.block_size > 1);
+    EXPECT_EQ(row_size_bytes(k.type, 4 * k.block_size), 4 * k.block_bytes);
+  }
+  EXPECT_EQ(row_size_bytes(T::kQ4_0, 4096), 2304u);  // 128 blocks of 18 bytes
+  EXPECT_EQ(row_size_bytes(T::kQ6_K, 512), 420u);
+  EXPECT_EQ(row_size_bytes(T::kBF16, 10), 20u);
+  // Known to the file format but not computed with.
+  EXPECT_STREQ(type_name(T::kIQ2_XXS), "iq2_xxs");
+  EXPECT_STREQ(type_name(T::kIQ4_NL), "iq4_nl");
+  EXPECT_EQ(row_size_bytes(T::kIQ4_XS, 256), 136u);
+  EXPECT_FALSE(type_info(T::kIQ2_XXS)->supported);
+  EXPECT_FALSE(type_info(T::kF64)->supported);
+}
+
+TEST(QuantsTypeTable, UnknownIds) {
+  for (uint32_t id : {4u, 5u, 31u, 99u, 0xffffffffu}) {
+    SCOPED_TRACE(id);
+    EXPECT_EQ(type_info(id), nullptr);
+    EXPECT_STREQ(type_name(static_cast<GgmlType>(id)), "unknown");
+    EXPECT_EQ(row_size_bytes(static_cast<GgmlType>(id), 256), 0u);
+  }
+}
+
+TEST(QuantsTypeTable, NamesRoundTripCaseInsensitively) {
+  for (uint32_t id = 0; id < kGgmlTypeCount; ++id) {
+    const TypeInfo* info = type_info(id);
+    if (info == nullptr) continue;
+    EXPECT_EQ(type_from_name(info->name), static_cast<GgmlType>(id)) << info->name;
+    std::string upper = info->name;
+    for (char& c : upper) c = char(std::toupper(static_cast<unsigned char>(c)));
+    EXPECT_EQ(type_from_name(upper), static_cast<GgmlType>(id)) << upper;
+  }
+  EXPECT_EQ(type_from_name("Q4_K"), T::kQ4_K);
+  EXPECT_FALSE(type_from_name("q9_9").has_value());
+  EXPECT_FALSE(type_from_name("").has_value());
+  EXPECT_FALSE(type_from_name("unknown").has_value());
+}
+
+TEST(QuantsTypeTable, EverySupportedTypeHasAllKernels) {
+  int supported = 0;
+  for (uint32_t id = 0; id < kGgmlTypeCount; ++id) {
+    const TypeInfo* info = type_info(id);
+    if (info == nullptr || !info->supported) continue;
+    ++supported;
+    for (const Kernels* k : tables()) {
+      const TypeKernels& tk = k->of(static_cast<GgmlType>(id));
+      EXPECT_TRUE(tk.to_float && tk.from_float && tk.vec_dot) << k->isa << " " << info->name;
+      EXPECT_TRUE(type_info(info->vec_dot_type)->supported) << info->name;
+    }
+  }
+  EXPECT_EQ(supported, int(std::size(kSupported)));
+}
+
+// ---- rounding conventions ------------------------------------------------------------------
+// Activations are quantized exactly as llama.cpp does it, so that dot products see the same
+// 8-bit values as the reference outputs did; the 32-element weight formats follow llama.cpp
+// too (files made by `pocketmind quantize` then match llama-quantize's byte for byte). Each
+// case below is chosen so that the scale is exactly 1 (or -1) and the rounding is visible.
+
+TEST(QuantsConventions, Q8_0RoundsHalfAwayFromZero) {
+  std::vector<float> x(32, 0.0f);
+  x[0] = 127.0f;  // amax 127: d = 1
+  x[1] = 2.5f, x[2] = -2.5f, x[3] = 3.5f, x[4] = 0.49f, x[5] = -126.5f;
+  for (const Kernels* k : tables()) {
+    const auto q = quantize(*k, T::kQ8_0, x);
+    BlockQ8_0 b;
+    std::memcpy(&b, q.data(), sizeof(b));
+    EXPECT_EQ(b.d, fp32_to_fp16(1.0f));
+    EXPECT_EQ(b.qs[0], 127);
+    EXPECT_EQ(b.qs[1], 3);
+    EXPECT_EQ(b.qs[2], -3);
+    EXPECT_EQ(b.qs[3], 4);
+    EXPECT_EQ(b.qs[4], 0);
+    EXPECT_EQ(b.qs[5], -127);
+  }
+}
+
+TEST(QuantsConventions, Q8_1StoresScaleTimesSum) {
+  std::vector<float> x(32, 1.0f);
+  x[0] = -127.0f;  // d = 1; sum of q = -127 + 31
+  for (const Kernels* k : tables()) {
+    const auto q = quantize(*k, T::kQ8_1, x);
+    BlockQ8_1 b;
+    std::memcpy(&b, q.data(), sizeof(b));
+    EXPECT_EQ(b.d, fp32_to_fp16(1.0f));
+    EXPECT_EQ(b.qs[0], -127);
+    EXPECT_EQ(b.qs[1], 1);
+    EXPECT_EQ(fp16_to_fp32(b.s), -96.0f);
+  }
+}
+
+TEST(QuantsConventions, Q8_KMapsLargestToMinus127AndRoundsHalfToEven) {
+  std::vector<float> x(256, 0.0f);
+  x[0] = 127.0f;  // the largest value (signed): iscale = -127 / 127 = -1, d = -1
+  x[1] = 2.5f, x[2] = 3.5f, x[3] = -2.5f, x[17] = 5.0f, x[255] = -127.0f;
+  for (const Kernels* k : tables()) {
+    const auto q = quantize(*k, T::kQ8_K, x);
+    BlockQ8_K b;
+    std::memcpy(&b, q.data(), sizeof(b));
+    EXPECT_EQ(b.d, -1.0f);
+    EXPECT_EQ(b.qs[0], -127);
+    EXPECT_EQ(b.qs[1], -2);  // -2.5 -> -2 (to even)
+    EXPECT_EQ(b.qs[2], -4);  // -3.5 -> -4
+    EXPECT_EQ(b.qs[3], 2);
+    EXPECT_EQ(b.qs[255], 127);
+    EXPECT_EQ(b.bsums[0], -127 - 2 - 4 + 2);
+    EXPECT_EQ(b.bsums[1], -5);
+    EXPECT_EQ(b.bsums[15], 127);
+    for (int s = 2; s < 15; ++s) EXPECT_EQ(b.bsums[s], 0);
+  }
+}
+
+TEST(QuantsConventions, Q4_0AndQ5_0MapTheLargestToTheBottomLevel) {
+  std::vector<float> x(32, 0.0f);
+  x[0] = -8.0f;  // Q4_0: d = -8 / -8 = 1
+  x[1] = 1.5f, x[2] = -1.5f, x[3] = 7.6f, x[4] = 0.49f;
+  for (const Kernels* k : tables()) {
+    const auto y = dequantize(*k, T::kQ4_0, quantize(*k, T::kQ4_0, x), 32);
+    EXPECT_EQ(y[0], -8.0f);
+    EXPECT_EQ(y[1], 2.0f);   // int(1.5 + 8.5) = 10: halves round up
+    EXPECT_EQ(y[2], -1.0f);  // int(-1.5 + 8.5) = 7
+    EXPECT_EQ(y[3], 7.0f);   // int(7.6 + 8.5) = 16, capped at 15
+    EXPECT_EQ(y[4], 0.0f);
+  }
+  x[0] = 8.0f;  // a positive largest value gives a negative scale: d = 8 / -8 = -1
+  for (const Kernels* k : tables()) {
+    const auto q = quantize(*k, T::kQ4_0, x);
+    EXPECT_EQ(fp16_to_fp32(reinterpret_cast<const BlockQ4_0*>(q.data())->d), -1.0f);
+    EXPECT_EQ(dequantize(*k, T::kQ4_0, q, 32)[0], 8.0f);
+  }
+  x[0] = -16.0f;  // Q5_0: d = -16 / -16 = 1
+  for (const Kernels* k : tables()) {
+    const auto y = dequantize(*k, T::kQ5_0, quantize(*k, T::kQ5_0, x), 32);
+    EXPECT_EQ(y[0], -16.0f);
+    EXPECT_EQ(y[1], 2.0f);
+    EXPECT_EQ(y[3], 8.0f);
+  }
+}
+
+TEST(QuantsConventions, Q4_1AndQ5_1SpanMinToMax) {
+  std::vector<float> x(32, 0.0f);
+  x[0] = -1.0f, x[1] = 14.0f;  // Q4_1: m = -1, d = 15 / 15 = 1
+  x[2] = 0.5f, x[3] = 2.49f;
+  for (const Kernels* k : tables()) {
+    const auto y = dequantize(*k, T::kQ4_1, quantize(*k, T::kQ4_1, x), 32);
+    EXPECT_EQ(y[0], -1.0f);
+    EXPECT_EQ(y[1], 14.0f);
+    EXPECT_EQ(y[2], 1.0f);  // int(1.5 + 0.5) = 2: halves round up
+    EXPECT_EQ(y[3], 2.0f);
+  }
+  x[1] = 30.0f;  // Q5_1: d = 31 / 31 = 1
+  for (const Kernels* k : tables()) {
+    const auto y = dequantize(*k, T::kQ5_1, quantize(*k, T::kQ5_1, x), 32);
+    EXPECT_EQ(y[0], -1.0f);
+    EXPECT_EQ(y[1], 30.0f);
+    EXPECT_EQ(y[2], 1.0f);
+  }
+}
+
+// ---- quantize -> dequantize ----------------------------------------------------------------
+
+struct RoundTripBound {
+  GgmlType type;
+  double normal, uniform, outliers;  // max RMS(error) / RMS(x)
+};
+
+// Where the bounds come from: a uniform grid of step D has RMS error D / sqrt(12), and each
+// format sets D from its block. On N(0, 1) data the largest |x| of a block of 32 is ~2.35 (of
+// 16: ~2.0; of 256: ~3.0) and max - min of 32 is ~4.1. So:
+//   Q8_0  D = amax / 127          -> 2.35 / 127 / 3.46 = 0.0053    (measured 0.0054)
+//   Q8_K  one scale per 256       -> 3.0 / 127 / 3.46  = 0.0068    (0.0070)
+//   Q5_0  D = amax / 16           -> 0.042                          (0.043)
+//   Q4_0  D = amax / 8            -> 0.085                          (0.086)
+//   Q5_1  D = (max - min) / 31    -> 0.038                          (0.038)
+//   Q4_1  D = (max - min) / 15    -> 0.079                          (0.078)
+//   Q6_K  D = amax(16) / 32       -> 0.018                          (0.017)
+//   Q5_K  D = range(32) / 31      -> 0.038                          (0.035)
+//   Q4_K  D = range(32) / 15      -> 0.079                          (0.070)
+//   Q3_K  D = amax(16) / 4        -> 0.144                          (0.143)
+//   Q2_K  D = range(16) / 3       -> 3.5 / 3 / 3.46 = 0.34          (0.26)
+// The K-quants search their grids (clipping the extremes a little pays off, most at 2 bits)
+// and lose a little to their 4-8 bit sub-block scales. U(-1, 1) data (RMS 0.58, block max
+// ~0.97) is easier; with outliers, blocks holding a 20x value lose most of their resolution.
+// F16 / BF16 keep 11 / 8 significant bits: their error is at most 2^-11 / 2^-8 of each value.
+// The quantized bounds are the measured values (printed by the test) plus ~20%, so that a
+// change that loses accuracy fails here; a real improvement only needs the new numbers.
+const RoundTripBound kRoundTrip[] = {
+    {T::kF32, 0, 0, 0},
+    {T::kF16, 0.00049, 0.00049, 0.00049},  // 2^-11, guaranteed
+    {T::kBF16, 0.0039, 0.0039, 0.0039},    // 2^-8, guaranteed
+    {T::kQ8_0, 0.0064, 0.0046, 0.0135},
+    {T::kQ8_1, 0.0064, 0.0046, 0.0135},
+    {T::kQ8_K, 0.0084, 0.0048, 0.033},
+    {T::kQ5_0, 0.051, 0.038, 0.105},
+    {T::kQ5_1, 0.046, 0.036, 0.063},
+    {T::kQ4_0, 0.104, 0.079, 0.18},
+    {T::kQ4_1, 0.095, 0.074, 0.133},
+    {T::kQ6_K, 0.0203, 0.0152, 0.040},
+    {T::kQ5_K, 0.042, 0.032, 0.059},
+    {T::kQ4_K, 0.085, 0.065, 0.120},
+    {T::kQ3_K, 0.172, 0.143, 0.186},
+    {T::kQ2_K, 0.315, 0.262, 0.244},
+};
+
+TEST(QuantsRoundTrip, ErrorWithinBoundsOfTheBitWidth) {
+  const int64_t n = 16384;
+  for (const Kernels* k : tables()) {
+    for (const RoundTripBound& b : kRoundTrip) {
+      for (Dist dist : {Dist::kNormal, Dist::kUniform, Dist::kOutliers}) {
+        const std::vector<float> x = make_data(n, dist, 11);
+        const std::vector<float> y = dequantize(*k, b.type, quantize(*k, b.type, x), n);
+        const double rel = relative_rms_error(x, y);
+        const double bound = dist == Dist::kNormal ? b.normal : dist == Dist::kUniform ? b.uniform : b.outliers;
+        std::printf("%-8s %-5s %-8s relative RMS error %.5f (bound %.4f)\n", k->isa, type_name(b.type),
+                    dist_name(dist), rel, bound);
+        EXPECT_LE(rel, bound) << k->isa << " " << type_name(b.type) << " " << dist_name(dist);
+      }
+    }
+  }
+}
+
+// Scaling the data scales the error: block scales are fp16, which stays relatively exact from
+// ~6e-5 (its smallest normal) to 65504. Below that the fixed conventions of the 32-element
+// formats lose bits (Q8_0 with values ~1e-4 has d ~ 1e-6: 16 subnormal steps); the K-quant
+// quantizer rounds its super-block scale up instead of to nearest, so that the largest
+// sub-block still fits its code range, and keeps its accuracy down to values ~1e-4.
+TEST(QuantsRoundTrip, ErrorIndependentOfMagnitude) {
+  const int64_t n = 4096;
+  const std::vector<float> x = make_data(n, Dist::kNormal, 21);
+  for (const Kernels* k : tables()) {
+    for (GgmlType t : kSupported) {
+      if (!type_info(t)->quantized) continue;
+      const double at_one = relative_rms_error(x, dequantize(*k, t, quantize(*k, t, x), n));
+      const bool k_quant = type_info(t)->block_size == kQK_K;
+      for (float scale : {1e-4f, 1e-3f, 1e3f}) {
+        if (scale < 1e-3f && !k_quant) continue;
+        std::vector<float> xs = x;
+        for (float& v : xs) v *= scale;
+        const double rel = relative_rms_error(xs, dequantize(*k, t, quantize(*k, t, xs), n));
+        EXPECT_LE(rel, 1.05 * at_one + 1e-4) << k->isa << " " << type_name(t) << " scale " << scale;
+      }
+    }
+  }
+}
+
+// Blocks that stress the choice of scales: every value's error stays within one grid step of
+// a grid spanning its block (2 amax / levels; Q4_0 / Q5_0 do need the whole step, as the value
+// opposite the largest can be clipped at level 7 or 15), and nothing decodes to NaN or inf.
+// Magnitudes stay where block scales are fp16 numbers with a few significant bits: below
+// ~1e-5 they become fp16 subnormals and every GGUF format loses precision there.
+TEST(QuantsRoundTrip, HardBlocksStayFiniteAndClose) {
+  const int64_t n = 1024;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<std::pair<std::string, std::vector<float>>> cases;
+  for (float scale : {1e-2f, 1.0f, 1e3f}) {
+    const std::string s = " x" + std::to_string(scale);
+    std::vector<float> v(n);
+    for (float& x : v) x = scale;
+    cases.push_back({"constant" + s, v});
+    for (float& x : v) x = -scale;
+    cases.push_back({"negative constant" + s, v});
+    for (float& x : v) x = scale * (3.0f + normal(rng) * 0.5f);
+    cases.push_back({"all positive" + s, v});
+    for (float& x : v) x = -scale * (3.0f + normal(rng) * 0.5f);
+    cases.push_back({"all negative" + s, v});
+    for (float& x : v) x = 0.0f;
+    for (int i = 0; i < n; i += 97) v[size_t(i)] = scale * (i % 2 ? 1.0f : -1.0f);
+    cases.push_back({"sparse spikes" + s, v});
+    for (float& x : v) x = scale * normal(rng) * 0.05f;
+    for (int i = 5; i < n; i += 256) v[size_t(i)] = scale;
+    cases.push_back({"one spike per super-block" + s, v});
+  }
+  for (const Kernels* k : tables()) {
+    for (GgmlType t : kSupported) {
+      const int64_t block = type_info(t)->block_size == 1 ? 32 : type_info(t)->block_size;
+      const int levels = t == T::kQ2_K ? 4 : t == T::kQ3_K ? 8 : (t == T::kQ4_0 || t == T::kQ4_1 || t == T::kQ4_K) ? 16
+                       : (t == T::kQ5_0 || t == T::kQ5_1 || t == T::kQ5_K) ? 32 : t == T::kQ6_K ? 64 : 256;
+      for (const auto& [name, x] : cases) {
+        const std::vector<float> y = dequantize(*k, t, quantize(*k, t, x), n);
+        for (int64_t b = 0; b < n / block; ++b) {
+          float amax = 0, err = 0;
+          for (int64_t i = b * block; i < (b + 1) * block; ++i) {
+            ASSERT_TRUE(std::isfinite(y[size_t(i)])) << type_name(t) << " " << name << " element " << i;
+            amax = std::max(amax, std::fabs(x[size_t(i)]));
+            err = std::max(err, std::fabs(y[size_t(i)] - x[size_t(i)]));
+          }
+          EXPECT_LE(err, 2 * amax / float(levels)) << k->isa << " " << type_name(t) << " " << name << " block " << b;
+        }
+      }
+    }
+  }
+}
+
+TEST(QuantsRoundTrip, ZerosStayZero) {
+  for (const Kernels* k : tables()) {
+    for (GgmlType t : kSupported) {
+      const std::vector<float> x(512, 0.0f);
+      for (float v : dequantize(*k, t, quantize(*k, t, x), 512)) ASSERT_EQ(v, 0.0f) << type_name(t);
+    }
+  }
+}
+
+// ---- dot products --------------------------------------------------------------------------
+
+// Largest error of one activation after conversion to type t, for a block whose largest
+// magnitude is amax: 8-bit formats round to the nearest of q * d (half a step, d = amax / 127)
+// and Q8_0 / Q8_1 store d in fp16 (relative error <= 2^-11 on up to 127 steps); fp16 / bf16 keep
+// 11 / 8 significant bits of the value itself.
+double activation_error_bound(GgmlType t, float value, float amax) {
+  switch (t) {
+    case T::kF32: return 0.0;
+    case T::kF16: return std::fabs(value) * std::ldexp(1.0, -11);
+    case T::kBF16: return std::fabs(value) * std::ldexp(1.0, -8);
+    case T::kQ8_K: return amax / 127.0 * (0.5 + 1e-6);
+    default: return amax / 127.0 * (0.5 + 127.0 * std::ldexp(1.0, -11));  // Q8_0, Q8_1
+  }
+}
+
+// Q4_1 / Q5_1 dot products add m * s per block instead of m * (sum of the decoded
+// activations): Q8_1's s is fp16(d * sum q) with the unrounded d, so it differs from that sum
+// by up to ~2^-10 of itself, by design of the format. The error this adds, for weights of type t.
+double q8_1_sum_term_error(GgmlType t, const std::vector<uint8_t>& wq, const std::vector<uint8_t>& aq, int64_t n) {
+  if (t != T::kQ4_1 && t != T::kQ5_1) return 0.0;
+  double err = 0.0;
+  for (int64_t b = 0; b < n / 32; ++b) {
+    const uint16_t m = t == T::kQ4_1 ? reinterpret_cast<const BlockQ4_1*>(wq.data())[b].m
+                                     : reinterpret_cast<const BlockQ5_1*>(wq.data())[b].m;
+    const BlockQ8_1& a = reinterpret_cast<const BlockQ8_1*>(aq.data())[b];
+    int sum = 0;
+    for (int8_t q : a.qs) sum += q;
+    const double decoded_sum = double(fp16_to_fp32(a.d)) * sum;
+    err += std::fabs(fp16_to_fp32(m)) * std::fabs(double(fp16_to_fp32(a.s)) - decoded_sum);
+  }
+  return err;
+}
+
+// vec_dot(W, convert(a)) against the exact sum of dequant(W) * a, in double. The only
+// difference allowed is what converting the activations costs: per element at most
+// |w| * activation_error_bound (the kernels compute sum w * decoded(a) exactly but for float
+// rounding: the mins of the K-quants go through Q8_K's integer bsums), the Q8_1 sum term above,
+// and float rounding in the kernel's per-block accumulation.
+TEST(QuantsVecDot, CloseToDequantizedWeightsTimesFloatActivations) {
+  for (const Kernels* k : tables()) {
+    for (GgmlType t : kSupported) {
+      const TypeInfo* info = type_info(t);
+      const GgmlType at = info->vec_dot_type;
+      const int64_t ablock = type_info(at)->block_size == 1 ? 1 : type_info(at)->block_size;
+      for (int64_t n : {int64_t(256), int64_t(2048)}) {
+        for (Dist dist : {Dist::kNormal, Dist::kOutliers}) {
+          const std::vector<float> w = make_data(n, Dist::kNormal, 3), a = make_data(n, dist, 4);
+          const auto wq = quantize(*k, t, w);
+          const std::vector<float> wd = dequantize(*k, t, wq, n);
+          const auto aq = quantize(*k, at, a);
+          double ref = 0, tol = 0, mag = 0;
+          for (int64_t b = 0; b < n / ablock; ++b) {
+            float amax = 0;
+            for (int64_t i = b * ablock; i < (b + 1) * ablock; ++i) amax = std::max(amax, std::fabs(a[size_t(i)]));
+            for (int64_t i = b * ablock; i < (b + 1) * ablock; ++i) {
+              ref += double(wd[size_t(i)]) * a[size_t(i)];
+              mag += std::fabs(double(wd[size_t(i)]) * a[size_t(i)]);
+              tol += std::fabs(wd[size_t(i)]) * activation_error_bound(at, a[size_t(i)], amax);
+            }
+          }
+          tol += q8_1_sum_term_error(t, wq, aq, n) + 1e-5 * mag;
+          const double got = k->of(t).vec_dot(n, wq.data(), aq.data());
+          EXPECT_NEAR(got, ref, tol) << k->isa << " " << type_name(t) << " n=" << n << " " << dist_name(dist);
+        }
+      }
+    }
+  }
+}
+
+// Random bytes in every field (scales kept finite), so that every code of every quant, scale
+// and min occurs: the kernel's integer arithmetic must equal the dot product of the decoded
+// weights and decoded activations up to float rounding. This is the check a SIMD vec_dot
+// has to pass against the reference.
+std::vector<uint8_t> random_blocks(GgmlType t, int64_t n, std::mt19937& rng) {
+  std::vector<uint8_t> bytes(row_size_bytes(t, n));
+  for (uint8_t& b : bytes) b = uint8_t(rng());
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  auto h = [&](float scale) { return fp32_to_fp16(normal(rng) * scale); };
+  const int64_t nb = n / type_info(t)->block_size;
+  auto each = [&](auto* blocks, auto&& fix) {
+    for (int64_t i = 0; i < nb; ++i) fix(blocks[i]);
+  };
+  void* p = bytes.data();
+  switch (t) {
+    case T::kF32: each(static_cast<float*>(p), [&](float& v) { v = normal(rng); }); break;
+    case T::kF16: each(static_cast<uint16_t*>(p), [&](uint16_t& v) { v = h(1.0f); }); break;
+    case T::kBF16: each(static_cast<uint16_t*>(p), [&](uint16_t& v) { v = fp32_to_bf16(normal(rng)); }); break;
+    case T::kQ4_0: each(static_cast<BlockQ4_0*>(p), [&](BlockQ4_0& b) { b.d = h(0.1f); }); break;
+    case T::kQ4_1: each(static_cast<BlockQ4_1*>(p), [&](BlockQ4_1& b) { b.d = h(0.1f); b.m = h(1.0f); }); break;
+    case T::kQ5_0: each(static_cast<BlockQ5_0*>(p), [&](BlockQ5_0& b) { b.d = h(0.1f); }); break;
+    case T::kQ5_1: each(static_cast<BlockQ5_1*>(p), [&](BlockQ5_1& b) { b.d = h(0.1f); b.m = h(1.0f); }); break;
+    case T::kQ8_0: each(static_cast<BlockQ8_0*>(p), [&](BlockQ8_0& b) { b.d = h(0.01f); }); break;
+    case T::kQ8_1:
+      each(static_cast<BlockQ8_1*>(p), [&](BlockQ8_1& b) {
+        b.d = h(0.01f);
+        int sum = 0;
+        for (int8_t q : b.qs) sum += q;
+        b.s = fp32_to_fp16(fp16_to_fp32(b.d) * float(sum));
+      });
+      break;
+    case T::kQ2_K: each(static_cast<BlockQ2_K*>(p), [&](BlockQ2_K& b) { b.d = h(0.01f); b.dmin = h(0.01f); }); break;
+    case T::kQ3_K: each(static_cast<BlockQ3_K*>(p), [&](BlockQ3_K& b) { b.d = h(0.01f); }); break;
+    case T::kQ4_K: each(static_cast<BlockQ4_K*>(p), [&](BlockQ4_K& b) { b.d = h(0.01f); b.dmin = h(0.01f); }); break;
+    case T::kQ5_K: each(static_cast<BlockQ5_K*>(p), [&](BlockQ5_K& b) { b.d = h(0.01f); b.dmin = h(0.01f); }); break;
+    case T::kQ6_K: each(static_cast<BlockQ6_K*>(p), [&](BlockQ6_K& b) { b.d = h(0.001f); }); break;
+    case T::kQ8_K:
+      each(static_cast<BlockQ8_K*>(p), [&](BlockQ8_K& b) {
+        b.d = normal(rng) * 0.01f;
+        for (int s = 0; s < 16; ++s) {
+          int sum = 0;
+          for (int l = 0; l < 16; ++l) sum += b.qs[16 * s + l];
+          b.bsums[s] = int16_t(sum);
+        }
+      });
+      break;
+    default: ADD_FAILURE() << "no random blocks for " << type_name(t);
+  }
+  return bytes;
+}
+
+TEST(QuantsVecDot, EqualsDecodedDotOnRandomBlocks) {
+  std::mt19937 rng(7);
+  for (const Kernels* k : tables()) {
+    for (GgmlType t : kSupported) {
+      const GgmlType at = type_info(t)->vec_dot_type;
+      for (int rep = 0; rep < 8; ++rep) {
+        const int64_t n = 256 * (1 + rep % 4);
+        const auto wq = random_blocks(t, n, rng);
+        const auto aq = quantize(*k, at, make_data(n, rep % 2 ? Dist::kOutliers : Dist::kNormal, uint32_t(rep)));
+        const std::vector<float> wd = dequantize(*k, t, wq, n), ad = dequantize(*k, at, aq, n);
+        double ref = 0, mag = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          ASSERT_TRUE(std::isfinite(wd[size_t(i)])) << type_name(t);
+          ref += double(wd[size_t(i)]) * ad[size_t(i)];
+          mag += std::fabs(double(wd[size_t(i)]) * ad[size_t(i)]);
+        }
+        const double got = k->of(t).vec_dot(n, wq.data(), aq.data());
+        EXPECT_NEAR(got, ref, q8_1_sum_term_error(t, wq, aq, n) + 1e-5 * mag) << k->isa << " " << type_name(t) << " n=" << n;
+      }
+    }
+  }
+}
+
+// ---- fp16 / bf16 ---------------------------------------------------------------------------
+
+// fp16 value from its fields, by the definition (independent of fp16.h's bit manipulation).
+double fp16_by_definition(uint16_t h) {
+  const int sign = h >> 15, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  const double mag = exp == 0 ? std::ldexp(double(mant), -24) : std::ldexp(1.0 + mant / 1024.0, exp - 15);
+  return sign ? -mag : mag;
+}
+
+TEST(Fp16Conversions, EveryHalfDecodesByDefinitionAndRoundTrips) {
+  for (uint32_t i = 0; i < 65536; ++i) {
+    const uint16_t h = uint16_t(i);
+    const float f = fp16_to_fp32(h);
+    const int exp = (h >> 10) & 0x1f;
+    if (exp == 0x1f) {
+      if ((h & 0x3ff) == 0) {
+        EXPECT_TRUE(std::isinf(f) && std::signbit(f) == bool(h >> 15)) << i;
+        EXPECT_EQ(fp32_to_fp16(f), h) << i;
+      } else {
+        EXPECT_TRUE(std::isnan(f)) << i;
+        EXPECT_TRUE(std::isnan(fp16_to_fp32(fp32_to_fp16(f)))) << i;  // NaN stays NaN
+      }
+      continue;
+    }
+    ASSERT_EQ(double(f), fp16_by_definition(h)) << i;
+    EXPECT_EQ(std::signbit(f), bool(h >> 15)) << i;  // -0 stays -0
+    ASSERT_EQ(fp32_to_fp16(f), h) << i;
+  }
+}
+
+// Between every two neighbouring finite halves (both signs), the midpoint rounds to the one with
+// an even mantissa, and anything off the midpoint by one float ulp rounds to the nearer one.
+TEST(Fp16Conversions, RoundsToNearestEvenBetweenEveryNeighbourPair) {
+  for (uint32_t sign : {0u, 0x8000u}) {
+    for (uint32_t m = 0; m < 0x7bff; ++m) {
+      const uint16_t lo = uint16_t(sign | m), hi = uint16_t(sign | (m + 1));
+      const float mid = float((fp16_by_definition(lo) + fp16_by_definition(hi)) / 2);  // exact in float
+      const uint16_t even = (m & 1) ? hi : lo;
+      ASSERT_EQ(fp32_to_fp16(mid), even) << m;
+      ASSERT_EQ(fp32_to_fp16(std::nextafter(mid, 0.0f)), lo) << m;
+      ASSERT_EQ(fp32_to_fp16(std::nextafter(mid, sign ? -INFINITY : INFINITY)), hi) << m;
+    }
+  }
+  EXPECT_EQ(fp32_to_fp16(1.0f + std::ldexp(1.0f, -11)), 0x3c00);      // tie -> 1.0 (even)
+  EXPECT_EQ(fp32_to_fp16(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02);  // tie -> up (even)
+  EXPECT_EQ(fp32_to_fp16(65519.99f), 0x7bff);                         // largest finite half 65504
+  EXPECT_EQ(fp32_to_fp16(65520.0f), 0x7c00);                          // tie with 65536 -> inf
+  EXPECT_EQ(fp32_to_fp16(1e10f), 0x7c00);
+  EXPECT_EQ(fp32_to_fp16(-1e10f), 0xfc00);
+  EXPECT_EQ(fp32_to_fp16(std::ldexp(1.0f, -25)), 0x0000);       // half the smallest subnormal: to 0
+  EXPECT_EQ(fp32_to_fp16(std::ldexp(1.5f, -25)), 0x0001);       // above the tie
+  EXPECT_EQ(fp32_to_fp16(std::ldexp(3.0f, -25)), 0x0002);       // tie between 1 and 2 -> 2
+  EXPECT_EQ(fp32_to_fp16(std::ldexp(1.0f, -14)), 0x0400);       // smallest normal
+  EXPECT_EQ(fp32_to_fp16(std::ldexp(1023.5f, -24)), 0x0400);    // tie -> rounds up into the normals
+  EXPECT_EQ(fp32_to_fp16(-0.0f), 0x8000);
+  EXPECT_TRUE(std::isnan(fp16_to_fp32(fp32_to_fp16(NAN))));
+}
+
+TEST(Fp16Conversions, Bf16RoundTripsAndTiesGoToEven) {
+  for (uint32_t i = 0; i < 65536; ++i) {
+    const uint16_t h = uint16_t(i);
+    const float f = bf16_to_fp32(h);
+    EXPECT_EQ(fp32_to_bits(f), uint32_t(h) << 16);
+    if (std::isnan(f)) {
+      EXPECT_TRUE(std::isnan(bf16_to_fp32(fp32_to_bf16(f)))) << i;
+      continue;
+    }
+    ASSERT_EQ(fp32_to_bf16(f), h) << i;
+    // The float halfway to the next bf16 up (in magnitude) rounds to the even of the two.
+    if ((h & 0x7fff) < 0x7f7f) {
+      const float mid = fp32_from_bits((uint32_t(h) << 16) | 0x8000);
+      ASSERT_EQ(fp32_to_bf16(mid), (h & 1) ? uint16_t(h + 1) : h) << i;
+      ASSERT_EQ(fp32_to_bf16(fp32_from_bits((uint32_t(h) << 16) | 0x7fff)), h) << i;
+      ASSERT_EQ(fp32_to_bf16(fp32_from_bits((uint32_t(h) << 16) | 0x8001)), uint16_t(h + 1)) << i;
+    }
+  }
+  EXPECT_EQ(fp32_to_bf16(1.0f + std::ldexp(1.0f, -8)), 0x3f80);      // tie -> 1.0
+  EXPECT_EQ(fp32_to_bf16(1.0f + 3 * std::ldexp(1.0f, -8)), 0x3f82);  // tie -> up
+  EXPECT_EQ(fp32_to_bf16(fp32_from_bits(0x7f7f8000u)), 0x7f80);     // tie above the largest -> inf
+  EXPECT_TRUE(std::isnan(bf16_to_fp32(fp32_to_bf16(NAN))));
+}
+
+}  // namespace
+}  // namespace pm
