@@ -1,6 +1,12 @@
 #include "kernels/kernels.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "core/cpu_features.h"
 #include "kernels/generic/generic.h"
+#include "kernels/isa.h"
 
 namespace pm {
 namespace {
@@ -31,6 +37,46 @@ Kernels make_generic() {
   return k;
 }
 
+// Each table extends the one before it (the reference first); only what the CPU runs is built.
+std::vector<const Kernels*> make_available() {
+  std::vector<const Kernels*> out{&generic_kernels()};
+  auto extend = [&](const char* isa, void (*add)(Kernels&)) {
+    Kernels* k = new Kernels(*out.back());  // lives for the whole process, as the tables do
+    k->isa = isa;
+    add(*k);
+    out.push_back(k);
+  };
+  const CpuFeatures& f = cpu_features();
+  (void)f;
+  (void)extend;
+#if defined(__x86_64__)
+  if (f.avx2 && f.fma && f.f16c) {
+    extend("avx2", add_avx2_kernels);
+    if (f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni) extend("avx512", add_avx512_kernels);
+  }
+#endif
+#if defined(__aarch64__)
+  extend("neon", add_neon_kernels);
+  if (f.dotprod) {
+    extend("dotprod", add_dotprod_kernels);
+    if (f.i8mm) extend("i8mm", add_i8mm_kernels);
+  }
+#endif
+  return out;
+}
+
+const Kernels& choose_active() {
+  const std::vector<const Kernels*>& all = available_kernels();
+  if (const char* want = std::getenv("PM_KERNELS"); want != nullptr && *want != '\0') {
+    if (const Kernels* k = find_kernels(want)) return *k;
+    std::string names;
+    for (const Kernels* k : all) names += std::string(names.empty() ? "" : ", ") + k->isa;
+    std::fprintf(stderr, "pocketmind: PM_KERNELS=%s is not available on this CPU (available: %s); using %s\n", want,
+                 names.c_str(), all.back()->isa);
+  }
+  return *all.back();
+}
+
 }  // namespace
 
 const Kernels& generic_kernels() {
@@ -38,10 +84,21 @@ const Kernels& generic_kernels() {
   return k;
 }
 
+const std::vector<const Kernels*>& available_kernels() {
+  static const std::vector<const Kernels*> all = make_available();
+  return all;
+}
+
+const Kernels* find_kernels(std::string_view isa) {
+  for (const Kernels* k : available_kernels()) {
+    if (isa == k->isa) return k;
+  }
+  return nullptr;
+}
+
 const Kernels& active_kernels() {
-  // Per-ISA tables (x86 AVX2 / AVX-512, ARM NEON dotprod / i8mm) will be chosen here from the
-  // CPU features detected once at start-up; until they exist every CPU runs the reference.
-  return generic_kernels();
+  static const Kernels& k = choose_active();
+  return k;
 }
 
 }  // namespace pm

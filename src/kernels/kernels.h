@@ -7,6 +7,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
+#include <vector>
 
 #include "kernels/ggml_types.h"
 
@@ -20,10 +22,27 @@ using FromFloatFn = void (*)(const float* src, void* dst, int64_t n);
 // already converted to the type's vec_dot_type.
 using VecDotFn = float (*)(int64_t n, const void* weights, const void* activations);
 
+// Two weight rows by two activation rows at once (prompt processing, where every weight row
+// meets many activation rows): out[2 * c + r] = vec_dot(n, w + r * w_stride, a + c * a_stride).
+// Decoding each weight block once for two activations (or one SMMLA on ARM i8mm) is what
+// makes it faster; results agree with vec_dot to rounding, not necessarily bit for bit.
+using VecDot2x2Fn = void (*)(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride,
+                             float out[4]);
+
+// Eight weight rows by n_tok activation rows (prompt processing):
+// out[t * out_stride + r] = vec_dot(n, w + r * w_stride, a + t * a_stride), r < 8, t < n_tok.
+// With eight rows side by side a SIMD register holds one partial sum per row, so a block's
+// scale is applied to eight outputs at once and each weight block is decoded once for several
+// activation rows. Agrees with vec_dot to rounding.
+using Gemm8Fn = void (*)(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, int64_t n_tok,
+                         float* out, size_t out_stride);
+
 struct TypeKernels {
   ToFloatFn to_float = nullptr;
   FromFloatFn from_float = nullptr;
   VecDotFn vec_dot = nullptr;
+  VecDot2x2Fn vec_dot_2x2 = nullptr;  // optional: matmul falls back to vec_dot
+  Gemm8Fn gemm8 = nullptr;            // optional: matmul falls back to vec_dot_2x2 / vec_dot
 };
 
 struct Kernels {
@@ -35,7 +54,14 @@ struct Kernels {
 
 // The scalar reference table (always complete for every supported type).
 const Kernels& generic_kernels();
-// The table in use: best for this CPU, chosen once.
+// Every table this CPU can run, the reference first and the fastest last.
+const std::vector<const Kernels*>& available_kernels();
+// The table named `isa` ("generic", "avx2", "avx512", "neon", "dotprod", "i8mm") when this CPU
+// can run it, else nullptr.
+const Kernels* find_kernels(std::string_view isa);
+// The table in use, chosen once: the fastest available, or the one the environment variable
+// PM_KERNELS names (e.g. PM_KERNELS=generic to rule out a SIMD kernel when chasing a bug; a
+// name this CPU cannot run is reported on stderr and ignored).
 const Kernels& active_kernels();
 
 }  // namespace pm

@@ -3,7 +3,7 @@
 // double-precision references, and the fp16 / bf16 conversions.
 //
 // Every check that runs a kernel runs it from both generic_kernels() (the scalar reference)
-// and active_kernels() (what this CPU uses), so a per-ISA table is held to the same bounds.
+// and every per-ISA table this CPU can run (available_kernels()), so each is held to the same bounds.
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -24,10 +24,8 @@ using T = GgmlType;
 constexpr GgmlType kSupported[] = {T::kF32,  T::kF16,  T::kBF16, T::kQ4_0, T::kQ4_1, T::kQ5_0, T::kQ5_1, T::kQ8_0,
                                    T::kQ8_1, T::kQ2_K, T::kQ3_K, T::kQ4_K, T::kQ5_K, T::kQ6_K, T::kQ8_K};
 
-std::vector<const Kernels*> tables() {
-  if (&active_kernels() == &generic_kernels()) return {&generic_kernels()};
-  return {&generic_kernels(), &active_kernels()};
-}
+// Every table this CPU runs (the reference first), so that each ISA is held to the same bounds.
+const std::vector<const Kernels*>& tables() { return available_kernels(); }
 
 std::vector<uint8_t> quantize(const Kernels& k, GgmlType t, const std::vector<float>& x) {
   std::vector<uint8_t> q(row_size_bytes(t, int64_t(x.size())));
@@ -178,6 +176,22 @@ TEST(QuantsConventions, Q8_0RoundsHalfAwayFromZero) {
     EXPECT_EQ(b.qs[3], 4);
     EXPECT_EQ(b.qs[4], 0);
     EXPECT_EQ(b.qs[5], -127);
+  }
+}
+
+// Quantized files and activations must not depend on the CPU: every table's from_float writes
+// the reference's bytes, on normal data, exact halves, all-zero and tiny (fp16-subnormal) blocks.
+TEST(QuantsConventions, FromFloatIsByteIdenticalToTheReference) {
+  std::vector<float> x = make_data(4096, Dist::kOutliers, 21);
+  for (int i = 0; i < 256; ++i) x[size_t(i)] = float(i % 64 - 32) + 0.5f;  // ties after scaling by 1 (amax 127)
+  x[0] = 127.0f;
+  for (int i = 256; i < 512; ++i) x[size_t(i)] = 0.0f;
+  for (int i = 512; i < 768; ++i) x[size_t(i)] *= 1e-6f;
+  for (const Kernels* k : tables()) {
+    for (GgmlType t : kSupported) {
+      const auto want = quantize(generic_kernels(), t, x), got = quantize(*k, t, x);
+      EXPECT_TRUE(want == got) << k->isa << " " << type_name(t);
+    }
   }
 }
 
@@ -528,6 +542,27 @@ std::vector<uint8_t> random_blocks(GgmlType t, int64_t n, std::mt19937& rng) {
   return bytes;
 }
 
+// The integer formats keep the reference's arithmetic (exact integer sums per block, the same
+// float operations in the same order), so every table gives the reference's bits: results do
+// not depend on the CPU. Float weights (f32, f16, bf16) accumulate in SIMD lanes and only agree
+// to rounding (checked above).
+TEST(QuantsVecDot, IntegerFormatsAreBitIdenticalToTheReference) {
+  std::mt19937 rng(17);
+  for (const Kernels* k : tables()) {
+    for (GgmlType t : kSupported) {
+      if (t == T::kF32 || t == T::kF16 || t == T::kBF16) continue;
+      const GgmlType at = type_info(t)->vec_dot_type;
+      for (int rep = 0; rep < 6; ++rep) {
+        const int64_t n = 256 * (1 + rep) + (type_info(t)->block_size == 32 ? 32 * rep : 0);  // odd block counts too
+        const auto wq = random_blocks(t, n, rng);
+        const auto aq = quantize(generic_kernels(), at, make_data(n, rep % 2 ? Dist::kOutliers : Dist::kNormal, uint32_t(rep)));
+        EXPECT_EQ(k->of(t).vec_dot(n, wq.data(), aq.data()), generic_kernels().of(t).vec_dot(n, wq.data(), aq.data()))
+            << k->isa << " " << type_name(t) << " n=" << n;
+      }
+    }
+  }
+}
+
 TEST(QuantsVecDot, EqualsDecodedDotOnRandomBlocks) {
   std::mt19937 rng(7);
   for (const Kernels* k : tables()) {
@@ -549,6 +584,93 @@ TEST(QuantsVecDot, EqualsDecodedDotOnRandomBlocks) {
       }
     }
   }
+}
+
+// The two-by-two form (prompt processing) against the decoded dot products, on random blocks
+// with strides that are not a multiple of the row size.
+TEST(QuantsVecDot, TwoByTwoEqualsDecodedDots) {
+  std::mt19937 rng(11);
+  int checked = 0;
+  for (const Kernels* k : tables()) {
+    for (GgmlType t : kSupported) {
+      if (k->of(t).vec_dot_2x2 == nullptr) continue;
+      const GgmlType at = type_info(t)->vec_dot_type;
+      for (int rep = 0; rep < 4; ++rep) {
+        const int64_t n = 256 * (1 + rep);
+        const size_t wrow = row_size_bytes(t, n), arow = row_size_bytes(at, n);
+        const size_t wstride = wrow + 64 * size_t(rep), astride = arow + 32 * size_t(rep);
+        std::vector<uint8_t> w(wstride + wrow), a(astride + arow);
+        std::vector<std::vector<float>> wd, ad;
+        for (int r = 0; r < 2; ++r) {
+          const auto wq = random_blocks(t, n, rng);
+          std::memcpy(w.data() + r * wstride, wq.data(), wrow);
+          wd.push_back(dequantize(*k, t, wq, n));
+          const auto aq = quantize(*k, at, make_data(n, r ? Dist::kOutliers : Dist::kNormal, uint32_t(rep * 2 + r)));
+          std::memcpy(a.data() + r * astride, aq.data(), arow);
+          ad.push_back(dequantize(*k, at, aq, n));
+        }
+        float out[4];
+        k->of(t).vec_dot_2x2(n, w.data(), wstride, a.data(), astride, out);
+        for (int c = 0; c < 2; ++c) {
+          for (int r = 0; r < 2; ++r) {
+            double ref = 0, mag = 0;
+            for (int64_t i = 0; i < n; ++i) {
+              ref += double(wd[size_t(r)][size_t(i)]) * ad[size_t(c)][size_t(i)];
+              mag += std::fabs(double(wd[size_t(r)][size_t(i)]) * ad[size_t(c)][size_t(i)]);
+            }
+            const std::vector<uint8_t> wq(w.begin() + long(r * wstride), w.begin() + long(r * wstride + wrow));
+            const std::vector<uint8_t> aq(a.begin() + long(c * astride), a.begin() + long(c * astride + arow));
+            EXPECT_NEAR(out[2 * c + r], ref, q8_1_sum_term_error(t, wq, aq, n) + 1e-5 * mag)
+                << k->isa << " " << type_name(t) << " n=" << n << " row " << r << " col " << c;
+            EXPECT_EQ(out[2 * c + r], k->of(t).vec_dot(n, wq.data(), aq.data()))
+                << "batch and single-token forms differ: " << k->isa << " " << type_name(t) << " n=" << n;
+          }
+        }
+        ++checked;
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no kernel table on this CPU has a two-by-two dot product";
+}
+
+// Eight rows by n_tok activation rows (with a leftover group of tokens) against vec_dot of the
+// same table, bit for bit, on random blocks with padded strides.
+TEST(QuantsVecDot, Gemm8EqualsVecDot) {
+  std::mt19937 rng(13);
+  int checked = 0;
+  for (const Kernels* k : tables()) {
+    for (GgmlType t : kSupported) {
+      if (k->of(t).gemm8 == nullptr) continue;
+      const GgmlType at = type_info(t)->vec_dot_type;
+      for (int64_t n_tok : {int64_t(1), int64_t(4), int64_t(7)}) {
+        const int64_t n = 256 + 32 * n_tok;
+        const size_t wrow = row_size_bytes(t, n), arow = row_size_bytes(at, n);
+        const size_t wstride = wrow + 6, astride = arow + 10, ostride = 11;
+        std::vector<uint8_t> w(8 * wstride), a(size_t(n_tok) * astride);
+        for (int r = 0; r < 8; ++r) {
+          const auto wq = random_blocks(t, n, rng);
+          std::memcpy(w.data() + r * wstride, wq.data(), wrow);
+        }
+        for (int64_t c = 0; c < n_tok; ++c) {
+          const auto aq = quantize(*k, at, make_data(n, c % 2 ? Dist::kOutliers : Dist::kNormal, uint32_t(c + 100 * n_tok)));
+          std::memcpy(a.data() + c * astride, aq.data(), arow);
+        }
+        std::vector<float> out(size_t(n_tok) * ostride, -1.0f);
+        k->of(t).gemm8(n, w.data(), wstride, a.data(), astride, n_tok, out.data(), ostride);
+        for (int64_t c = 0; c < n_tok; ++c) {
+          for (int r = 0; r < 8; ++r) {
+            // Bit for bit: a prompt evaluated as a batch must give what its tokens one at a time give.
+            const float want = k->of(t).vec_dot(n, w.data() + r * wstride, a.data() + c * astride);
+            EXPECT_EQ(out[size_t(c) * ostride + r], want)
+                << k->isa << " " << type_name(t) << " n_tok=" << n_tok << " row " << r << " col " << c;
+          }
+          for (size_t r = 8; r < ostride; ++r) EXPECT_EQ(out[size_t(c) * ostride + r], -1.0f) << "wrote past 8 rows";
+        }
+        ++checked;
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no kernel table on this CPU has an eight-row kernel";
 }
 
 // ---- fp16 / bf16 ---------------------------------------------------------------------------

@@ -305,6 +305,7 @@ void DecoderModel::attention(KvCache& cache, int64_t layer, int64_t n_tokens, co
     decode(cache.v_row(layer, j), &v[size_t(j * kv_dim)], kv_dim);
   }
 
+  const VecDotFn dot = active_kernels().of(GgmlType::kF32).vec_dot;
   auto heads = [&](int64_t h_begin, int64_t h_end) {
   std::vector<float> scores(static_cast<size_t>(n_kv));
   for (int64_t i = 0; i < n_tokens; ++i) {
@@ -312,12 +313,7 @@ void DecoderModel::attention(KvCache& cache, int64_t layer, int64_t n_tokens, co
     for (int64_t h = h_begin; h < h_end; ++h) {
       const float* qh = q + i * q_dim + h * p.head_dim;
       const int64_t kv_off = (h / group) * p.head_dim;
-      for (int64_t j = 0; j < n_visible; ++j) {
-        const float* kj = &k[size_t(j * kv_dim + kv_off)];
-        float s = 0.0f;
-        for (int64_t c = 0; c < p.head_dim; ++c) s += qh[c] * kj[c];
-        scores[size_t(j)] = s * scale;
-      }
+      for (int64_t j = 0; j < n_visible; ++j) scores[size_t(j)] = dot(p.head_dim, &k[size_t(j * kv_dim + kv_off)], qh) * scale;
       softmax(scores.data(), n_visible);
       float* oh = out + i * q_dim + h * p.head_dim;
       std::memset(oh, 0, sizeof(float) * size_t(p.head_dim));
