@@ -12,6 +12,8 @@ constexpr ArchEntry kArchitectures[] = {
     {"llama", build_llama},  // Llama 2/3, Mistral, SmolLM and other llama-shaped models
     {"qwen2", build_qwen2},
     {"qwen3", build_qwen3},
+    {"rwkv6", build_rwkv_gguf},  // RWKV v6 "Finch" and v7 "Goose" as llama.cpp converts them (models/rwkv_gguf.cpp)
+    {"rwkv7", build_rwkv_gguf},
 };
 
 }  // namespace

@@ -11,12 +11,12 @@
 namespace pm {
 namespace {
 
-constexpr float kLayerNormEps = 1e-5f;
+constexpr uint32_t kStateMagic = 0x534b5752;  // "RWKS" on disk
 
 // xn[t] = layer_norm(x[t]); prev[t] = xn[t - 1], prev[0] = carry; then carry = xn[n - 1].
-void norm_and_shift(const float* x, const FloatVec& w, const FloatVec& b, int64_t n, int64_t E, float* carry, float* xn,
-                    float* prev) {
-  for (int64_t t = 0; t < n; ++t) layer_norm(x + t * E, w.data, b.data, xn + t * E, E, kLayerNormEps);
+void norm_and_shift(const float* x, const FloatVec& w, const FloatVec& b, int64_t n, int64_t E, float eps, float* carry,
+                    float* xn, float* prev) {
+  for (int64_t t = 0; t < n; ++t) layer_norm(x + t * E, w.data, b.data, xn + t * E, E, eps);
   std::memcpy(prev, carry, sizeof(float) * size_t(E));
   if (n > 1) std::memcpy(prev + E, xn, sizeof(float) * size_t((n - 1) * E));
   std::memcpy(carry, xn + (n - 1) * E, sizeof(float) * size_t(E));
@@ -24,8 +24,20 @@ void norm_and_shift(const float* x, const FloatVec& w, const FloatVec& b, int64_
 
 std::string file_stem(const std::string& path) {
   std::string s = path.substr(path.find_last_of('/') + 1);
-  if (s.size() > 4 && s.compare(s.size() - 4, 4, ".bin") == 0) s.resize(s.size() - 4);
+  for (const char* ext : {".bin", ".gguf"}) {
+    const size_t n = std::strlen(ext);
+    if (s.size() > n && s.compare(s.size() - n, n, ext) == 0) s.resize(s.size() - n);
+  }
   return s;
+}
+
+// Codes of the versions in serialized states (fixed: saved states outlive builds).
+constexpr RwkvVersion kStateVersions[] = {RwkvVersion::kV4, RwkvVersion::kV5_1, RwkvVersion::kV5_2, RwkvVersion::kV6,
+                                          RwkvVersion::kV7};
+uint32_t version_code(RwkvVersion v) {
+  uint32_t code = 0;
+  while (kStateVersions[code] != v) ++code;
+  return code;
 }
 
 }  // namespace
@@ -54,17 +66,70 @@ std::unique_ptr<ModelState> RwkvState::clone() const {
   return c;
 }
 
-// ---- tensor binding ---------------------------------------------------------------------------
-
-Result<const RwkvTensorInfo*> RwkvTensorBinder::tensor(const std::string& name) const {
-  const RwkvTensorInfo* t = f_.find_tensor(name);
-  if (t == nullptr)
-    return Status::not_found(f_.path() + ": tensor " + name + " is missing (needed by RWKV " +
-                             rwkv_version_name(f_.arch()) + ")");
-  return t;
+Status RwkvState::serialize(std::vector<uint8_t>* out) const {
+  const uint32_t head[2] = {kStateMagic, version_code(hp_.version)};
+  const uint64_t shape[5] = {uint64_t(hp_.n_layer), uint64_t(hp_.n_embd), uint64_t(hp_.head_size),
+                             uint64_t(hp_.state_floats_per_layer()), uint64_t(n_past_)};
+  static_assert(sizeof head + sizeof shape == kSerializedHeaderBytes);
+  out->resize(kSerializedHeaderBytes + size_bytes());
+  uint8_t* p = out->data();
+  std::memcpy(p, head, sizeof head);
+  std::memcpy(p + sizeof head, shape, sizeof shape);
+  std::memcpy(p + kSerializedHeaderBytes, data_.data(), size_bytes());
+  return Status::ok();
 }
 
-const uint8_t* RwkvTensorBinder::aligned_data(const RwkvTensorInfo& t) {
+Status RwkvState::deserialize(const uint8_t* data, size_t size) {
+  const std::string what = std::string("RWKV ") + rwkv_version_name(hp_.version) + " state";
+  if (size < kSerializedHeaderBytes)
+    return Status::corrupt(what + ": " + std::to_string(size) + " bytes, shorter than its " +
+                           std::to_string(kSerializedHeaderBytes) + "-byte header");
+  uint32_t head[2];
+  uint64_t shape[5];
+  std::memcpy(head, data, sizeof head);
+  std::memcpy(shape, data + sizeof head, sizeof shape);
+  if (head[0] != kStateMagic) return Status::corrupt(what + ": not an RWKV state (bad magic)");
+  if (head[1] != version_code(hp_.version)) {
+    const char* saved = head[1] < std::size(kStateVersions) ? rwkv_version_name(kStateVersions[head[1]]) : "unknown";
+    return Status::invalid_argument(what + ": the data holds an RWKV " + saved + " state");
+  }
+  const uint64_t want[4] = {uint64_t(hp_.n_layer), uint64_t(hp_.n_embd), uint64_t(hp_.head_size),
+                            uint64_t(hp_.state_floats_per_layer())};
+  if (std::memcmp(shape, want, sizeof want) != 0)
+    return Status::invalid_argument(what + ": shape " + std::to_string(shape[0]) + " layers x n_embd " +
+                                    std::to_string(shape[1]) + " (head size " + std::to_string(shape[2]) +
+                                    ") does not match this model's " + std::to_string(want[0]) + " x " +
+                                    std::to_string(want[1]) + " (head size " + std::to_string(want[2]) + ")");
+  if (size != kSerializedHeaderBytes + size_bytes())
+    return Status::corrupt(what + ": " + std::to_string(size) + " bytes, expected " +
+                           std::to_string(kSerializedHeaderBytes + size_bytes()));
+  if (shape[4] > uint64_t(n_ctx_))
+    return Status::out_of_range(what + " follows " + std::to_string(shape[4]) +
+                                " tokens but this sequence holds at most " + std::to_string(n_ctx_));
+  std::memcpy(data_.data(), data + kSerializedHeaderBytes, size_bytes());
+  n_past_ = int64_t(shape[4]);
+  return Status::ok();
+}
+
+// ---- tensor binding ---------------------------------------------------------------------------
+
+std::string RwkvTensor::shape_string() const {
+  std::string s = "[";
+  for (size_t i = 0; i < ne.size(); ++i) s += (i ? ", " : "") + std::to_string(ne[i]);
+  return s + "]";
+}
+
+Result<RwkvTensor> RwkvTensorBinder::tensor(const std::string& name) const {
+  if (f_.gguf) return rwkv_gguf_tensor(*f_.gguf, f_.gguf_layout, name);
+  const RwkvBinFile& bin = *f_.bin;
+  const RwkvTensorInfo* t = bin.find_tensor(name);
+  if (t == nullptr)
+    return Status::not_found(bin.path() + ": tensor " + name + " is missing (needed by RWKV " +
+                             rwkv_version_name(bin.arch()) + ")");
+  return RwkvTensor{t->name, t->type, t->ne, t->n_elements, t->size_bytes, t->data};
+}
+
+const uint8_t* RwkvTensorBinder::aligned_data(const RwkvTensor& t) {
   const uintptr_t align = t.type == GgmlType::kF32 ? alignof(float) : alignof(uint16_t);
   if (reinterpret_cast<uintptr_t>(t.data) % align == 0) return t.data;
   AlignedBuffer<uint8_t>& copy = owned_.emplace_back(size_t(t.size_bytes));
@@ -73,26 +138,26 @@ const uint8_t* RwkvTensorBinder::aligned_data(const RwkvTensorInfo& t) {
 }
 
 Result<Weight> RwkvTensorBinder::weight(const std::string& name, int64_t n_in, int64_t n_out) {
-  PM_ASSIGN_OR_RETURN(const RwkvTensorInfo* t, tensor(name));
-  if (t->ne[0] != n_in || t->n_elements / t->ne[0] != n_out)
-    return Status::corrupt(f_.path() + ": tensor " + name + " has shape " + t->shape_string() + ", expected [" +
+  PM_ASSIGN_OR_RETURN(const RwkvTensor t, tensor(name));
+  if (t.ne[0] != n_in || t.n_elements / t.ne[0] != n_out)
+    return Status::corrupt(f_.path() + ": tensor " + t.name + " has shape " + t.shape_string() + ", expected [" +
                            std::to_string(n_in) + ", " + std::to_string(n_out) + "]");
-  return Weight{t->type, aligned_data(*t), n_in, n_out};
+  return Weight{t.type, aligned_data(t), n_in, n_out};
 }
 
 Result<FloatVec> RwkvTensorBinder::vec(const std::string& name, int64_t n) {
-  PM_ASSIGN_OR_RETURN(const RwkvTensorInfo* t, tensor(name));
-  if (t->n_elements != n)
-    return Status::corrupt(f_.path() + ": tensor " + name + " has shape " + t->shape_string() + " (" +
-                           std::to_string(t->n_elements) + " elements), expected " + std::to_string(n));
+  PM_ASSIGN_OR_RETURN(const RwkvTensor t, tensor(name));
+  if (t.n_elements != n)
+    return Status::corrupt(f_.path() + ": tensor " + t.name + " has shape " + t.shape_string() + " (" +
+                           std::to_string(t.n_elements) + " elements), expected " + std::to_string(n));
   FloatVec v;
   v.n = n;
-  const uint8_t* data = aligned_data(*t);
-  if (t->type == GgmlType::kF32) {
+  const uint8_t* data = aligned_data(t);
+  if (t.type == GgmlType::kF32) {
     v.data = reinterpret_cast<const float*>(data);
   } else {
     v.storage.resize(size_t(n));
-    active_kernels().of(t->type).to_float(data, v.storage.data(), n);
+    active_kernels().of(t.type).to_float(data, v.storage.data(), n);
     v.data = v.storage.data();
   }
   return v;
@@ -136,22 +201,38 @@ void rwkv_group_norm(const float* x, const float* w, const float* b, int64_t n, 
 
 // ---- the model --------------------------------------------------------------------------------
 
-RwkvModel::RwkvModel(std::shared_ptr<const RwkvBinFile> file) : file_(std::move(file)) {}
+RwkvModel::RwkvModel(RwkvFile file) : file_(std::move(file)) { gguf_ = file_.gguf; }
+
+uint64_t RwkvModel::copied_weight_bytes() const {
+  uint64_t n = 0;
+  for (const AlignedBuffer<uint8_t>& b : owned_) n += b.size();
+  return n;
+}
 
 Status RwkvModel::load() {
-  const RwkvBinFile& f = *file_;
-  RwkvTensorBinder b(f, owned_);
+  RwkvTensorBinder b(file_, owned_);
   RwkvHparams& p = hp_;
-  p.version = f.arch();
-  p.n_vocab = f.n_vocab();
-  p.n_embd = f.n_embd();
-  p.n_layer = f.n_layer();
+  if (file_.gguf) {
+    const RwkvGgufLayout& g = file_.gguf_layout;
+    p.version = g.version;
+    p.n_vocab = g.n_vocab;
+    p.n_embd = g.n_embd;
+    p.n_layer = g.n_layer;
+    p.layer_norm_eps = float(g.layer_norm_eps);
+    p.rescale_every = g.rescale_every;
+  } else {
+    const RwkvBinFile& f = *file_.bin;
+    p.version = f.arch();
+    p.n_vocab = f.n_vocab();
+    p.n_embd = f.n_embd();
+    p.n_layer = f.n_layer();
+  }
   const int64_t E = p.n_embd;
 
-  PM_ASSIGN_OR_RETURN(const RwkvTensorInfo* ffn_key, b.tensor("blocks.0.ffn.key.weight"));
-  p.n_ffn = ffn_key->ne[0] == E ? ffn_key->n_elements / E : 0;
+  PM_ASSIGN_OR_RETURN(const RwkvTensor ffn_key, b.tensor("blocks.0.ffn.key.weight"));
+  p.n_ffn = ffn_key.ne[0] == E ? ffn_key.n_elements / E : 0;
   if (p.n_ffn < 1 || p.n_ffn > (int64_t(1) << 20))
-    return Status::corrupt(f.path() + ": tensor blocks.0.ffn.key.weight has shape " + ffn_key->shape_string() +
+    return Status::corrupt(b.path() + ": tensor " + ffn_key.name + " has shape " + ffn_key.shape_string() +
                            ", expected [" + std::to_string(E) + ", n_ffn]");
 
   PM_ASSIGN_OR_RETURN(emb_, b.weight("emb.weight", E, p.n_vocab));
@@ -199,7 +280,7 @@ Status RwkvModel::load() {
     PM_RETURN_IF_ERROR(load_time_mix(b, il));
   }
   if (p.version != RwkvVersion::kV4 && (p.n_head < 1 || p.head_size < 1 || p.n_head * p.head_size != E))
-    return Status::internal(f.path() + ": RWKV " + rwkv_version_name(p.version) + " loader did not set the head shape");
+    return Status::internal(b.path() + ": RWKV " + rwkv_version_name(p.version) + " loader did not set the head shape");
 
   ModelInfo& info = info_;
   switch (p.version) {
@@ -217,20 +298,30 @@ Status RwkvModel::load() {
       info.arch = "rwkv7";
       break;
   }
-  info.name = file_stem(f.path()) + " (RWKV " + rwkv_version_name(p.version) + ")";
+  info.name = file_stem(b.path()) + " (RWKV " + rwkv_version_name(p.version) + ")";
+  if (file_.gguf) {
+    PM_ASSIGN_OR_RETURN(std::string name, file_.gguf->get_string_or("general.name", ""));
+    if (!name.empty()) info.name = name;
+  }
   info.n_vocab = p.n_vocab;
-  info.n_ctx_train = 0;  // .bin files record none; a recurrent model has no context limit
+  // .bin files record none; a recurrent model has no context limit (GGUF: the converter's 1048576)
+  info.n_ctx_train = file_.gguf ? file_.gguf_layout.n_ctx_train : 0;
   info.n_embd = E;
   info.n_layer = p.n_layer;
   info.n_head = p.n_head;
   info.n_head_kv = p.n_head;
   info.head_dim = p.head_size;
   info.n_ff = p.n_ffn;
-  ModelFingerprint fp(info.arch + " " + rwkv_version_name(p.version));
-  for (const RwkvTensorInfo& t : f.tensors()) {
+  ModelFingerprint fp(info.arch + " " + rwkv_version_name(p.version) + (file_.gguf ? " gguf" : ""));
+  auto add = [&](const auto& t) {
     info.n_params += t.n_elements;
     info.weights_bytes += t.size_bytes;
     fp.add_tensor(t.name, t.type, t.ne, t.data, t.size_bytes);
+  };
+  if (file_.gguf) {
+    for (const GgufTensorInfo& t : file_.gguf->tensors()) add(t);
+  } else {
+    for (const RwkvTensorInfo& t : file_.bin->tensors()) add(t);
   }
   identity_ = fp.digest();
   info.recurrent = true;
@@ -290,23 +381,25 @@ Status RwkvModel::eval(ModelState& state, const TokenId* tokens, int64_t n, floa
   const ToFloatFn emb_to_float = e.kernels.of(emb_.type).to_float;
   for (int64_t t = 0; t < n; ++t) {
     emb_to_float(emb_.data + size_t(tokens[t]) * emb_row, x + t * E, E);
-    layer_norm(x + t * E, ln0_w_.data, ln0_b_.data, x + t * E, E, kLayerNormEps);
+    layer_norm(x + t * E, ln0_w_.data, ln0_b_.data, x + t * E, E, p.layer_norm_eps);
   }
 
   for (int64_t il = 0; il < p.n_layer; ++il) {
     const Layer& l = layers_[size_t(il)];
-    norm_and_shift(x, l.ln1_w, l.ln1_b, n, E, s->att_xx(il), xn, prev);
+    norm_and_shift(x, l.ln1_w, l.ln1_b, n, E, p.layer_norm_eps, s->att_xx(il), xn, prev);
     time_mix(il, *s, e, xn, prev, out);
     add(x, out, n * E);
-    norm_and_shift(x, l.ln2_w, l.ln2_b, n, E, s->ffn_xx(il), xn, prev);
+    norm_and_shift(x, l.ln2_w, l.ln2_b, n, E, p.layer_norm_eps, s->ffn_xx(il), xn, prev);
     channel_mix(l, e, xn, prev, out);
     add(x, out, n * E);
+    if (p.rescale_every > 0 && (il + 1) % p.rescale_every == 0)
+      for (int64_t i = 0; i < n * E; ++i) x[i] *= 0.5f;
   }
   s->advance(n);
 
   const int64_t first = all_logits ? 0 : n - 1;
   for (int64_t t = first; t < n; ++t)
-    layer_norm(x + t * E, ln_out_w_.data, ln_out_b_.data, xn + (t - first) * E, E, kLayerNormEps);
+    layer_norm(x + t * E, ln_out_w_.data, ln_out_b_.data, xn + (t - first) * E, E, p.layer_norm_eps);
   e.n = n - first;
   e.matmul(head_, xn, logits);
   return Status::ok();
@@ -314,8 +407,10 @@ Status RwkvModel::eval(ModelState& state, const TokenId* tokens, int64_t n, floa
 
 // ---- loading ----------------------------------------------------------------------------------
 
-Result<std::unique_ptr<Model>> load_rwkv_model(std::shared_ptr<const RwkvBinFile> file) {
-  switch (file->arch()) {
+namespace {
+
+Result<std::unique_ptr<Model>> build_rwkv(RwkvVersion version, RwkvFile file) {
+  switch (version) {
     case RwkvVersion::kV4:
       return build_rwkv4(std::move(file));
     case RwkvVersion::kV5_1:
@@ -326,7 +421,24 @@ Result<std::unique_ptr<Model>> load_rwkv_model(std::shared_ptr<const RwkvBinFile
     case RwkvVersion::kV7:
       return build_rwkv7(std::move(file));
   }
-  return Status::internal(file->path() + ": unknown RWKV version");
+  return Status::internal(file.path() + ": unknown RWKV version");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Model>> load_rwkv_model(std::shared_ptr<const RwkvBinFile> file) {
+  const RwkvVersion v = file->arch();
+  RwkvFile f;
+  f.bin = std::move(file);
+  return build_rwkv(v, std::move(f));
+}
+
+Result<std::unique_ptr<Model>> build_rwkv_gguf(std::shared_ptr<const GgufFile> file, const ModelOptions&) {
+  RwkvFile f;
+  PM_ASSIGN_OR_RETURN(f.gguf_layout, read_rwkv_gguf_layout(*file));
+  f.gguf = std::move(file);
+  const RwkvVersion v = f.gguf_layout.version;
+  return build_rwkv(v, std::move(f));
 }
 
 Result<std::unique_ptr<Model>> load_rwkv_model(const std::string& path) {

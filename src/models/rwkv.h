@@ -5,8 +5,13 @@
 //               x += channel_mix(ln2(x), ln2(x) of the previous token)
 //   logits = head * ln_out(x)
 // and differs in time mixing (models/rwkv4.cpp, rwkv5.cpp, rwkv6.cpp, rwkv7.cpp). This header
-// holds what they share: the state layout, weight binding from rwkv.cpp .bin files, layer norms
-// with token shift, channel mixing, and the evaluation loop.
+// holds what they share: the state layout, weight binding, layer norms with token shift, channel
+// mixing, and the evaluation loop.
+//
+// Weights come from rwkv.cpp .bin files (v4 - v7) or from GGUF files that llama.cpp's
+// convert_hf_to_gguf.py wrote (architectures "rwkv6", "rwkv7"; models/rwkv_gguf.cpp). Either way
+// the version loaders ask for tensors by their .bin names and layouts; a GGUF file's tensors are
+// mapped onto those, as views into the mapping wherever the bytes allow (no copies).
 //
 // A sequence of n tokens is evaluated with every projection as one [n x n_in] by [n_in x n_out]
 // matrix product; only the WKV recurrence walks the tokens one by one. Feeding the tokens one
@@ -36,6 +41,11 @@ struct RwkvHparams {
   int64_t n_ffn = 0;      // channel-mixing hidden size
   int64_t n_head = 0;     // WKV heads (v5+; 0 for v4)
   int64_t head_size = 0;  // n_embd / n_head (v5+; 0 for v4)
+  float layer_norm_eps = 1e-5f;  // of ln0, ln1, ln2, ln_out (GGUF: {arch}.attention.layer_norm_epsilon)
+  // GGUF v6 ({arch}.rescale_every_n_layers): llama.cpp's converter stores layer i's time-mixing
+  // output and channel-mixing value matrices divided by 2^(i / rescale_every), so the residual
+  // stream is halved after every rescale_every-th layer to match. 0: no rescaling.
+  int64_t rescale_every = 0;
 
   // Floats of recurrent state per layer: 5 * n_embd for v4, (2 + head_size) * n_embd after.
   int64_t state_floats_per_layer() const;
@@ -49,6 +59,11 @@ struct RwkvHparams {
 // aa, bb, pp (v4): numerator, denominator and running max exponent of the WKV average.
 // att_heads: the WKV matrix state of each head (index order: see kernels/ops.h rwkv6_wkv /
 // rwkv7_wkv). Initially all zero, except pp = -1e30.
+//
+// Serialized (ModelState::serialize), little-endian, always the same size for one model:
+//   u32 magic "RWKS" | u32 version code (0 v4, 1 v5.1, 2 v5.2, 3 v6, 4 v7)
+//   | u64 n_layer | u64 n_embd | u64 head_size | u64 state floats per layer | u64 n_past
+//   | f32 state [n_layer * floats per layer], in the layout above
 class RwkvState final : public ModelState {
  public:
   RwkvState(const RwkvHparams& hp, int64_t n_ctx);
@@ -57,6 +72,11 @@ class RwkvState final : public ModelState {
   int64_t n_ctx() const override { return n_ctx_; }
   void reset() override;
   std::unique_ptr<ModelState> clone() const override;
+  Status serialize(std::vector<uint8_t>* out) const override;
+  // Checks the header against this state's shape and the size, then copies; on any error the
+  // state is left as it was.
+  Status deserialize(const uint8_t* data, size_t size_bytes) override;
+  static constexpr size_t kSerializedHeaderBytes = 2 * sizeof(uint32_t) + 5 * sizeof(uint64_t);
 
   const RwkvHparams& hparams() const { return hp_; }
   size_t size_bytes() const { return data_.size() * sizeof(float); }
@@ -76,24 +96,70 @@ class RwkvState final : public ModelState {
   std::vector<float> data_;
 };
 
-// Binds .bin tensors by name, checking type support and shape; errors name file and tensor.
-// rwkv.cpp pads nothing, so tensor data usually sits at odd offsets: a tensor misaligned for its
-// element type is copied into a buffer appended to `owned` (whose heap blocks never move).
+// One tensor as the version loaders see it: named and laid out as in an rwkv.cpp .bin file
+// (formats/rwkv_bin.h), whichever file it came from.
+struct RwkvTensor {
+  std::string name;  // the tensor's name in its file (GGUF: llama.cpp's name), for messages
+  GgmlType type = GgmlType::kF32;
+  std::vector<int64_t> ne;  // ggml order, .bin layout
+  int64_t n_elements = 0;
+  uint64_t size_bytes = 0;
+  const uint8_t* data = nullptr;  // into the file's mapping
+  std::string shape_string() const;  // "[64, 256]"
+};
+
+// What a GGUF RWKV file states in its metadata (llama.cpp's keys, "{arch}." omitted):
+// every tensor's shape is checked against it, as llama.cpp checks them.
+struct RwkvGgufLayout {
+  RwkvVersion version = RwkvVersion::kV7;  // general.architecture "rwkv6" or "rwkv7"
+  int64_t n_vocab = 0;                     // token_embd.weight's rows (no metadata key)
+  int64_t n_embd = 0;                      // embedding_length
+  int64_t n_layer = 0;                     // block_count
+  int64_t n_ffn = 0;                       // feed_forward_length
+  int64_t head_size = 0;                   // wkv.head_size
+  int64_t n_ctx_train = 0;                 // context_length (optional; 1048576 from the converter)
+  double layer_norm_eps = 1e-5;            // attention.layer_norm_epsilon (optional)
+  int64_t rescale_every = 0;               // v6: rescale_every_n_layers (optional)
+  int64_t time_mix_extra_dim = 0;          // v6: time_mix_extra_dim (token-shift LoRA rank)
+  int64_t time_decay_extra_dim = 0;        // v6: time_decay_extra_dim (decay LoRA rank)
+  int64_t lora_decay = 0;                  // v7: attention.decay_lora_rank
+  int64_t lora_iclr = 0;                   // v7: attention.iclr_lora_rank
+  int64_t lora_value_mix = 0;              // v7: attention.value_residual_mix_lora_rank
+  int64_t lora_gate = 0;                   // v7: attention.gate_lora_rank
+};
+
+// Reads and range-checks the metadata of a GGUF RWKV file; errors name the file and the key.
+Result<RwkvGgufLayout> read_rwkv_gguf_layout(const GgufFile& f);
+// The tensor of a GGUF RWKV file that stands for .bin tensor `bin_name`, as a view in .bin
+// layout, its shape checked against `layout`. not_found names the GGUF tensor.
+Result<RwkvTensor> rwkv_gguf_tensor(const GgufFile& f, const RwkvGgufLayout& layout, const std::string& bin_name);
+
+// The file an RWKV model's weights come from: exactly one of bin and gguf.
+struct RwkvFile {
+  std::shared_ptr<const RwkvBinFile> bin;
+  std::shared_ptr<const GgufFile> gguf;
+  RwkvGgufLayout gguf_layout;  // with gguf
+  const std::string& path() const { return bin ? bin->path() : gguf->path(); }
+};
+
+// Binds tensors by their .bin names, checking shape; errors name file and tensor.
+// rwkv.cpp pads nothing, so .bin tensor data usually sits at odd offsets: a tensor misaligned
+// for its element type is copied into a buffer appended to `owned` (whose heap blocks never
+// move). GGUF tensors are aligned (general.alignment), so their data is used in place.
 class RwkvTensorBinder {
  public:
-  RwkvTensorBinder(const RwkvBinFile& f, std::vector<AlignedBuffer<uint8_t>>& owned) : f_(f), owned_(owned) {}
-  bool has(const std::string& name) const { return f_.find_tensor(name) != nullptr; }
+  RwkvTensorBinder(const RwkvFile& f, std::vector<AlignedBuffer<uint8_t>>& owned) : f_(f), owned_(owned) {}
   // A matrix of n_out rows of n_in: ne[0] == n_in and the other dims multiply to n_out.
   Result<Weight> weight(const std::string& name, int64_t n_in, int64_t n_out);
-  // A float vector of n elements, whatever its (1- to 3-D) shape.
+  // A float vector of n elements, whatever its (1- to 4-D) shape.
   Result<FloatVec> vec(const std::string& name, int64_t n);
   // The tensor, or not_found naming it.
-  Result<const RwkvTensorInfo*> tensor(const std::string& name) const;
-  const RwkvBinFile& file() const { return f_; }
+  Result<RwkvTensor> tensor(const std::string& name) const;
+  const std::string& path() const { return f_.path(); }
 
  private:
-  const uint8_t* aligned_data(const RwkvTensorInfo& t);
-  const RwkvBinFile& f_;
+  const uint8_t* aligned_data(const RwkvTensor& t);
+  const RwkvFile& f_;
   std::vector<AlignedBuffer<uint8_t>>& owned_;
 };
 
@@ -148,10 +214,11 @@ class RwkvModel : public Model {
               bool all_logits) const override;
 
   const RwkvHparams& hparams() const { return hp_; }
-  const RwkvBinFile& file() const { return *file_; }
+  // Bytes of weights copied out of the file (misaligned .bin tensors; none from a GGUF file).
+  uint64_t copied_weight_bytes() const;
 
  protected:
-  explicit RwkvModel(std::shared_ptr<const RwkvBinFile> file);
+  explicit RwkvModel(RwkvFile file);
   // Reads hyperparameters and every shared tensor, calls load_time_mix for each layer, and
   // fills info_. Versions set hp_.n_head / head_size in load_time_mix of layer 0 if they have heads.
   Status load();
@@ -164,7 +231,7 @@ class RwkvModel : public Model {
 
   static std::string layer_prefix(int64_t il) { return "blocks." + std::to_string(il) + "."; }
 
-  std::shared_ptr<const RwkvBinFile> file_;
+  RwkvFile file_;
   RwkvHparams hp_;
 
  private:
@@ -183,14 +250,17 @@ class RwkvModel : public Model {
 };
 
 // Builders, one per version file.
-Result<std::unique_ptr<Model>> build_rwkv4(std::shared_ptr<const RwkvBinFile> file);
-Result<std::unique_ptr<Model>> build_rwkv5(std::shared_ptr<const RwkvBinFile> file);  // v5.1 and v5.2
-Result<std::unique_ptr<Model>> build_rwkv6(std::shared_ptr<const RwkvBinFile> file);
-Result<std::unique_ptr<Model>> build_rwkv7(std::shared_ptr<const RwkvBinFile> file);
+Result<std::unique_ptr<Model>> build_rwkv4(RwkvFile file);
+Result<std::unique_ptr<Model>> build_rwkv5(RwkvFile file);  // v5.1 and v5.2
+Result<std::unique_ptr<Model>> build_rwkv6(RwkvFile file);
+Result<std::unique_ptr<Model>> build_rwkv7(RwkvFile file);
 
 // Builds the model of a parsed .bin file, by the version its tensors show.
 Result<std::unique_ptr<Model>> load_rwkv_model(std::shared_ptr<const RwkvBinFile> file);
 // Opens, validates and builds an rwkv.cpp .bin model.
 Result<std::unique_ptr<Model>> load_rwkv_model(const std::string& path);
+// Builds the model of a GGUF file with general.architecture "rwkv6" or "rwkv7" (the registry's
+// builder for both).
+Result<std::unique_ptr<Model>> build_rwkv_gguf(std::shared_ptr<const GgufFile> file, const ModelOptions& options);
 
 }  // namespace pm

@@ -22,7 +22,7 @@ struct Rwkv4TimeMix {
 
 class Rwkv4Model final : public RwkvModel {
  public:
-  explicit Rwkv4Model(std::shared_ptr<const RwkvBinFile> f) : RwkvModel(std::move(f)) {}
+  explicit Rwkv4Model(RwkvFile f) : RwkvModel(std::move(f)) {}
   Status init() { return load(); }
 
  protected:
@@ -71,7 +71,7 @@ class Rwkv4Model final : public RwkvModel {
 
 }  // namespace
 
-Result<std::unique_ptr<Model>> build_rwkv4(std::shared_ptr<const RwkvBinFile> file) {
+Result<std::unique_ptr<Model>> build_rwkv4(RwkvFile file) {
   auto m = std::make_unique<Rwkv4Model>(std::move(file));
   PM_RETURN_IF_ERROR(m->init());
   return std::unique_ptr<Model>(std::move(m));

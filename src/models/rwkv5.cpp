@@ -39,7 +39,7 @@ FloatVec repeat_per_head(const FloatVec& per_head, int64_t head_size) {
 
 class Rwkv5Model final : public RwkvModel {
  public:
-  explicit Rwkv5Model(std::shared_ptr<const RwkvBinFile> f) : RwkvModel(std::move(f)) {}
+  explicit Rwkv5Model(RwkvFile f) : RwkvModel(std::move(f)) {}
   Status init() { return load(); }
 
  protected:
@@ -48,10 +48,10 @@ class Rwkv5Model final : public RwkvModel {
   // Heads from blocks.0.att.time_decay: [1, 1, n_head] in 5.1, [1, head_size, n_head] in 5.2.
   Status read_heads(RwkvTensorBinder& b) {
     const int64_t E = hp_.n_embd;
-    PM_ASSIGN_OR_RETURN(const RwkvTensorInfo* t, b.tensor("blocks.0.att.time_decay"));
-    const int64_t n_head = t->ne.back();
-    if (t->ne.size() != 3 || t->ne[0] != 1 || n_head < 1 || E % n_head != 0 || t->ne[1] != (v5_2() ? E / n_head : 1))
-      return Status::corrupt(b.file().path() + ": tensor blocks.0.att.time_decay has shape " + t->shape_string() +
+    PM_ASSIGN_OR_RETURN(const RwkvTensor t, b.tensor("blocks.0.att.time_decay"));
+    const int64_t n_head = t.ne.back();
+    if (t.ne.size() != 3 || t.ne[0] != 1 || n_head < 1 || E % n_head != 0 || t.ne[1] != (v5_2() ? E / n_head : 1))
+      return Status::corrupt(b.path() + ": tensor " + t.name + " has shape " + t.shape_string() +
                              ", expected [1, " + (v5_2() ? "head_size" : "1") + ", n_head] with n_head dividing " +
                              std::to_string(E));
     hp_.n_head = n_head;
@@ -126,7 +126,7 @@ class Rwkv5Model final : public RwkvModel {
 
 }  // namespace
 
-Result<std::unique_ptr<Model>> build_rwkv5(std::shared_ptr<const RwkvBinFile> file) {
+Result<std::unique_ptr<Model>> build_rwkv5(RwkvFile file) {
   auto m = std::make_unique<Rwkv5Model>(std::move(file));
   PM_RETURN_IF_ERROR(m->init());
   return std::unique_ptr<Model>(std::move(m));

@@ -35,19 +35,19 @@ struct Rwkv6TimeMix {
 
 class Rwkv6Model final : public RwkvModel {
  public:
-  explicit Rwkv6Model(std::shared_ptr<const RwkvBinFile> f) : RwkvModel(std::move(f)) {}
+  explicit Rwkv6Model(RwkvFile f) : RwkvModel(std::move(f)) {}
   Status init() { return load(); }
 
  protected:
   // Heads from blocks.0.att.time_faaaa: [1, head_size, n_head].
   Status read_shapes(RwkvTensorBinder& b) {
     const int64_t E = hp_.n_embd;
-    PM_ASSIGN_OR_RETURN(const RwkvTensorInfo* t, b.tensor("blocks.0.att.time_faaaa"));
-    if (t->ne.size() != 3 || t->ne[0] != 1 || t->ne[1] * t->ne[2] != E)
-      return Status::corrupt(b.file().path() + ": tensor blocks.0.att.time_faaaa has shape " + t->shape_string() +
+    PM_ASSIGN_OR_RETURN(const RwkvTensor t, b.tensor("blocks.0.att.time_faaaa"));
+    if (t.ne.size() != 3 || t.ne[0] != 1 || t.ne[1] * t.ne[2] != E)
+      return Status::corrupt(b.path() + ": tensor " + t.name + " has shape " + t.shape_string() +
                              ", expected [1, head_size, n_head] with head_size * n_head = " + std::to_string(E));
-    hp_.head_size = t->ne[1];
-    hp_.n_head = t->ne[2];
+    hp_.head_size = t.ne[1];
+    hp_.n_head = t.ne[2];
     PM_ASSIGN_OR_RETURN(lora_, lora_rank(b, "blocks.0.att.time_maa_w1", kMixes));
     PM_ASSIGN_OR_RETURN(decay_lora_, lora_rank(b, "blocks.0.att.time_decay_w1", 1));
     return Status::ok();
@@ -55,11 +55,11 @@ class Rwkv6Model final : public RwkvModel {
 
   // The rank of a [n_embd -> parts * rank] LoRA input matrix.
   Result<int64_t> lora_rank(RwkvTensorBinder& b, const std::string& name, int64_t parts) const {
-    PM_ASSIGN_OR_RETURN(const RwkvTensorInfo* t, b.tensor(name));
+    PM_ASSIGN_OR_RETURN(const RwkvTensor t, b.tensor(name));
     const int64_t E = hp_.n_embd;
-    const int64_t out = t->ne[0] == E ? t->n_elements / E : 0;
+    const int64_t out = t.ne[0] == E ? t.n_elements / E : 0;
     if (out < parts || out % parts != 0 || out / parts > E)
-      return Status::corrupt(b.file().path() + ": tensor " + name + " has shape " + t->shape_string() + ", expected [" +
+      return Status::corrupt(b.path() + ": tensor " + t.name + " has shape " + t.shape_string() + ", expected [" +
                              std::to_string(E) + ", " + std::to_string(parts) + " * rank]");
     return out / parts;
   }
@@ -163,7 +163,7 @@ class Rwkv6Model final : public RwkvModel {
 
 }  // namespace
 
-Result<std::unique_ptr<Model>> build_rwkv6(std::shared_ptr<const RwkvBinFile> file) {
+Result<std::unique_ptr<Model>> build_rwkv6(RwkvFile file) {
   auto m = std::make_unique<Rwkv6Model>(std::move(file));
   PM_RETURN_IF_ERROR(m->init());
   return std::unique_ptr<Model>(std::move(m));

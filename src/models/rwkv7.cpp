@@ -43,29 +43,29 @@ struct Rwkv7TimeMix {
 
 class Rwkv7Model final : public RwkvModel {
  public:
-  explicit Rwkv7Model(std::shared_ptr<const RwkvBinFile> f) : RwkvModel(std::move(f)) {}
+  explicit Rwkv7Model(RwkvFile f) : RwkvModel(std::move(f)) {}
   Status init() { return load(); }
 
  protected:
   // Heads from blocks.0.att.r_k: [head_size, n_head].
   Status read_heads(RwkvTensorBinder& b) {
     const int64_t E = hp_.n_embd;
-    PM_ASSIGN_OR_RETURN(const RwkvTensorInfo* t, b.tensor("blocks.0.att.r_k"));
-    if (t->n_elements != E || t->ne.size() > 2)
-      return Status::corrupt(b.file().path() + ": tensor blocks.0.att.r_k has shape " + t->shape_string() +
+    PM_ASSIGN_OR_RETURN(const RwkvTensor t, b.tensor("blocks.0.att.r_k"));
+    if (t.n_elements != E || t.ne.size() > 2)
+      return Status::corrupt(b.path() + ": tensor " + t.name + " has shape " + t.shape_string() +
                              ", expected [head_size, n_head] with head_size * n_head = " + std::to_string(E));
-    hp_.head_size = t->ne[0];
-    hp_.n_head = E / t->ne[0];
+    hp_.head_size = t.ne[0];
+    hp_.n_head = E / t.ne[0];
     return Status::ok();
   }
 
   Result<Lora> lora(RwkvTensorBinder& b, const std::string& pre, const std::string& x) const {
     const int64_t E = hp_.n_embd;
     const std::string down = pre + x + "1", up = pre + x + "2";
-    PM_ASSIGN_OR_RETURN(const RwkvTensorInfo* t, b.tensor(down));
-    const int64_t rank = t->ne[0] == E ? t->n_elements / E : 0;
+    PM_ASSIGN_OR_RETURN(const RwkvTensor t, b.tensor(down));
+    const int64_t rank = t.ne[0] == E ? t.n_elements / E : 0;
     if (rank < 1 || rank > E)
-      return Status::corrupt(b.file().path() + ": tensor " + down + " has shape " + t->shape_string() + ", expected [" +
+      return Status::corrupt(b.path() + ": tensor " + t.name + " has shape " + t.shape_string() + ", expected [" +
                              std::to_string(E) + ", rank]");
     Lora l;
     PM_ASSIGN_OR_RETURN(l.down, b.weight(down, E, rank));
@@ -194,7 +194,7 @@ class Rwkv7Model final : public RwkvModel {
 
 }  // namespace
 
-Result<std::unique_ptr<Model>> build_rwkv7(std::shared_ptr<const RwkvBinFile> file) {
+Result<std::unique_ptr<Model>> build_rwkv7(RwkvFile file) {
   auto m = std::make_unique<Rwkv7Model>(std::move(file));
   PM_RETURN_IF_ERROR(m->init());
   return std::unique_ptr<Model>(std::move(m));

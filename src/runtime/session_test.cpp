@@ -119,5 +119,49 @@ TEST(SessionState, RefusesDamagedFiles) {
   EXPECT_EQ((*target)->load_state("/nonexistent/x.pmstate").code(), StatusCode::kNotFound);
 }
 
+TEST(SessionState, RwkvSaveLoadContinueIsBitIdentical) {
+  for (const char* name : {"rwkv/tiny-rwkv-7v0-834K-FP32.bin", "rwkv/tiny-rwkv-6v0-3m-Q5_0.bin",
+                           "rwkv/tiny-rwkv-4v0-660K-FP16.bin"}) {
+    PM_REQUIRE_FIXTURE(path, name);
+    auto model = load(path);
+    ASSERT_TRUE(model);
+    const std::vector<TokenId> prompt = {34, 105, 110, 32, 116, 104, 101}, more = {32, 98, 101, 103};
+    auto straight = Session::create(*model);
+    ASSERT_TRUE(straight.is_ok());
+    ASSERT_TRUE((*straight)->eval(prompt).is_ok());
+    const std::string file = test::temp_dir() + "/rwkv.pmstate";
+    Status s = (*straight)->save_state(file);
+    ASSERT_TRUE(s.is_ok()) << s.to_string();
+    ASSERT_TRUE((*straight)->eval(more).is_ok());
+
+    auto resumed = Session::create(*model);
+    ASSERT_TRUE(resumed.is_ok());
+    s = (*resumed)->load_state(file);
+    ASSERT_TRUE(s.is_ok()) << name << ": " << s.to_string();
+    EXPECT_EQ((*resumed)->tokens(), prompt);
+    EXPECT_EQ((*resumed)->n_past(), int64_t(prompt.size()));
+    ASSERT_TRUE((*resumed)->eval(more).is_ok());
+    const auto a = last_logits(**straight), b = last_logits(**resumed);
+    EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << name;
+  }
+}
+
+TEST(SessionState, RwkvStateFileGrowsOnlyByTheTokenList) {
+  PM_REQUIRE_FIXTURE(path, "rwkv/tiny-rwkv-7v0-834K-FP32.bin");
+  auto model = load(path);
+  ASSERT_TRUE(model);
+  auto s = Session::create(*model);
+  ASSERT_TRUE((*s)->eval(std::vector<TokenId>{65}).is_ok());
+  const size_t one = (*s)->state_bytes()->size();
+  ASSERT_TRUE((*s)->eval(std::vector<TokenId>(99, 66)).is_ok());
+  EXPECT_EQ((*s)->state_bytes()->size(), one + 99 * sizeof(TokenId));
+  // A damaged RWKV state is refused and the session stays as it was.
+  std::vector<uint8_t> bytes = *(*s)->state_bytes();
+  auto target = Session::create(*model);
+  bytes.resize(bytes.size() - 100);
+  EXPECT_FALSE((*target)->restore_state(bytes.data(), bytes.size()).is_ok());
+  EXPECT_EQ((*target)->n_past(), 0);
+}
+
 }  // namespace
 }  // namespace pm
