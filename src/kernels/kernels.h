@@ -25,7 +25,8 @@ using VecDotFn = float (*)(int64_t n, const void* weights, const void* activatio
 // Two weight rows by two activation rows at once (prompt processing, where every weight row
 // meets many activation rows): out[2 * c + r] = vec_dot(n, w + r * w_stride, a + c * a_stride).
 // Decoding each weight block once for two activations (or one SMMLA on ARM i8mm) is what
-// makes it faster; results agree with vec_dot to rounding, not necessarily bit for bit.
+// makes it faster. Results equal vec_dot's bit for bit, so that a prompt evaluated as a batch
+// gives what its tokens one at a time give.
 using VecDot2x2Fn = void (*)(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride,
                              float out[4]);
 
@@ -33,7 +34,7 @@ using VecDot2x2Fn = void (*)(int64_t n, const void* w, size_t w_stride, const vo
 // out[t * out_stride + r] = vec_dot(n, w + r * w_stride, a + t * a_stride), r < 8, t < n_tok.
 // With eight rows side by side a SIMD register holds one partial sum per row, so a block's
 // scale is applied to eight outputs at once and each weight block is decoded once for several
-// activation rows. Agrees with vec_dot to rounding.
+// activation rows. Equals vec_dot bit for bit, as the two-by-two form does.
 using Gemm8Fn = void (*)(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, int64_t n_tok,
                          float* out, size_t out_stride);
 
