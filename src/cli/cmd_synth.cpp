@@ -49,19 +49,20 @@ int run_synth(const SynthArgs& a) {
     return fail(verb, "unknown shape \"" + a.shape + "\" (see pocketmind synth --list)");
   const std::string arch = shape != nullptr ? shape->arch : "rwkv7";
   if (!a.arch.empty() && a.arch != arch) return fail(verb, "shape " + a.shape + " is a " + arch + " model, not " + a.arch);
-  const std::optional<GgmlType> type = type_from_name(a.type);
-  if (!type) return fail(verb, "unknown type \"" + a.type + "\"");
+  Result<QuantRecipe> recipe = parse_quant_recipe(a.type);
+  if (!recipe.is_ok()) return fail(verb, recipe.status());
+  if (rwkv != nullptr && recipe->k_mix) return fail(verb, a.type + ": rwkv.cpp files hold one type for all matrices");
   SynthProgress progress = nullptr;
   if (isatty(STDERR_FILENO) && !a.json)
     progress = [](int64_t done, int64_t total) {
       std::fprintf(stderr, "\rwriting tensors: %lld/%lld", (long long)done, (long long)total);
       if (done == total) std::fprintf(stderr, "\n");
     };
-  Status s = shape != nullptr ? write_synth_model(*shape, *type, a.out, a.seed, progress)
-                              : write_synth_rwkv7(*rwkv, *type, a.out, a.seed, progress);
+  Status s = shape != nullptr ? write_synth_model(*shape, *recipe, a.out, a.seed, progress)
+                              : write_synth_rwkv7(*rwkv, recipe->base, a.out, a.seed, progress);
   if (!s.is_ok()) return fail(verb, s);
-  if (a.json) print_json({{"output", a.out}, {"shape", a.shape}, {"arch", arch}, {"type", type_name(*type)}});
-  else std::printf("wrote %s: synthetic %s (%s) with %s weights\n", a.out.c_str(), a.shape.c_str(), arch.c_str(), type_name(*type));
+  if (a.json) print_json({{"output", a.out}, {"shape", a.shape}, {"arch", arch}, {"type", recipe->name}});
+  else std::printf("wrote %s: synthetic %s (%s) with %s weights\n", a.out.c_str(), a.shape.c_str(), arch.c_str(), recipe->name.c_str());
   return 0;
 }
 
@@ -72,7 +73,7 @@ void add_synth(CLI::App& app, int& result) {
   CLI::App* cmd = app.add_subcommand("synth", "Write a random-weight model of a real model's exact shape (for benchmarks)");
   cmd->add_option("--arch", args->arch, "architecture (checked against the shape)");
   cmd->add_option("--shape", args->shape, "shape name, e.g. qwen2.5-0.5b, qwen2.5-1.5b, llama-3.2-1b, qwen3-0.6b, rwkv7-1.5b");
-  cmd->add_option("--type", args->type, "weight type (f16, q8_0, q4_0, q4_K, ...)")->capture_default_str();
+  cmd->add_option("--type", args->type, "weight type (f16, q8_0, q4_0, q4_K_M, q5_K_M, q6_K, ...)")->capture_default_str();
   cmd->add_option("-o,--output", args->out, "file to write (GGUF; rwkv.cpp .bin for rwkv7 shapes)");
   cmd->add_option("--seed", args->seed, "random seed")->capture_default_str();
   cmd->add_flag("--list", args->list, "list the known shapes");

@@ -1,9 +1,12 @@
 #include "formats/quantizer.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
 #include "formats/gguf.h"
+#include "formats/quant_recipe.h"
 #include "formats/rwkv_bin.h"
 #include "formats/rwkv_bin_writer.h"
 #include "kernels/kernels.h"
@@ -35,18 +38,6 @@ std::vector<uint8_t> float_to_type(GgmlType type, const std::vector<float>& x) {
   return out;
 }
 
-// A K-quant needs rows that are a multiple of 256; narrower rows fall back to the nearest
-// 32-element type of at least the same precision (as llama.cpp's quantizer does).
-GgmlType type_for_row(GgmlType type, int64_t row) {
-  if (row % type_info(type)->block_size == 0) return type;
-  switch (type) {
-    case GgmlType::kQ2_K: case GgmlType::kQ3_K: return GgmlType::kQ4_0;
-    case GgmlType::kQ4_K: return GgmlType::kQ5_0;
-    case GgmlType::kQ5_K: return GgmlType::kQ5_1;
-    default: return GgmlType::kQ8_0;
-  }
-}
-
 Result<QuantizeReport> quantize_rwkv(const std::string& in_path, const std::string& out_path, GgmlType type,
                                      const QuantizeProgress& progress) {
   PM_ASSIGN_OR_RETURN(std::unique_ptr<RwkvBinFile> in, RwkvBinFile::open(in_path));
@@ -60,7 +51,7 @@ Result<QuantizeReport> quantize_rwkv(const std::string& in_path, const std::stri
   int64_t done = 0;
   std::vector<float> values;
   for (const RwkvTensorInfo& t : in->tensors()) {
-    const GgmlType tt = type_for_row(type, t.ne[0]);
+    const GgmlType tt = recipe_tensor_type(QuantRecipe{"", type, false}, t.name, in->n_layer(), t.ne[0], false);
     const bool quantize = t.name.rfind("blocks.", 0) == 0 && ends_with(t.name, ".weight") && t.ne.size() == 2 &&
                           t.ne[0] % type_info(tt)->block_size == 0 &&
                           (t.type == GgmlType::kF32 || t.type == GgmlType::kF16) && rwkv_code_for_type(tt) >= 0;
@@ -80,7 +71,7 @@ Result<QuantizeReport> quantize_rwkv(const std::string& in_path, const std::stri
   return report;
 }
 
-Result<QuantizeReport> quantize_gguf(const std::string& in_path, const std::string& out_path, GgmlType type,
+Result<QuantizeReport> quantize_gguf(const std::string& in_path, const std::string& out_path, const QuantRecipe& recipe,
                                      const QuantizeProgress& progress) {
   PM_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> in, GgufFile::open(in_path));
   GgufWriter w;
@@ -90,13 +81,11 @@ Result<QuantizeReport> quantize_gguf(const std::string& in_path, const std::stri
     w.set(key, value);
   }
   // general.file_type as llama.cpp numbers it, so other runtimes report the type correctly.
-  static const std::pair<GgmlType, uint32_t> kFileTypes[] = {
-      {GgmlType::kF32, 0},   {GgmlType::kF16, 1},   {GgmlType::kQ4_0, 2},  {GgmlType::kQ4_1, 3},
-      {GgmlType::kQ8_0, 7},  {GgmlType::kQ5_0, 8},  {GgmlType::kQ5_1, 9},  {GgmlType::kQ2_K, 10},
-      {GgmlType::kQ3_K, 11}, {GgmlType::kQ4_K, 14}, {GgmlType::kQ5_K, 16}, {GgmlType::kQ6_K, 18},
-      {GgmlType::kBF16, 32}};
-  for (const auto& [t, ft] : kFileTypes)
-    if (t == type) w.set_u32("general.file_type", ft);
+  w.set_u32("general.file_type", recipe_file_type(recipe));
+  int64_t n_layer = 0;  // from the tensor names: blk.<i>.*
+  for (const GgufTensorInfo& t : in->tensors()) {
+    if (t.name.rfind("blk.", 0) == 0) n_layer = std::max<int64_t>(n_layer, std::atoll(t.name.c_str() + 4) + 1);
+  }
 
   QuantizeReport report;
   report.input_bytes = in->file_size_bytes();
@@ -108,9 +97,7 @@ Result<QuantizeReport> quantize_gguf(const std::string& in_path, const std::stri
     // The output projection (or the embedding serving as it) decides every logit: below
     // 6 bits it is kept at Q6_K (Q8_0 for narrow rows), as llama.cpp's quantizer does.
     const bool is_output = t.name == "output.weight" || (tied && t.name == "token_embd.weight");
-    GgmlType tt = type;
-    if (is_output && type != GgmlType::kQ8_0 && type != GgmlType::kQ6_K && type_info(type)->quantized) tt = GgmlType::kQ6_K;
-    tt = type_for_row(tt, t.ne[0]);
+    const GgmlType tt = recipe_tensor_type(recipe, t.name, n_layer, t.ne[0], is_output);
     const bool quantize = ends_with(t.name, ".weight") && t.ne.size() == 2 && !is_norm &&
                           t.ne[0] % type_info(tt)->block_size == 0 &&
                           (t.type == GgmlType::kF32 || t.type == GgmlType::kF16 || t.type == GgmlType::kBF16);
@@ -148,11 +135,25 @@ Result<QuantizeReport> quantize_model_file(const std::string& in_path, const std
                                            const QuantizeProgress& progress) {
   if (!is_quantize_target(type))
     return Status::invalid_argument(std::string("cannot quantize to ") + type_name(type));
+  QuantRecipe recipe;
+  recipe.name = type_name(type);
+  recipe.base = type;
+  return quantize_model_file(in_path, out_path, recipe, progress);
+}
+
+Result<QuantizeReport> quantize_model_file(const std::string& in_path, const std::string& out_path,
+                                           const QuantRecipe& recipe, const QuantizeProgress& progress) {
+  if (!is_quantize_target(recipe.base))
+    return Status::invalid_argument(std::string("cannot quantize to ") + type_name(recipe.base));
   if (in_path == out_path) return Status::invalid_argument("the output must be a different file from the input");
   PM_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> probe, MappedFile::open(in_path));
-  if (RwkvBinFile::has_magic(probe->data(), probe->size_bytes())) return quantize_rwkv(in_path, out_path, type, progress);
+  if (RwkvBinFile::has_magic(probe->data(), probe->size_bytes())) {
+    if (recipe.k_mix)
+      return Status::unsupported(recipe.name + ": rwkv.cpp files hold one type for all matrices; choose a plain type");
+    return quantize_rwkv(in_path, out_path, recipe.base, progress);
+  }
   probe.reset();
-  return quantize_gguf(in_path, out_path, type, progress);
+  return quantize_gguf(in_path, out_path, recipe, progress);
 }
 
 }  // namespace pm

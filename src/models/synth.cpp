@@ -2,9 +2,12 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <random>
 
 #include "formats/gguf.h"
+#include "formats/quant_recipe.h"
 #include "formats/rwkv_bin_writer.h"
 #include "kernels/kernels.h"
 
@@ -189,6 +192,12 @@ Status write_synth_rwkv7(const SynthRwkvShape& s, GgmlType type, const std::stri
 
 Status write_synth_model(const SynthShape& s, GgmlType type, const std::string& path, uint64_t seed,
                          const SynthProgress& progress) {
+  return write_synth_model(s, QuantRecipe{type_name(type), type, false}, path, seed, progress);
+}
+
+Status write_synth_model(const SynthShape& s, const QuantRecipe& recipe, const std::string& path, uint64_t seed,
+                         const SynthProgress& progress) {
+  const GgmlType type = recipe.base;
   const TypeInfo* info = type_info(type);
   if (info == nullptr || !info->supported || type == GgmlType::kQ8_1 || type == GgmlType::kQ8_K)
     return Status::invalid_argument(std::string("cannot synthesize weights of type ") + type_name(type));
@@ -210,23 +219,30 @@ Status write_synth_model(const SynthShape& s, GgmlType type, const std::string& 
   add_synthetic_vocab(w, s.n_vocab);
 
   std::mt19937_64 rng(seed);
-  // Weight scale ~ 1/sqrt(fan_in) keeps activations in a realistic range.
-  const BlockPool pool(type, 1.0f / std::sqrt(float(s.n_embd)), rng);
-  const BlockPool pool_ff(type, 1.0f / std::sqrt(float(s.n_ff)), rng);
+  // Weight scale ~ 1/sqrt(fan_in) keeps activations in a realistic range. One pool of blocks
+  // per (type, fan-in) the recipe asks for, made when first needed.
+  std::map<std::pair<GgmlType, int64_t>, std::unique_ptr<BlockPool>> pools;
+  auto pool_for = [&](GgmlType t, int64_t fan_in) -> const BlockPool& {
+    std::unique_ptr<BlockPool>& p = pools[{t, fan_in}];
+    if (!p) p = std::make_unique<BlockPool>(t, 1.0f / std::sqrt(float(fan_in)), rng);
+    return *p;
+  };
   const int64_t q_dim = s.n_head * s.head_dim, kv_dim = s.n_head_kv * s.head_dim;
 
   std::vector<uint8_t> buf;
   Status status;
-  auto matrix = [&](const std::string& name, int64_t n_in, int64_t n_out, const BlockPool& p) {
+  auto matrix = [&](const std::string& name, int64_t n_in, int64_t n_out) {
     if (!status.is_ok()) return;
-    if (n_in % info->block_size != 0) {
+    const bool is_output = name == "output.weight" || (s.tied_output && name == "token_embd.weight");
+    const GgmlType t = recipe_tensor_type(recipe, name, s.n_layer, n_in, is_output);
+    if (n_in % type_info(t)->block_size != 0) {
       status = Status::invalid_argument(std::string(s.name) + ": row length " + std::to_string(n_in) + " of " + name +
-                                        " is not a multiple of the " + info->name + " block size");
+                                        " is not a multiple of the " + type_name(t) + " block size");
       return;
     }
-    buf.resize(row_size_bytes(type, n_in) * size_t(n_out));
-    p.fill(buf.data(), buf.size(), rng);
-    status = w.add_tensor(name, type, {n_in, n_out}, buf.data(), buf.size());
+    buf.resize(row_size_bytes(t, n_in) * size_t(n_out));
+    pool_for(t, n_in).fill(buf.data(), buf.size(), rng);
+    status = w.add_tensor(name, t, {n_in, n_out}, buf.data(), buf.size());
   };
   auto vector = [&](const std::string& name, int64_t n, float value, float noise) {
     if (!status.is_ok()) return;
@@ -239,10 +255,10 @@ Status write_synth_model(const SynthShape& s, GgmlType type, const std::string& 
   const int64_t total = 3 + s.n_layer;
   int64_t done = 0;
   auto tick = [&] { if (progress) progress(++done, total); };
-  matrix("token_embd.weight", s.n_embd, s.n_vocab, pool);
+  matrix("token_embd.weight", s.n_embd, s.n_vocab);
   tick();
   vector("output_norm.weight", s.n_embd, 1.0f, 0.05f);
-  if (!s.tied_output) matrix("output.weight", s.n_embd, s.n_vocab, pool);
+  if (!s.tied_output) matrix("output.weight", s.n_embd, s.n_vocab);
   if (s.llama3_rope) {
     // Llama 3.x long-context factors: 1 for high frequencies rising to 8 for low ones.
     std::vector<float> f(static_cast<size_t>(s.head_dim / 2));
@@ -253,10 +269,10 @@ Status write_synth_model(const SynthShape& s, GgmlType type, const std::string& 
   for (int64_t l = 0; l < s.n_layer && status.is_ok(); ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     vector(p + "attn_norm.weight", s.n_embd, 1.0f, 0.05f);
-    matrix(p + "attn_q.weight", s.n_embd, q_dim, pool);
-    matrix(p + "attn_k.weight", s.n_embd, kv_dim, pool);
-    matrix(p + "attn_v.weight", s.n_embd, kv_dim, pool);
-    matrix(p + "attn_output.weight", q_dim, s.n_embd, pool);
+    matrix(p + "attn_q.weight", s.n_embd, q_dim);
+    matrix(p + "attn_k.weight", s.n_embd, kv_dim);
+    matrix(p + "attn_v.weight", s.n_embd, kv_dim);
+    matrix(p + "attn_output.weight", q_dim, s.n_embd);
     if (s.qkv_bias) {
       vector(p + "attn_q.bias", q_dim, 0.0f, 0.02f);
       vector(p + "attn_k.bias", kv_dim, 0.0f, 0.02f);
@@ -267,9 +283,9 @@ Status write_synth_model(const SynthShape& s, GgmlType type, const std::string& 
       vector(p + "attn_k_norm.weight", s.head_dim, 1.0f, 0.05f);
     }
     vector(p + "ffn_norm.weight", s.n_embd, 1.0f, 0.05f);
-    matrix(p + "ffn_gate.weight", s.n_embd, s.n_ff, pool);
-    matrix(p + "ffn_up.weight", s.n_embd, s.n_ff, pool);
-    matrix(p + "ffn_down.weight", s.n_ff, s.n_embd, pool_ff);
+    matrix(p + "ffn_gate.weight", s.n_embd, s.n_ff);
+    matrix(p + "ffn_up.weight", s.n_embd, s.n_ff);
+    matrix(p + "ffn_down.weight", s.n_ff, s.n_embd);
     tick();
   }
   PM_RETURN_IF_ERROR(status);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "formats/quant_recipe.h"
 #include "kernels/ggml_types.h"
 
 namespace pm {
@@ -42,6 +43,9 @@ using SynthProgress = std::function<void(int64_t, int64_t)>;
 // head / tied embedding uses `type` too). Values are seeded random normals, quantized once
 // into a pool of blocks that is tiled over each tensor, so writing a 1.5B model takes seconds.
 Status write_synth_model(const SynthShape& shape, GgmlType type, const std::string& path, uint64_t seed = 1,
+                         const SynthProgress& progress = nullptr);
+// The same with the matrix types a quantization recipe gives (e.g. "q4_K_M", as llama.cpp mixes them).
+Status write_synth_model(const SynthShape& shape, const QuantRecipe& recipe, const std::string& path, uint64_t seed = 1,
                          const SynthProgress& progress = nullptr);
 
 // Writes an rwkv.cpp .bin RWKV-7 model: the six projection matrices per layer in `type`,

@@ -3,6 +3,7 @@
 // fixture must reproduce llama-quantize's tensors (same types chosen, same bytes).
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "formats/gguf.h"
@@ -89,6 +90,49 @@ TEST(Quantize, KQuantTargetsLoadAndStayClose) {
   }
 }
 
+// llama-quantize's Q4_K_M and Q6_K fixtures name the type it chose for every tensor: the recipe
+// must choose the same (attn_v / ffn_down of the "more bits" layers and the tied output at Q6_K).
+TEST(Quantize, RecipesChooseLlamaQuantizeTypes) {
+  for (const char* name : {"q4_k_m", "q6_k"}) {
+    PM_REQUIRE_FIXTURE(path, std::string("gguf/llama-spm-256-") + name + ".gguf");
+    auto f = GgufFile::open(path);
+    ASSERT_TRUE(f.is_ok()) << f.status().to_string();
+    const Result<QuantRecipe> recipe = parse_quant_recipe(name);
+    ASSERT_TRUE(recipe.is_ok());
+    const bool tied = (*f)->find_tensor("output.weight") == nullptr;
+    int64_t n_layer = 0;
+    for (const GgufTensorInfo& t : (*f)->tensors())
+      if (t.name.rfind("blk.", 0) == 0) n_layer = std::max<int64_t>(n_layer, std::atoll(t.name.c_str() + 4) + 1);
+    int checked = 0;
+    for (const GgufTensorInfo& t : (*f)->tensors()) {
+      if (t.ne.size() != 2 || t.name.find("norm") != std::string::npos) continue;
+      const bool is_output = t.name == "output.weight" || (tied && t.name == "token_embd.weight");
+      EXPECT_EQ(type_name(recipe_tensor_type(*recipe, t.name, n_layer, t.ne[0], is_output)), std::string(type_name(t.type)))
+          << name << " " << t.name;
+      ++checked;
+    }
+    EXPECT_GT(checked, 10) << name;
+  }
+}
+
+TEST(Quantize, RecipeNames) {
+  for (const char* ok : {"q4_K_M", "Q4_K_M", "q5_k_m", "q4_K_S", "q8_0", "F16"}) EXPECT_TRUE(parse_quant_recipe(ok).is_ok()) << ok;
+  for (const char* bad : {"", "q4_K_L", "q8_1", "q8_K", "iq2_xxs", "q4_0_M"}) {
+    const Result<QuantRecipe> r = parse_quant_recipe(bad);
+    ASSERT_FALSE(r.is_ok()) << bad;
+    EXPECT_NE(r.status().message().find("q4_K_M"), std::string::npos) << "the error lists the accepted names";
+  }
+  const QuantRecipe km = *parse_quant_recipe("q4_K_M");
+  EXPECT_TRUE(km.k_mix);
+  EXPECT_EQ(km.base, GgmlType::kQ4_K);
+  EXPECT_EQ(recipe_file_type(km), 15u);  // LLAMA_FTYPE_MOSTLY_Q4_K_M
+  // Rows that no K-quant super-block fits fall back as llama.cpp's quantizer does.
+  EXPECT_EQ(recipe_tensor_type(km, "blk.3.attn_q.weight", 24, 896, false), GgmlType::kQ5_0);
+  EXPECT_EQ(recipe_tensor_type(km, "blk.0.attn_v.weight", 24, 896, false), GgmlType::kQ8_0);
+  EXPECT_EQ(recipe_tensor_type(km, "blk.3.ffn_down.weight", 24, 4864, false), GgmlType::kQ4_K);
+  EXPECT_EQ(recipe_tensor_type(km, "blk.5.ffn_down.weight", 24, 4864, false), GgmlType::kQ6_K);
+}
+
 TEST(Quantize, RefusesBadRequests) {
   PM_REQUIRE_FIXTURE(q5, "rwkv/tiny-rwkv-7v0-834K-Q5_0.bin");
   const std::string out = test::temp_dir() + "/x.bin";
@@ -98,7 +142,7 @@ TEST(Quantize, RefusesBadRequests) {
   EXPECT_EQ(quantize_model_file("/nonexistent.bin", out, GgmlType::kQ4_0).status().code(), StatusCode::kNotFound);
   const auto r = test::run_pocketmind({"quantize", q5, out, "q9_9"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("unknown target type"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("unknown quantization type"), std::string::npos) << r.err;
 }
 
 }  // namespace
