@@ -65,5 +65,8 @@ void add_info(CLI::App& app, int& result);
 void add_quantize(CLI::App& app, int& result);
 void add_bench(CLI::App& app, int& result);
 void add_synth(CLI::App& app, int& result);
+void add_ingest(CLI::App& app, int& result);
+void add_search(CLI::App& app, int& result);
+void add_forget(CLI::App& app, int& result);
 
 }  // namespace pm::cli

@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   pm::cli::add_quantize(app, result);
   pm::cli::add_bench(app, result);
   pm::cli::add_synth(app, result);
+  pm::cli::add_ingest(app, result);
+  pm::cli::add_search(app, result);
+  pm::cli::add_forget(app, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
