@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up, builds, and runs the main job: text generation from a GGUF model.
+# Sets up, builds, and runs the main job: the demo phone's data ingested into a private store
+# and searched (Chinese and English), then text generation from a GGUF model.
 #   scripts/demo.sh [MODEL.gguf] ["prompt"]
 # Without MODEL it uses a fixture model from ../shared/fixtures when present.
 set -euo pipefail
@@ -7,6 +8,17 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc 2>/dev/null || echo 2)" --target pocketmind
+
+# The user's own data: a synthetic phone's messages, calendar, contacts and notes (data/demo).
+db=$(mktemp -d)
+trap 'rm -rf "$db"' EXIT
+echo "== pocketmind ingest --db $db data/demo/*"
+./build/pocketmind ingest --db "$db" --now 2026-11-21T09:00:00+08:00 -q \
+  data/demo/phone.jsonl data/demo/calendar.ics data/demo/contacts.vcf data/demo/notes
+for q in "妈妈上周发的消息" "火锅店的收据" "meeting with Alice next week"; do
+  echo "== pocketmind search --now 2026-11-21T09:00:00+08:00 --k 3 \"$q\""
+  ./build/pocketmind search --db "$db" --now 2026-11-21T09:00:00+08:00 --k 3 "$q"
+done
 
 model=${1:-}
 prompt=${2:-"Remind me to call Mom at 6:30 tomorrow."}
