@@ -11,17 +11,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-bool is_plain_target(GgmlType t) {
-  switch (t) {
-    case GgmlType::kF16: case GgmlType::kBF16: case GgmlType::kQ4_0: case GgmlType::kQ4_1: case GgmlType::kQ5_0:
-    case GgmlType::kQ5_1: case GgmlType::kQ8_0: case GgmlType::kQ2_K: case GgmlType::kQ3_K: case GgmlType::kQ4_K:
-    case GgmlType::kQ5_K: case GgmlType::kQ6_K:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // llama.cpp's choice of layers that get more bits in its _M mixes.
 bool more_bits(int64_t layer, int64_t n_layer) {
   return layer < n_layer / 8 || layer >= 7 * n_layer / 8 || (layer - n_layer / 8) % 3 == 2;
@@ -51,6 +40,17 @@ GgmlType fit_row(GgmlType type, int64_t row_len) {
 
 }  // namespace
 
+bool is_quantize_target(GgmlType type) {
+  switch (type) {
+    case GgmlType::kF16: case GgmlType::kBF16: case GgmlType::kQ4_0: case GgmlType::kQ4_1: case GgmlType::kQ5_0:
+    case GgmlType::kQ5_1: case GgmlType::kQ8_0: case GgmlType::kQ2_K: case GgmlType::kQ3_K: case GgmlType::kQ4_K:
+    case GgmlType::kQ5_K: case GgmlType::kQ6_K:
+      return true;
+    default:
+      return false;
+  }
+}
+
 Result<QuantRecipe> parse_quant_recipe(std::string_view name) {
   const std::string n = lower(name);
   QuantRecipe r;
@@ -61,7 +61,7 @@ Result<QuantRecipe> parse_quant_recipe(std::string_view name) {
     return r;
   }
   const std::string plain = n == "q4_k_s" ? "q4_k" : n == "q5_k_s" ? "q5_k" : n;
-  if (std::optional<GgmlType> t = type_from_name(plain); t && is_plain_target(*t)) {
+  if (std::optional<GgmlType> t = type_from_name(plain); t && is_quantize_target(*t)) {
     r.base = *t;
     return r;
   }

@@ -22,6 +22,9 @@ struct QuantRecipe {
   bool k_mix = false;              // "_M": attn_v / ffn_down of some layers at Q6_K
 };
 
+// The plain types `quantize` and `synth` can produce (F16, BF16, Q4_0 .. Q8_0, Q2_K .. Q6_K).
+bool is_quantize_target(GgmlType type);
+
 // "q4_0", "Q8_0", "q4_K", "q4_k_m", "q5_K_M", "f16", ...; errors list the accepted names.
 Result<QuantRecipe> parse_quant_recipe(std::string_view name);
 

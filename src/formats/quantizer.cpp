@@ -120,17 +120,6 @@ Result<QuantizeReport> quantize_gguf(const std::string& in_path, const std::stri
 
 }  // namespace
 
-bool is_quantize_target(GgmlType type) {
-  switch (type) {
-    case GgmlType::kF16: case GgmlType::kBF16: case GgmlType::kQ4_0: case GgmlType::kQ4_1: case GgmlType::kQ5_0:
-    case GgmlType::kQ5_1: case GgmlType::kQ8_0: case GgmlType::kQ2_K: case GgmlType::kQ3_K: case GgmlType::kQ4_K:
-    case GgmlType::kQ5_K: case GgmlType::kQ6_K:
-      return true;
-    default:
-      return false;
-  }
-}
-
 Result<QuantizeReport> quantize_model_file(const std::string& in_path, const std::string& out_path, GgmlType type,
                                            const QuantizeProgress& progress) {
   if (!is_quantize_target(type))

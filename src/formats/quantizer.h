@@ -26,9 +26,6 @@ struct QuantizeReport {
 // Called after each tensor: (tensors done, tensors total, name).
 using QuantizeProgress = std::function<void(int64_t, int64_t, const std::string&)>;
 
-// The types `quantize` can produce.
-bool is_quantize_target(GgmlType type);
-
 // Detects the input format by its magic and writes the same format: every matrix in `type`, or
 // (GGUF) as the recipe mixes types (formats/quant_recipe.h); rwkv.cpp files take plain types.
 Result<QuantizeReport> quantize_model_file(const std::string& in_path, const std::string& out_path, GgmlType type,

@@ -119,6 +119,10 @@ class KvCache final : public ModelState {
   const uint8_t* k_row(int64_t layer, int64_t pos) const { return k_.get() + size_t(layer * n_ctx_ + pos) * row_bytes_; }
   const uint8_t* v_row(int64_t layer, int64_t pos) const { return v_.get() + size_t(layer * n_ctx_ + pos) * row_bytes_; }
   void advance(int64_t n) { n_past_ += n; }
+  // One layer's cache rows decoded to float for attention, [n_kv][kv_dim] each; kept between
+  // calls so that a long conversation does not map and fault in fresh pages every layer.
+  std::vector<float>& k_float() { return k_float_; }
+  std::vector<float>& v_float() { return v_float_; }
 
  private:
   static constexpr size_t kHeaderBytes = 3 * sizeof(uint64_t) + sizeof(uint32_t);
@@ -141,6 +145,7 @@ class KvCache final : public ModelState {
   size_t row_bytes_;
   int64_t n_past_ = 0;
   Buffer k_, v_;
+  std::vector<float> k_float_, v_float_;
 };
 
 class DecoderModel final : public Model {
@@ -298,7 +303,12 @@ void DecoderModel::attention(KvCache& cache, int64_t layer, int64_t n_tokens, co
   const float scale = 1.0f / std::sqrt(float(p.head_dim));
 
   // Decode this layer's cache rows [0, n_kv) to float once: [n_kv][kv_dim].
-  std::vector<float> k(size_t(n_kv * kv_dim)), v(size_t(n_kv * kv_dim));
+  std::vector<float>& k = cache.k_float();
+  std::vector<float>& v = cache.v_float();
+  if (k.size() < size_t(n_kv * kv_dim)) {
+    k.resize(size_t(n_kv * kv_dim));
+    v.resize(size_t(n_kv * kv_dim));
+  }
   const ToFloatFn decode = active_kernels().of(cache.type()).to_float;
   for (int64_t j = 0; j < n_kv; ++j) {
     decode(cache.k_row(layer, j), &k[size_t(j * kv_dim)], kv_dim);
