@@ -8,7 +8,10 @@
 
 #include "cli/common.h"
 #include "generate/chat_template.h"
+#include "core/mapped_file.h"
 #include "generate/generator.h"
+#include "generate/grammar/json_schema.h"
+#include "generate/grammar/matcher.h"
 
 namespace pm::cli {
 namespace {
@@ -24,6 +27,8 @@ struct GenArgs {
   LoadOptions load;
   bool json = false;
   std::optional<uint64_t> seed;  // absent: a fresh random seed per run
+  std::string grammar_file;      // GBNF
+  std::string schema_file;       // JSON Schema
 };
 
 void add_sampling_options(CLI::App* cmd, GenArgs& a) {
@@ -39,8 +44,29 @@ void add_sampling_options(CLI::App* cmd, GenArgs& a) {
   cmd->add_option("--frequency-penalty", a.sampler.frequency_penalty, "OpenAI-style frequency penalty");
   cmd->add_option("--seed", a.seed, "random seed (same seed, same output; default: random)");
   cmd->add_option("--stop", a.stop, "stop string (repeatable)");
+  cmd->add_option("--grammar", a.grammar_file, "constrain the output to a GBNF grammar file (start rule: root)");
+  cmd->add_option("--grammar-json-schema", a.schema_file, "constrain the output to JSON valid under a JSON Schema file");
   add_model_options(cmd, a.load);
   cmd->add_flag("--json", a.json, "machine-readable output");
+}
+
+// The grammar engine for --grammar / --grammar-json-schema (nullptr when neither is given).
+Result<std::shared_ptr<GrammarEngine>> grammar_engine(const GenArgs& a, const Tokenizer& tokenizer) {
+  if (a.grammar_file.empty() && a.schema_file.empty()) return std::shared_ptr<GrammarEngine>();
+  if (!a.grammar_file.empty() && !a.schema_file.empty())
+    return Status::invalid_argument("give at most one of --grammar and --grammar-json-schema");
+  const std::string& path = a.grammar_file.empty() ? a.schema_file : a.grammar_file;
+  Result<std::string> text = read_file(path);
+  if (!text.is_ok()) return text.status();
+  std::string gbnf = *text;
+  if (!a.schema_file.empty()) {
+    Result<std::string> g = json_schema_to_gbnf(*text);
+    if (!g.is_ok()) return g.status().with_context(path);
+    gbnf = *g;
+  }
+  Result<std::shared_ptr<const Grammar>> grammar = parse_grammar(gbnf);
+  if (!grammar.is_ok()) return grammar.status().with_context(path);
+  return std::make_shared<GrammarEngine>(*grammar, TokenTrie::build(tokenizer));
 }
 
 SamplerParams sampler_params(const GenArgs& a) {
@@ -83,6 +109,9 @@ int run_run(const GenArgs& a) {
   opt.max_tokens = a.n_predict;
   opt.sampler = sampler_params(a);
   opt.stop = a.stop;
+  Result<std::shared_ptr<GrammarEngine>> engine = grammar_engine(a, *m->tokenizer);
+  if (!engine.is_ok()) return fail(verb, engine.status());
+  opt.grammar = *engine;
   TextCallback stream = nullptr;
   if (!a.json) stream = [](std::string_view s) { std::cout << s << std::flush; return true; };
   Result<GenerateResult> r = generate(**session, *m->tokenizer, tokens, opt, stream);
@@ -118,6 +147,9 @@ int run_chat(const GenArgs& a) {
   opt.sampler = sampler_params(a);
   opt.stop = a.stop;
   for (const std::string& st : chat_stop_strings(tmpl.format)) opt.stop.push_back(st);
+  Result<std::shared_ptr<GrammarEngine>> engine = grammar_engine(a, *m->tokenizer);
+  if (!engine.is_ok()) return fail(verb, engine.status());
+  opt.grammar = *engine;
 
   std::string line;
   while (true) {

@@ -1,6 +1,8 @@
 #include "generate/generator.h"
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 
 namespace pm {
 
@@ -53,11 +55,29 @@ Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, co
   auto emit = [&](std::string_view s) { return !on_text || on_text(s); };
 
   const auto gen_start = Clock::now();
+  std::optional<GrammarMatcher> matcher;
+  std::vector<uint8_t> allowed;
+  if (options.grammar) {
+    if (options.grammar->trie().n_vocab() > n_vocab)
+      return Status::invalid_argument("grammar: built for a vocabulary of " + std::to_string(options.grammar->trie().n_vocab()) +
+                                      " tokens but the model has " + std::to_string(n_vocab));
+    matcher.emplace(options.grammar);
+    allowed.assign(size_t(n_vocab), 0);
+  }
   for (int32_t step = 0;; ++step) {
     if (step >= options.max_tokens) { result.finish = FinishReason::kLength; break; }
-    const TokenId tok = sampler.sample(session.logits(), n_vocab, session.tokens());
+    const uint8_t* mask = nullptr;
+    if (matcher) {
+      PM_RETURN_IF_ERROR(matcher->fill_mask(allowed.data()));
+      if (std::find(allowed.begin(), allowed.end(), uint8_t(1)) == allowed.end())
+        return Status::invalid_argument("grammar: no token of the vocabulary can continue the grammar here (after \"" +
+                                        result.text + unsent + "\")");
+      mask = allowed.data();
+    }
+    const TokenId tok = sampler.sample(session.logits(), n_vocab, session.tokens(), mask);
     if (step == 0) result.ttft_ms = ms_since(start);
-    if (options.stop_at_eog && tokenizer.is_eog(tok)) { result.finish = FinishReason::kEndOfGeneration; break; }
+    if (matcher) PM_RETURN_IF_ERROR(matcher->accept_token(tok));
+    if ((options.stop_at_eog || matcher) && tokenizer.is_eog(tok)) { result.finish = FinishReason::kEndOfGeneration; break; }
     result.tokens.push_back(tok);
     unsent += detok.push(tok);
 
@@ -82,6 +102,7 @@ Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, co
       result.text += out;
       if (!emit(out)) { result.finish = FinishReason::kCancelled; break; }
     }
+    if (matcher && matcher->is_complete()) { result.finish = FinishReason::kEndOfGeneration; break; }
     if (session.n_past() >= session.n_ctx()) { result.finish = FinishReason::kContextFull; break; }
     PM_RETURN_IF_ERROR(session.eval(&tok, 1));
   }

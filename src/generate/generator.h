@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "generate/grammar/matcher.h"
 #include "generate/sampler.h"
 #include "runtime/session.h"
 #include "tokenizer/tokenizer.h"
@@ -20,6 +21,11 @@ struct GenerateOptions {
   SamplerParams sampler;
   std::vector<std::string> stop;  // generation ends before the first occurrence of any of them
   bool stop_at_eog = true;        // end at EOS / end-of-turn tokens
+  // Constrained decoding: tokens the grammar does not allow get no probability (the mask is
+  // applied before penalties, temperature, top-k/top-p); end-of-generation tokens are allowed
+  // only where the grammar may end, and generation ends (finish "eog") once it is complete.
+  // The engine must be built over this tokenizer's vocabulary (TokenTrie::build(tokenizer)).
+  std::shared_ptr<GrammarEngine> grammar;
 };
 
 enum class FinishReason { kLength, kStop, kEndOfGeneration, kContextFull, kCancelled };

@@ -1,0 +1,167 @@
+// Running a grammar (grammar.h) over bytes and computing which tokens of a vocabulary may come
+// next.
+//
+// Parse state. A parse is a stack of positions in the rule table: the top is the next byte set to
+// match, the entries below are where to continue when the rule above finishes. Stacks are stored
+// as interned linked nodes (position, parent) so equal stacks are one id, and a call in tail
+// position reuses its caller's continuation (repetition does not grow the stack). The matcher's
+// state is the set of all stacks the input so far can be in, plus an "accepting" flag (some parse
+// has finished the start rule). These sets are interned as the states of a DFA built lazily: the
+// transition of a state on a byte is computed once and kept in a 256-entry row.
+//
+// Token masks. TokenTrie holds the vocabulary's token strings as a byte trie in depth-first
+// order (tokens sorted by bytes, so every subtree is one contiguous run of tokens). A mask walks
+// the trie from the current state, following DFA transitions and pruning a subtree as soon as its
+// prefix is rejected. A subtree whose remaining bytes all loop back to the state reached (the body
+// of a string, a run of digits) is accepted whole without walking it. Masks are cached per DFA
+// state, so a state seen before costs a copy. Tokens that cross terminals ("\"}," or "\":")
+// and tokens that end inside a UTF-8 character are handled by construction: everything is bytes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/status.h"
+#include "generate/grammar/grammar.h"
+
+namespace pm {
+
+class Tokenizer;
+using TokenId = int32_t;
+
+// The vocabulary as a byte trie, built once per tokenizer and shared by all grammars over it.
+class TokenTrie {
+ public:
+  // pieces[id]: the bytes token id stands for ("" = never produced under a grammar, e.g. control
+  // tokens); eog: end-of-generation tokens, allowed only where the grammar may end.
+  static std::shared_ptr<const TokenTrie> build(std::vector<std::string> pieces, std::vector<TokenId> eog);
+  static std::shared_ptr<const TokenTrie> build(const Tokenizer& tokenizer);
+
+  int32_t n_vocab() const { return int32_t(pieces_.size()); }
+  const std::string& piece(TokenId id) const { return pieces_[size_t(id)]; }
+  bool is_eog(TokenId id) const;
+  const std::vector<TokenId>& eog() const { return eog_; }
+  size_t n_nodes() const { return nodes_.size(); }
+
+  // Node i in depth-first preorder; node 0 is the root (empty prefix). The children of i are
+  // i + 1, then subtree_end of each child in turn, up to subtree_end of i.
+  struct Node {
+    uint32_t subtree_end = 0;  // one past the last node below this one
+    uint32_t tok_begin = 0;    // tokens (indices into sorted_) of this subtree: [tok_begin, tok_end)
+    uint32_t tok_end = 0;
+    uint32_t n_here = 0;       // the first n_here of them end exactly at this node
+    uint32_t below = 0;        // index into below_sets_: bytes on the edges under this node
+    uint8_t byte = 0;          // label of the edge from the parent
+  };
+  const std::vector<Node>& nodes() const { return nodes_; }
+  const std::vector<TokenId>& sorted() const { return sorted_; }  // token ids in trie order
+  const ByteSet& below(uint32_t node) const { return below_sets_[nodes_[node].below]; }
+
+ private:
+  std::vector<std::string> pieces_;  // [n_vocab]
+  std::vector<TokenId> eog_;         // sorted
+  std::vector<Node> nodes_;          // [n_nodes], preorder
+  std::vector<TokenId> sorted_;      // [tokens with a non-empty piece], sorted by piece
+  std::vector<ByteSet> below_sets_;  // distinct subtree byte sets
+};
+
+// A grammar bound to a vocabulary: the lazily built DFA and the per-state mask cache. Shared by
+// every matcher over the same grammar and vocabulary (so compile once, reuse across requests);
+// safe to use from several threads (one lock around the caches).
+class GrammarEngine {
+ public:
+  GrammarEngine(std::shared_ptr<const Grammar> grammar, std::shared_ptr<const TokenTrie> trie);
+
+  const Grammar& grammar() const { return *grammar_; }
+  const TokenTrie& trie() const { return *trie_; }
+
+  // DFA state ids: kDead (0) rejects everything.
+  static constexpr int32_t kDead = 0;
+  int32_t initial_state() const { return initial_; }
+  // The state after one more byte (kDead when the byte is not allowed). Fails only when the
+  // state limit is hit (a pathological grammar).
+  Result<int32_t> next(int32_t state, uint8_t byte);
+  bool accepting(int32_t state);     // the input so far is a complete sentence
+  bool can_continue(int32_t state);  // some byte may follow
+
+  // allowed[n_vocab]: 1 for tokens that may come next in `state` (end-of-generation tokens only
+  // when accepting), else 0.
+  Status fill_mask(int32_t state, uint8_t* allowed);
+
+  size_t n_states() const { return states_.size(); }
+
+  // Limits on the lazily built automaton (bounded memory for any grammar).
+  static constexpr size_t kMaxStates = 1u << 16;
+  static constexpr size_t kMaxStackNodes = 1u << 22;
+  static constexpr size_t kMaskCacheBytes = size_t(64) << 20;
+
+ private:
+  struct State {
+    std::vector<int32_t> stacks;  // sorted stack node ids
+    bool accept = false;
+  };
+  struct StackNode {
+    uint32_t pos;    // position in grammar.elems (a kBytes element on the top of a normalized stack)
+    int32_t parent;  // -1 = bottom
+  };
+
+  int32_t intern_node(uint32_t pos, int32_t parent);
+  // Expands work_ (raw stacks) to normalized stacks; returns the interned state or an error.
+  Result<int32_t> close_and_intern();
+  Result<int32_t> next_locked(int32_t state, uint8_t byte);
+  Status loop_bytes(int32_t state, ByteSet& out);
+  Status walk(uint32_t node, int32_t state, std::vector<uint64_t>& bits);
+  Status compute_mask(int32_t state, std::vector<uint64_t>& bits);
+
+  std::shared_ptr<const Grammar> grammar_;
+  std::shared_ptr<const TokenTrie> trie_;
+  std::mutex mu_;
+  std::vector<StackNode> nodes_;
+  std::unordered_map<uint64_t, int32_t> node_ids_;
+  std::vector<State> states_;
+  std::unordered_map<std::string, int32_t> state_ids_;
+  std::vector<int32_t> trans_;           // [n_states][256]; -1 = not computed yet
+  std::vector<int8_t> loop_known_;       // [n_states]
+  std::vector<ByteSet> loop_;            // [n_states] bytes that lead back to the same state
+  std::unordered_map<int32_t, std::vector<uint64_t>> masks_;  // state -> [ceil(n_vocab / 64)] bits
+  size_t mask_bytes_ = 0;
+  int32_t initial_ = 0;
+  // Scratch for close_and_intern.
+  std::vector<std::pair<uint32_t, int32_t>> work_;
+  std::unordered_set<uint64_t> seen_;
+  std::vector<int32_t> out_;
+};
+
+// One generation's position in a grammar.
+class GrammarMatcher {
+ public:
+  explicit GrammarMatcher(std::shared_ptr<GrammarEngine> engine)
+      : engine_(std::move(engine)), state_(engine_->initial_state()) {}
+
+  // Advances over a sampled token; an end-of-generation token is accepted only where the grammar
+  // may end (and finishes the matcher). Errors name the token when it is not allowed.
+  Status accept_token(TokenId id);
+  // Advances over raw bytes; false (state unchanged) when they are not allowed.
+  bool accept_bytes(std::string_view bytes);
+  Status fill_mask(uint8_t* allowed) { return engine_->fill_mask(state_, allowed); }
+
+  bool is_accepting() const { return engine_->accepting(state_); }
+  // Accepting and nothing more may follow: generation should stop here.
+  bool is_complete() const { return finished_ || (engine_->accepting(state_) && !engine_->can_continue(state_)); }
+  bool finished() const { return finished_; }
+  void reset() { state_ = engine_->initial_state(); finished_ = false; }
+  GrammarEngine& engine() const { return *engine_; }
+
+ private:
+  std::shared_ptr<GrammarEngine> engine_;
+  int32_t state_;
+  bool finished_ = false;
+};
+
+}  // namespace pm
