@@ -31,14 +31,27 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-// Current resident memory (not the peak): /proc/self/statm, field 2, in pages.
-uint64_t current_rss_bytes() {
-  FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return 0;
-  unsigned long long size = 0, resident = 0;
-  const int got = std::fscanf(f, "%llu %llu", &size, &resident);
+// Current resident memory (not the peak), from /proc/self/status: all of it, and the part that
+// is anonymous (KV caches, recurrent states, scratch, copied weights) as opposed to pages of the
+// mapped model file (file-backed: clean, shared, given back under memory pressure; they grow as
+// a conversation touches more rows of the embedding table).
+struct Rss {
+  uint64_t total = 0, anon = 0, file = 0;
+};
+
+Rss current_rss() {
+  Rss r;
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return r;
+  char line[256];
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    unsigned long long kib = 0;
+    if (std::sscanf(line, "VmRSS: %llu kB", &kib) == 1) r.total = kib * 1024;
+    else if (std::sscanf(line, "RssAnon: %llu kB", &kib) == 1) r.anon = kib * 1024;
+    else if (std::sscanf(line, "RssFile: %llu kB", &kib) == 1) r.file = kib * 1024;
+  }
   std::fclose(f);
-  return got == 2 ? resident * uint64_t(sysconf(_SC_PAGESIZE)) : 0;
+  return r;
 }
 
 uint64_t peak_rss_bytes() {
@@ -80,12 +93,14 @@ int run_curve(const BenchArgs& a, LoadedModel& m) {
     }
     const double ms_per_token = std::chrono::duration<double, std::milli>(Clock::now() - t0).count() / double(std::max<int64_t>(a.n_gen, 1));
     Result<std::vector<uint8_t>> state = session.state_bytes();
-    const uint64_t rss = current_rss_bytes();
-    points.push_back({{"depth", depth}, {"ms_per_token", ms_per_token}, {"rss_bytes", rss},
+    const Rss rss = current_rss();
+    points.push_back({{"depth", depth}, {"ms_per_token", ms_per_token}, {"rss_bytes", rss.total},
+                      {"rss_anon_bytes", rss.anon}, {"rss_file_bytes", rss.file},
                       {"state_file_bytes", state.is_ok() ? state->size() : 0}});
     if (!a.json)
-      std::printf("\rdepth %6lld: %8.2f ms/token  RSS %8.1f MiB  state %9.1f KiB\n", (long long)depth, ms_per_token,
-                  double(rss) / (1 << 20), state.is_ok() ? double(state->size()) / 1024 : 0.0);
+      std::printf("\rdepth %6lld: %8.2f ms/token  RSS %8.1f MiB (anonymous %8.1f, model file %8.1f)  state %9.1f KiB\n",
+                  (long long)depth, ms_per_token, double(rss.total) / (1 << 20), double(rss.anon) / (1 << 20),
+                  double(rss.file) / (1 << 20), state.is_ok() ? double(state->size()) / 1024 : 0.0);
   }
   if (a.json)
     print_json({{"model", a.model}, {"arch", info.arch}, {"recurrent", info.recurrent}, {"threads", m.pool->n_threads()},
