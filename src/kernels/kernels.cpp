@@ -1,6 +1,7 @@
 #include "kernels/kernels.h"
 
 #include <cstdio>
+#include <deque>
 #include <cstdlib>
 #include <string>
 
@@ -39,12 +40,13 @@ Kernels make_generic() {
 
 // Each table extends the one before it (the reference first); only what the CPU runs is built.
 std::vector<const Kernels*> make_available() {
+  static std::deque<Kernels> owned;  // the tables live as long as the process (stable addresses)
   std::vector<const Kernels*> out{&generic_kernels()};
   auto extend = [&](const char* isa, void (*add)(Kernels&)) {
-    Kernels* k = new Kernels(*out.back());  // lives for the whole process, as the tables do
-    k->isa = isa;
-    add(*k);
-    out.push_back(k);
+    Kernels& k = owned.emplace_back(*out.back());
+    k.isa = isa;
+    add(k);
+    out.push_back(&k);
   };
   const CpuFeatures& f = cpu_features();
   (void)f;

@@ -645,7 +645,7 @@ TEST(QuantsVecDot, Gemm8EqualsVecDot) {
       for (int64_t n_tok : {int64_t(1), int64_t(4), int64_t(7)}) {
         const int64_t n = 256 + 32 * n_tok;
         const size_t wrow = row_size_bytes(t, n), arow = row_size_bytes(at, n);
-        const size_t wstride = wrow + 6, astride = arow + 10, ostride = 11;
+        const size_t wstride = wrow + 6, astride = arow + 12, ostride = 11;  // padded, keeping each block type's alignment
         std::vector<uint8_t> w(8 * wstride), a(size_t(n_tok) * astride);
         for (int r = 0; r < 8; ++r) {
           const auto wq = random_blocks(t, n, rng);
