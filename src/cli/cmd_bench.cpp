@@ -92,8 +92,8 @@ int run_curve(const BenchArgs& a, LoadedModel& m) {
       if (!st.is_ok()) return fail("bench", st);
     }
     const double ms_per_token = std::chrono::duration<double, std::milli>(Clock::now() - t0).count() / double(std::max<int64_t>(a.n_gen, 1));
+    const Rss rss = current_rss();  // (before the state is serialized: its bytes are not the session's)
     Result<std::vector<uint8_t>> state = session.state_bytes();
-    const Rss rss = current_rss();
     points.push_back({{"depth", depth}, {"ms_per_token", ms_per_token}, {"rss_bytes", rss.total},
                       {"rss_anon_bytes", rss.anon}, {"rss_file_bytes", rss.file},
                       {"state_file_bytes", state.is_ok() ? state->size() : 0}});

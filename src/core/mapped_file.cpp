@@ -39,12 +39,27 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
     }
     f->data_ = static_cast<const uint8_t*>(p);
   }
-  ::close(fd);
+  f->fd_ = fd;
   return f;
 }
 
 MappedFile::~MappedFile() {
   if (data_ != nullptr) munmap(const_cast<uint8_t*>(data_), size_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status MappedFile::read(const uint8_t* p, size_t n, void* dst) const {
+  if (!contains(p, n)) return Status::out_of_range(path_ + ": read outside the mapped file");
+  size_t done = 0;
+  off_t offset = off_t(p - data_);
+  while (done < n) {
+    const ssize_t got = ::pread(fd_, static_cast<uint8_t*>(dst) + done, n - done, offset + off_t(done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0)
+      return Status::io_error(path_ + ": read failed: " + (got < 0 ? std::strerror(errno) : "file shrank"));
+    done += size_t(got);
+  }
+  return Status::ok();
 }
 
 Result<std::string> read_file(const std::string& path) {

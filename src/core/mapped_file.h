@@ -22,11 +22,21 @@ class MappedFile {
   size_t size_bytes() const { return size_; }
   const std::string& path() const { return path_; }
 
+  // Whether [p, p + n) lies inside the mapping.
+  bool contains(const uint8_t* p, size_t n) const {
+    return data_ != nullptr && p >= data_ && n <= size_ && size_t(p - data_) <= size_ - n;
+  }
+  // Copies [p, p + n) (inside the mapping) to dst with pread(2): the bytes come through the
+  // page cache without their pages joining this process's resident memory (for rows read now
+  // and then, like token embeddings: a long chat touches more and more of the table).
+  Status read(const uint8_t* p, size_t n, void* dst) const;
+
  private:
   MappedFile() = default;
   std::string path_;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
+  int fd_ = -1;  // kept open for read()
 };
 
 // Reads a whole file into a string (for small text inputs: prompts, vocab files, schemas).

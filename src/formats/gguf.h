@@ -83,6 +83,8 @@ class GgufFile {
 
   uint32_t version() const { return version_; }
   const std::string& path() const { return name_; }
+  // The mapping the tensor data lies in (null when parsed from a caller buffer).
+  const MappedFile* mapped_file() const { return file_.get(); }
   size_t file_size_bytes() const { return size_; }
   uint64_t alignment() const { return alignment_; }
 

@@ -78,6 +78,8 @@ class RwkvBinFile {
   static bool has_magic(const uint8_t* data, size_t size_bytes);
 
   const std::string& path() const { return name_; }
+  // The mapping the tensor data lies in (null when parsed from a caller buffer).
+  const MappedFile* mapped_file() const { return file_.get(); }
   size_t file_size_bytes() const { return size_; }
   uint32_t version() const { return version_; }  // file format version: 100 or 101
   int64_t n_vocab() const { return n_vocab_; }

@@ -377,10 +377,21 @@ Status RwkvModel::eval(ModelState& state, const TokenId* tokens, int64_t n, floa
   float* prev = e.buffer(2, size_t(n * E));  // its token-shifted predecessor rows
   float* out = e.buffer(3, size_t(n * E));   // block output
 
+  // Embedding rows are read from the file rather than through the mapping when they lie in it:
+  // a long chat meets more and more distinct tokens, and their pages would otherwise pile up
+  // in resident memory (the table is as large as the output head, and only a few rows are used).
   const size_t emb_row = row_size_bytes(emb_.type, E);
   const ToFloatFn emb_to_float = e.kernels.of(emb_.type).to_float;
+  const MappedFile* mapping = file_.mapped_file();
+  AlignedBuffer<uint8_t> row;
   for (int64_t t = 0; t < n; ++t) {
-    emb_to_float(emb_.data + size_t(tokens[t]) * emb_row, x + t * E, E);
+    const uint8_t* src = emb_.data + size_t(tokens[t]) * emb_row;
+    if (mapping != nullptr && mapping->contains(src, emb_row)) {
+      if (row.size() == 0) row.resize(emb_row);
+      PM_RETURN_IF_ERROR(mapping->read(src, emb_row, row.data()));
+      src = row.data();
+    }
+    emb_to_float(src, x + t * E, E);
     layer_norm(x + t * E, ln0_w_.data, ln0_b_.data, x + t * E, E, p.layer_norm_eps);
   }
 

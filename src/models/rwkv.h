@@ -140,6 +140,7 @@ struct RwkvFile {
   std::shared_ptr<const GgufFile> gguf;
   RwkvGgufLayout gguf_layout;  // with gguf
   const std::string& path() const { return bin ? bin->path() : gguf->path(); }
+  const MappedFile* mapped_file() const { return bin ? bin->mapped_file() : gguf->mapped_file(); }
 };
 
 // Binds tensors by their .bin names, checking shape; errors name file and tensor.
@@ -169,13 +170,14 @@ struct RwkvEval {
   ThreadPool* pool;
   int64_t n;                     // tokens in this call
   std::vector<uint8_t> scratch;  // matmul's activation conversions
-  std::vector<std::vector<float>> buffers;
-  std::vector<float> v_first;  // v7: layer 0's values [n][n_embd], mixed into later layers
+  std::vector<AlignedBuffer<float>> buffers;  // (large ones are returned to the OS after the call)
+  AlignedBuffer<float> v_first;  // v7: layer 0's values [n][n_embd], mixed into later layers
 
   RwkvEval(const Kernels& k, ThreadPool* p, int64_t n_tok) : kernels(k), pool(p), n(n_tok) {}
   // y [n][w.n_out] = x [n][w.n_in] times w (every token at once).
   void matmul(const Weight& w, const float* x, float* y);
-  // A work buffer of `count` floats that stays valid until the next call with the same slot.
+  // A work buffer of `count` floats that stays valid until the next call with the same slot
+  // (a call asking for more than the slot holds gets fresh, zeroed memory).
   float* buffer(size_t slot, size_t count);
 };
 

@@ -143,7 +143,8 @@ class Rwkv7Model final : public RwkvModel {
     const float* xv = mixed(kV);
     e.matmul(l.value, xv, v);
     if (il == 0) {
-      e.v_first.assign(v, v + sz);
+      if (e.v_first.size() < size_t(sz)) e.v_first.resize(size_t(sz));
+      std::memcpy(e.v_first.data(), v, size_t(sz) * sizeof(float));
     } else {
       low_rank(l.v, xv, nullptr, b);  // b as scratch for the value-residual gate
       for (int64_t t = 0; t < n; ++t)

@@ -1,6 +1,9 @@
 #include "runtime/session.h"
 
 #include <cstring>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "core/hash.h"
 #include "core/mapped_file.h"
@@ -22,6 +25,11 @@ Status Session::eval(const TokenId* tokens, int64_t n, bool all_logits) {
   logits_.resize(size_t((all_logits ? n : 1) * n_vocab));
   PM_RETURN_IF_ERROR(model_.eval(*state_, tokens, n, logits_.data(), all_logits));
   tokens_.insert(tokens_.end(), tokens, tokens + n);
+#if defined(__GLIBC__)
+  // A batch's work buffers are freed by now, but the allocator keeps freed heap memory, so a
+  // long prompt would stay in resident memory for the rest of the run: hand it back.
+  if (n >= kTrimAfterTokens) malloc_trim(0);
+#endif
   return Status::ok();
 }
 

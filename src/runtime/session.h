@@ -12,6 +12,9 @@ namespace pm {
 
 class Session {
  public:
+  // Batches of at least this many tokens give their freed work memory back to the OS.
+  static constexpr int64_t kTrimAfterTokens = 32;
+
   // pool: threads that evaluate this session (shared with others is fine; null: caller only).
   static Result<std::unique_ptr<Session>> create(const Model& model, int64_t n_ctx = 0, ThreadPool* pool = nullptr);
 
