@@ -81,6 +81,13 @@ TEST(Ops, SwigluAndGelu) {
   gelu(v.data(), 2);
   EXPECT_NEAR(v[0], -0.158808, 1e-5);
   EXPECT_NEAR(v[1], 0.345714, 1e-5);
+  // Far tails: no overflow to NaN (exp(-2u) is inf for very negative inputs).
+  std::vector<float> tails = {-1000.0f, -10.0f, 10.0f, 1000.0f};
+  gelu(tails.data(), 4);
+  EXPECT_EQ(tails[0], 0.0f);
+  EXPECT_NEAR(tails[1], 0.0f, 1e-6);
+  EXPECT_NEAR(tails[2], 10.0f, 1e-5);
+  EXPECT_EQ(tails[3], 1000.0f);
 }
 
 }  // namespace
