@@ -11,7 +11,7 @@ using T = GgmlType;
 // Indexed by type id. Unassigned ids (4, 5) have a null name.
 constexpr TypeInfo kTypes[kGgmlTypeCount] = {
     /*  0 */ {"f32", 1, 4, false, true, T::kF32},
-    /*  1 */ {"f16", 1, 2, false, true, T::kF16},
+    /*  1 */ {"f16", 1, 2, false, true, T::kF32},  // f32 activations: see generic/quants.cpp
     /*  2 */ {"q4_0", kQK4_0, sizeof(BlockQ4_0), true, true, T::kQ8_0},
     /*  3 */ {"q4_1", kQK4_1, sizeof(BlockQ4_1), true, true, T::kQ8_1},
     /*  4 */ {nullptr, 0, 0, false, false, T::kF32},

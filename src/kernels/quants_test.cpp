@@ -81,9 +81,10 @@ TEST(QuantsTypeTable, KnownTypes) {
     GgmlType vec_dot_type;
   };
   // Sizes from the layouts in ggml_types.h; pairings as llama.cpp makes them (the fixtures'
-  // reference outputs quantize activations this way).
+  // reference outputs quantize activations this way), except that f16 weights meet f32
+  // activations (closer to exact; llama.cpp rounds them to f16).
   const Known known[] = {
-      {T::kF32, "f32", 1, 4, T::kF32},          {T::kF16, "f16", 1, 2, T::kF16},
+      {T::kF32, "f32", 1, 4, T::kF32},          {T::kF16, "f16", 1, 2, T::kF32},
       {T::kBF16, "bf16", 1, 2, T::kBF16},       {T::kQ4_0, "q4_0", 32, 18, T::kQ8_0},
       {T::kQ4_1, "q4_1", 32, 20, T::kQ8_1},     {T::kQ5_0, "q5_0", 32, 22, T::kQ8_0},
       {T::kQ5_1, "q5_1", 32, 24, T::kQ8_1},     {T::kQ8_0, "q8_0", 32, 34, T::kQ8_0},

@@ -81,25 +81,24 @@ void f16_from_float(const float* src, void* dst, int64_t n) {
   }
 }
 
+// f32 activations (the type's vec_dot_type): only the weights are converted.
 float f16_vec_dot(int64_t n, const void* w, const void* a) {
   const uint16_t* x = static_cast<const uint16_t*>(w);
-  const uint16_t* y = static_cast<const uint16_t*>(a);
+  const float* y = static_cast<const float*>(a);
   float32x4_t acc[4];
   for (float32x4_t& v : acc) v = vdupq_n_f32(0.0f);
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const uint16x8_t x0 = vld1q_u16(x + i), x1 = vld1q_u16(x + i + 8);
-    const uint16x8_t y0 = vld1q_u16(y + i), y1 = vld1q_u16(y + i + 8);
-    acc[0] = vfmaq_f32(acc[0], f16_low(x0), f16_low(y0));
-    acc[1] = vfmaq_f32(acc[1], f16_high(x0), f16_high(y0));
-    acc[2] = vfmaq_f32(acc[2], f16_low(x1), f16_low(y1));
-    acc[3] = vfmaq_f32(acc[3], f16_high(x1), f16_high(y1));
+    acc[0] = vfmaq_f32(acc[0], f16_low(x0), vld1q_f32(y + i));
+    acc[1] = vfmaq_f32(acc[1], f16_high(x0), vld1q_f32(y + i + 4));
+    acc[2] = vfmaq_f32(acc[2], f16_low(x1), vld1q_f32(y + i + 8));
+    acc[3] = vfmaq_f32(acc[3], f16_high(x1), vld1q_f32(y + i + 12));
   }
   for (; i + 4 <= n; i += 4)
-    acc[0] = vfmaq_f32(acc[0], vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(x + i))),
-                       vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(y + i))));
+    acc[0] = vfmaq_f32(acc[0], vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(x + i))), vld1q_f32(y + i));
   float sum = vaddvq_f32(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])));
-  for (; i < n; ++i) sum += fp16_to_f32(x[i]) * fp16_to_f32(y[i]);
+  for (; i < n; ++i) sum += fp16_to_f32(x[i]) * y[i];
   return sum;
 }
 
