@@ -34,6 +34,12 @@ int run_forget(const ForgetArgs& a) {
     removed += *n;
     if (*n == 0) missing.push_back(id);
   }
+  // The vectors went with the records (trigger); bring the vector index file in step now so
+  // that no deleted record's vector stays on disk.
+  if (removed > 0) {
+    Result<store::VectorIndex*> vi = (*st)->vector_index();
+    if (!vi.is_ok()) return fail(verb, vi.status());
+  }
   if (a.json) {
     print_json({{"removed", removed}, {"not_found", missing}});
     return 0;

@@ -3,6 +3,7 @@
 
 #include "cli/common.h"
 #include "cli/store_common.h"
+#include "store/embeddings.h"
 #include "store/search.h"
 
 namespace pm::cli {
@@ -15,9 +16,8 @@ struct SearchArgs {
   int k = 10;
   bool json = false;
   bool explain = false;
+  int n_threads = 0;
 };
-
-constexpr const char* kLexicalNote = "lexical only: no embedding model configured";
 
 int run_search(const SearchArgs& a) {
   const char* verb = "search";
@@ -32,9 +32,25 @@ int run_search(const SearchArgs& a) {
   store::SearchOptions o;
   o.k = a.k;
   o.now = *now;
+  // The store's embedding model, when one is configured and its file is still there.
+  std::unique_ptr<store::TextEmbedder> embedder;
+  std::string load_note;
+  Result<std::optional<store::EmbeddingConfig>> cfg = store::embedding_config(**st);
+  if (!cfg.is_ok()) return fail(verb, cfg.status());
+  if (*cfg) {
+    Result<std::unique_ptr<store::TextEmbedder>> e = store::TextEmbedder::open((*cfg)->model_path, a.n_threads);
+    if (e.is_ok() && (*e)->identity() == (*cfg)->model_id)
+      embedder = std::move(*e);
+    else
+      load_note =
+          e.is_ok() ? (*cfg)->model_path + " has changed since the store was embedded with it" : e.status().message();
+  }
+  o.embedder = embedder.get();
   Result<store::SearchResult> r = store::search(**st, query, o);
   if (!r.is_ok()) return fail(verb, r.status());
   const store::QueryPlan& plan = r->plan;
+  std::string note = r->note;
+  if (!load_note.empty()) note += " (" + load_note + ")";
   if (a.json) {
     using nlohmann::json;
     json hits = json::array();
@@ -57,10 +73,17 @@ int run_search(const SearchArgs& a) {
                         {"role", p.role == store::PersonRole::kSender ? "sender" : "any"}});
     q["people"] = people;
     if (a.explain) q["match"] = r->match_expression;
-    print_json({{"hits", hits}, {"mode", "lexical"}, {"lexical_only", true}, {"note", kLexicalNote}, {"query", q}});
+    print_json({{"hits", hits},
+                {"mode", r->lexical_only ? "lexical" : "hybrid"},
+                {"lexical_only", r->lexical_only},
+                {"note", note},
+                {"query", q}});
     return 0;
   }
-  std::printf("%s\n", kLexicalNote);
+  if (r->lexical_only)
+    std::printf("%s\n", note.c_str());
+  else
+    std::printf("hybrid: lexical + vectors (%zu vector candidates), fused by reciprocal rank\n", r->vector_candidates);
   if (a.explain) {
     for (const auto& u : plan.understood) std::printf("  understood %s\n", u.c_str());
     std::printf("  text searched: \"%s\"\n", plan.text.c_str());
@@ -83,6 +106,7 @@ void add_search(CLI::App& app, int& result) {
   cmd->add_option("query", args->query, "what to look for (taken literally; several words are joined)")->required();
   cmd->add_option("-k,--k", args->k, "number of hits")->capture_default_str()->check(CLI::Range(1, 1000));
   cmd->add_option("--now", args->now, "ISO 8601 time that 'today', 'last week' ... refer to (default: the clock)");
+  cmd->add_option("-t,--threads", args->n_threads, "threads for embedding the query (default: all)");
   cmd->add_flag("--explain", args->explain, "show how the query was understood");
   cmd->add_flag("--json", args->json, "machine-readable output");
   cmd->callback([args, &result] { result = run_search(*args); });

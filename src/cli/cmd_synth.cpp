@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/common.h"
+#include "models/bert.h"
 #include "models/synth.h"
 
 namespace pm::cli {
@@ -11,9 +12,21 @@ namespace {
 
 struct SynthArgs {
   std::string arch, shape, type = "q4_0", out;
+  std::string type_given;  // --type as given ("" when defaulted)
   uint64_t seed = 1;
   bool list = false;
   bool json = false;
+};
+
+// Embedding models (random BERT weights in F16: models/bert.h).
+struct SynthBertShape {
+  const char* name;
+  BertShape shape;
+};
+constexpr SynthBertShape kBertShapes[] = {
+    {"bge-small-zh", {384, 12, 12, 1536, 21128, 512, false}},      // BAAI/bge-small-zh-v1.5
+    {"all-minilm-l6", {384, 6, 12, 1536, 30522, 512, false}},      // sentence-transformers/all-MiniLM-L6-v2
+    {"nomic-embed-v1.5", {768, 12, 12, 3072, 30522, 2048, true}},  // nomic-ai/nomic-embed-text-v1.5
 };
 
 int run_synth(const SynthArgs& a) {
@@ -39,10 +52,33 @@ int run_synth(const SynthArgs& a) {
                     (long long)s.n_embd, (long long)s.n_layer, (long long)s.head_size);
       }
     }
+    for (const SynthBertShape& b : kBertShapes) {
+      const BertShape& s = b.shape;
+      const char* arch = s.nomic ? "nomic-bert" : "bert";
+      if (a.json) {
+        shapes.push_back({{"shape", b.name}, {"arch", arch}, {"n_embd", s.n_embd}, {"n_layer", s.n_layer},
+                          {"n_vocab", s.n_vocab}, {"n_ff", s.n_ff}, {"type", "f16"}});
+      } else {
+        std::printf("%-14s --arch %-6s n_embd %-5lld n_layer %-3lld n_head %-3lld n_ff %-6lld vocab %lld (embeddings, f16)\n",
+                    b.name, arch, (long long)s.n_embd, (long long)s.n_layer, (long long)s.n_head, (long long)s.n_ff,
+                    (long long)s.n_vocab);
+      }
+    }
     if (a.json) print_json(shapes);
     return 0;
   }
   if (a.shape.empty() || a.out.empty()) return fail(verb, "give --shape NAME and -o OUT.gguf (see --list)");
+  for (const SynthBertShape& b : kBertShapes) {
+    if (a.shape != b.name) continue;
+    const std::string arch = b.shape.nomic ? "nomic-bert" : "bert";
+    if (!a.arch.empty() && a.arch != arch) return fail(verb, "shape " + a.shape + " is a " + arch + " model, not " + a.arch);
+    if (!a.type_given.empty() && a.type_given != "f16")
+      return fail(verb, "embedding shapes are written with f16 weights; quantize the file afterwards");
+    if (Status s = write_random_bert(a.out, b.shape, a.seed); !s.is_ok()) return fail(verb, s);
+    if (a.json) print_json({{"output", a.out}, {"shape", a.shape}, {"arch", arch}, {"type", "F16"}});
+    else std::printf("wrote %s: synthetic %s (%s) with F16 weights\n", a.out.c_str(), a.shape.c_str(), arch.c_str());
+    return 0;
+  }
   const SynthShape* shape = find_synth_shape(a.shape);
   const SynthRwkvShape* rwkv = find_synth_rwkv_shape(a.shape);
   if (shape == nullptr && rwkv == nullptr)
@@ -72,13 +108,17 @@ void add_synth(CLI::App& app, int& result) {
   auto args = std::make_shared<SynthArgs>();
   CLI::App* cmd = app.add_subcommand("synth", "Write a random-weight model of a real model's exact shape (for benchmarks)");
   cmd->add_option("--arch", args->arch, "architecture (checked against the shape)");
-  cmd->add_option("--shape", args->shape, "shape name, e.g. qwen2.5-0.5b, qwen2.5-1.5b, llama-3.2-1b, qwen3-0.6b, rwkv7-1.5b");
-  cmd->add_option("--type", args->type, "weight type (f16, q8_0, q4_0, q4_K_M, q5_K_M, q6_K, ...)")->capture_default_str();
+  cmd->add_option("--shape", args->shape, "shape name, e.g. qwen2.5-0.5b, qwen2.5-1.5b, llama-3.2-1b, qwen3-0.6b, rwkv7-1.5b, bge-small-zh");
+  CLI::Option* type = cmd->add_option("--type", args->type, "weight type (f16, q8_0, q4_0, q4_K_M, q5_K_M, q6_K, ...)")
+                          ->capture_default_str();
   cmd->add_option("-o,--output", args->out, "file to write (GGUF; rwkv.cpp .bin for rwkv7 shapes)");
   cmd->add_option("--seed", args->seed, "random seed")->capture_default_str();
   cmd->add_flag("--list", args->list, "list the known shapes");
   cmd->add_flag("--json", args->json, "machine-readable output");
-  cmd->callback([args, &result] { result = run_synth(*args); });
+  cmd->callback([args, type, &result] {
+    args->type_given = type->count() > 0 ? args->type : "";
+    result = run_synth(*args);
+  });
 }
 
 }  // namespace pm::cli

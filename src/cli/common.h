@@ -68,5 +68,6 @@ void add_synth(CLI::App& app, int& result);
 void add_ingest(CLI::App& app, int& result);
 void add_search(CLI::App& app, int& result);
 void add_forget(CLI::App& app, int& result);
+void add_embed(CLI::App& app, int& result);
 
 }  // namespace pm::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   pm::cli::add_ingest(app, result);
   pm::cli::add_search(app, result);
   pm::cli::add_forget(app, result);
+  pm::cli::add_embed(app, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -14,6 +14,8 @@ constexpr ArchEntry kArchitectures[] = {
     {"qwen3", build_qwen3},
     {"rwkv6", build_rwkv_gguf},  // RWKV v6 "Finch" and v7 "Goose" as llama.cpp converts them (models/rwkv_gguf.cpp)
     {"rwkv7", build_rwkv_gguf},
+    {"bert", build_bert},  // sentence-embedding encoders (models/bert.h: EmbeddingModel)
+    {"nomic-bert", build_nomic_bert},
 };
 
 }  // namespace

@@ -24,5 +24,7 @@ const ArchEntry* find_arch(const std::string& name);
 Result<std::unique_ptr<Model>> build_llama(std::shared_ptr<const GgufFile>, const ModelOptions&);
 Result<std::unique_ptr<Model>> build_qwen2(std::shared_ptr<const GgufFile>, const ModelOptions&);
 Result<std::unique_ptr<Model>> build_qwen3(std::shared_ptr<const GgufFile>, const ModelOptions&);
+Result<std::unique_ptr<Model>> build_bert(std::shared_ptr<const GgufFile>, const ModelOptions&);        // models/bert.cpp
+Result<std::unique_ptr<Model>> build_nomic_bert(std::shared_ptr<const GgufFile>, const ModelOptions&);
 
 }  // namespace pm

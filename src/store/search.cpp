@@ -1,9 +1,13 @@
 #include "store/search.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <unordered_map>
 
+#include "store/embeddings.h"
+#include "store/fts_rank.h"
 #include "store/utf8.h"
 
 namespace pm::store {
@@ -83,6 +87,91 @@ std::string plain_snippet(const nlohmann::json& rec) {
   return cut.size() < s.size() ? std::string(cut) + "…" : s;
 }
 
+// How the lexical passes are ranked and bounded. Scoring costs about a microsecond per matching
+// row, so a word found in most of 100k records cannot be ranked in full within a few ms. Phrases
+// found in more than kRankBudget records ("frequent") are ranked only over the most recently
+// ingested rows expected to hold about kRankBudget of their matches (the range widened 8-fold,
+// once, when filters leave fewer than k hits; when none is found, the filters alone list
+// records by time); rarer phrases are always ranked over the whole store, and the all-terms pass is
+// bounded by its rarest term.
+constexpr double kRankBudget = 1000;
+constexpr int kMaxWidenings = 1;
+constexpr int64_t kDfWindow = 4096;  // rows sampled to estimate a frequent phrase's df
+
+struct Phrase {
+  std::string expr;  // FTS5 MATCH text of this one phrase
+  double df = 0;     // rows holding it (estimated when frequent)
+  double idf = 0;
+  bool frequent() const { return df > kRankBudget; }
+};
+
+struct LexicalPlan {
+  std::vector<Phrase> phrases;  // in the order the MATCH expressions list them
+  std::vector<size_t> term_of;  // phrase -> index of its query term
+  int64_t min_rowid = 0, max_rowid = 0;
+  double span = 1;
+  // pm_bm25(...) for a MATCH expression over the phrases `which` (in that order).
+  std::string rank_sql(const std::vector<size_t>& which) const {
+    std::string sql = std::string(kFtsRankName) + "(records_fts, 2.0, 1.0, 1.5, 1.0";
+    char buf[40];
+    for (size_t i : which) {
+      std::snprintf(buf, sizeof buf, ", %.9g", phrases[i].idf);
+      sql += buf;
+    }
+    return sql + ")";
+  }
+  // Lowest rowid of the recent range expected to hold kRankBudget matches of `df` rows.
+  int64_t window_start(double df) const {
+    return df <= kRankBudget ? min_rowid : std::max(min_rowid, max_rowid - int64_t(span * kRankBudget / df));
+  }
+};
+
+Result<LexicalPlan> plan_lexical(sqlite3* db, const std::vector<QueryTerm>& terms) {
+  LexicalPlan lp;
+  auto one_int = [&](const std::string& sql, const std::string* match) -> Result<int64_t> {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
+      return Status::io_error(std::string("planning search: ") + sqlite3_errmsg(db));
+    if (match) bind_text(st, 1, *match);
+    int64_t v = 0;
+    const int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) return Status::io_error(std::string("planning search: ") + sqlite3_errmsg(db));
+    return v;
+  };
+  PM_ASSIGN_OR_RETURN(lp.min_rowid, one_int("SELECT coalesce(min(rid), 0) FROM records", nullptr));
+  PM_ASSIGN_OR_RETURN(lp.max_rowid, one_int("SELECT coalesce(max(rid), 0) FROM records", nullptr));
+  lp.span = double(lp.max_rowid - lp.min_rowid + 1);
+  for (size_t ti = 0; ti < terms.size(); ++ti)
+    for (const auto& alt : terms[ti].alternatives) {
+      QueryTerm single;
+      single.alternatives = {alt};
+      Phrase ph;
+      ph.expr = fts_match_expression({single});
+      int64_t df = 0;
+      if (lp.span <= 2.0 * kDfWindow) {
+        PM_ASSIGN_OR_RETURN(df, one_int("SELECT count(*) FROM records_fts WHERE records_fts MATCH ?1", &ph.expr));
+      } else {
+        PM_ASSIGN_OR_RETURN(int64_t in_window,
+                            one_int("SELECT count(*) FROM records_fts WHERE records_fts MATCH ?1 AND rowid > " +
+                                        std::to_string(lp.max_rowid - kDfWindow),
+                                    &ph.expr));
+        const double estimate = double(in_window) * lp.span / double(kDfWindow);
+        if (estimate < 2 * kRankBudget) {
+          PM_ASSIGN_OR_RETURN(df, one_int("SELECT count(*) FROM records_fts WHERE records_fts MATCH ?1", &ph.expr));
+        } else {
+          df = int64_t(estimate);
+        }
+      }
+      ph.df = double(df);
+      ph.idf = bm25_idf(lp.span, std::min(ph.df, lp.span));
+      lp.phrases.push_back(std::move(ph));
+      lp.term_of.push_back(ti);
+    }
+  return lp;
+}
+
 struct Candidate {
   int64_t rid = 0;
   std::string id, source, people, json;
@@ -120,11 +209,14 @@ Result<SearchResult> search(Store& store, std::string_view query, const SearchOp
                            nullptr) != SQLITE_OK)
       return db_error("preparing search");
     std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> fetch_owner(fetch, sqlite3_finalize);
-    auto run = [&](const std::string& expr) -> Status {
-      const std::string sql = std::string("SELECT records_fts.rowid, records_fts.rank FROM records_fts") +
-                              (filters.empty() ? "" : " JOIN records r ON r.rid = records_fts.rowid") +
-                              " WHERE records_fts MATCH ?1" + filters.sql + " ORDER BY records_fts.rank LIMIT " +
-                              std::to_string(n_cands);
+    PM_ASSIGN_OR_RETURN(LexicalPlan lp, plan_lexical(db, terms));
+    // One ranked pass: MATCH `expr` over the phrases `which`, rows from `min_rowid` on.
+    auto run = [&](const std::string& expr, const std::vector<size_t>& which, int64_t min_rowid) -> Status {
+      const std::string sql =
+          "SELECT records_fts.rowid, " + lp.rank_sql(which) + " AS score FROM records_fts" +
+          (filters.empty() ? "" : " JOIN records r ON r.rid = records_fts.rowid") + " WHERE records_fts MATCH ?1" +
+          (min_rowid > lp.min_rowid ? " AND records_fts.rowid >= " + std::to_string(min_rowid) : "") + filters.sql +
+          " ORDER BY score LIMIT " + std::to_string(n_cands);
       sqlite3_stmt* st = nullptr;
       if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) return db_error("preparing search");
       bind_text(st, 1, expr);
@@ -150,9 +242,44 @@ Result<SearchResult> search(Store& store, std::string_view query, const SearchOp
       sqlite3_finalize(st);
       return rc == SQLITE_DONE ? Status::ok() : db_error("searching");
     };
-    const std::string all_terms = fts_match_expression(terms, true);
-    if (terms.size() > 1) PM_RETURN_IF_ERROR(run(all_terms));
-    if (terms.size() <= 1 || cands.size() < size_t(options.k)) PM_RETURN_IF_ERROR(run(result.match_expression));
+    std::vector<size_t> all, rare, frequent;
+    std::vector<double> term_df(terms.size(), 0.0);
+    for (size_t i = 0; i < lp.phrases.size(); ++i) {
+      all.push_back(i);
+      (lp.phrases[i].frequent() ? frequent : rare).push_back(i);
+      term_df[lp.term_of[i]] += lp.phrases[i].df;
+    }
+    auto or_of = [&](const std::vector<size_t>& which) {
+      std::string e;
+      for (size_t i : which) e += (e.empty() ? "" : " OR ") + lp.phrases[i].expr;
+      return e;
+    };
+    // 1. Records holding every term: the rarest term bounds the work.
+    if (terms.size() > 1) {
+      const double rarest = *std::min_element(term_df.begin(), term_df.end());
+      int64_t from = lp.window_start(rarest);
+      const std::string all_terms = fts_match_expression(terms, true);
+      for (int widen = 0;; ++widen) {
+        PM_RETURN_IF_ERROR(run(all_terms, all, from));
+        if (cands.size() >= size_t(options.k) || from <= lp.min_rowid || widen == kMaxWidenings) break;
+        from = lp.max_rowid - (lp.max_rowid - from + 1) * 8;  // widen 8-fold (selective filters)
+      }
+    }
+    // 2. Records holding any term: rare phrases over the whole store, frequent ones over the
+    // recent range (widened while fewer than k).
+    if (terms.size() <= 1 || cands.size() < size_t(options.k)) {
+      if (!rare.empty()) PM_RETURN_IF_ERROR(run(or_of(rare), rare, lp.min_rowid));
+      if (!frequent.empty() && cands.size() < size_t(options.k)) {
+        double df = 0;
+        for (size_t i : frequent) df += lp.phrases[i].df;
+        int64_t from = lp.window_start(df);
+        for (int widen = 0;; ++widen) {
+          PM_RETURN_IF_ERROR(run(or_of(frequent), frequent, from));
+          if (cands.size() >= size_t(options.k) || from <= lp.min_rowid || widen == kMaxWidenings) break;
+          from = lp.max_rowid - (lp.max_rowid - from + 1) * 8;
+        }
+      }
+    }
     // Equal scores (occurrences of one recurring event): nearest to now first.
     const int64_t now_s = options.now.epoch_s;
     std::stable_sort(cands.begin(), cands.end(), [now_s](const Candidate& a, const Candidate& b) {
@@ -160,6 +287,90 @@ Result<SearchResult> search(Store& store, std::string_view query, const SearchOp
       return std::llabs(a.t_begin - now_s) < std::llabs(b.t_begin - now_s);
     });
   }
+  // Vector side: nearest records to the embedded query text, fused with the lexical ranking.
+  PM_ASSIGN_OR_RETURN(std::optional<EmbeddingConfig> embed_cfg, embedding_config(store));
+  if (!embed_cfg) {
+    result.note = "lexical only: no embedding model configured";
+  } else if (options.embedder == nullptr) {
+    result.note = "lexical only: the store's embedding model (" + embed_cfg->model_path + ") is not loaded";
+  } else if (options.embedder->identity() != embed_cfg->model_id) {
+    result.note = "lexical only: " + options.embedder->path() + " is not the store's embedding model";
+  } else if (result.plan.text.empty()) {
+    result.note = "lexical only: no words to embed";
+  } else {
+    result.lexical_only = false;
+    PM_ASSIGN_OR_RETURN(VectorIndex * index, store.vector_index());
+    std::vector<float> qv;
+    if (options.query_vector != nullptr) {
+      if (int64_t(options.query_vector->size()) != options.embedder->dim())
+        return Status::invalid_argument("query vector has " + std::to_string(options.query_vector->size()) +
+                                        " dimensions; the store's model makes " +
+                                        std::to_string(options.embedder->dim()));
+      qv = *options.query_vector;
+    } else {
+      PM_RETURN_IF_ERROR(options.embedder->embed({result.plan.text}, &qv));
+    }
+    VectorFilter vf;
+    for (const auto& src : result.plan.sources) vf.sources |= source_bit(src);
+    if (result.plan.time) {
+      vf.has_time = true;
+      vf.begin_s = result.plan.time->begin_s;
+      vf.end_s = result.plan.time->end_s;
+    }
+    // One person filter on the sender is applied in the index too (others only in SQL below).
+    int person_filters = 0;
+    for (const PersonFilter& p : result.plan.people) person_filters += p.filter && !p.names.empty();
+    for (const PersonFilter& p : result.plan.people)
+      if (person_filters == 1 && p.filter && p.role == PersonRole::kSender)
+        for (const auto& n : p.names) vf.sender_hashes.push_back(sender_hash(fold_name(n)));
+    const size_t n_vec = size_t(options.k) * 4 + 20;
+    std::vector<VectorHit> vhits = index ? index->search(qv.data(), n_vec, vf) : std::vector<VectorHit>();
+    result.vector_candidates = vhits.size();
+    // Each hit read back through SQL with the full filters (people, and anything the index
+    // cannot know, such as a record deleted since the index was saved).
+    sqlite3_stmt* vst = nullptr;
+    const std::string vsql =
+        "SELECT r.rid, r.id, r.source, r.people, r.json, r.t_begin FROM embeddings e JOIN records r ON r.rid = e.rid "
+        "WHERE e.eid = ?1" +
+        filters.sql;
+    if (sqlite3_prepare_v2(db, vsql.c_str(), -1, &vst, nullptr) != SQLITE_OK) return db_error("preparing search");
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> vst_owner(vst, sqlite3_finalize);
+    filters.bind(vst);
+    std::vector<Candidate> vcands;
+    for (const VectorHit& h : vhits) {
+      sqlite3_bind_int64(vst, 1, h.key);
+      if (sqlite3_step(vst) == SQLITE_ROW)
+        vcands.push_back(Candidate{sqlite3_column_int64(vst, 0), column_text(vst, 1), column_text(vst, 2),
+                                   column_text(vst, 3), column_text(vst, 4), 0.0, sqlite3_column_int64(vst, 5)});
+      sqlite3_reset(vst);
+    }
+    // Reciprocal rank fusion.
+    std::unordered_map<int64_t, size_t> at;
+    std::vector<Candidate> fused;
+    auto fuse = [&](std::vector<Candidate>& list) {
+      for (size_t rank = 0; rank < list.size(); ++rank) {
+        const double s = 1.0 / double(options.rrf_k + int(rank) + 1);
+        auto it = at.find(list[rank].rid);
+        if (it == at.end()) {
+          at.emplace(list[rank].rid, fused.size());
+          fused.push_back(std::move(list[rank]));
+          fused.back().score = s;
+        } else {
+          fused[it->second].score += s;
+        }
+      }
+    };
+    fuse(cands);
+    fuse(vcands);
+    for (Candidate& c : fused) c.score *= boost(result.plan, c.source, c.people);
+    const int64_t now_s = options.now.epoch_s;
+    std::stable_sort(fused.begin(), fused.end(), [now_s](const Candidate& a, const Candidate& b) {
+      if (a.score != b.score) return a.score > b.score;
+      return std::llabs(a.t_begin - now_s) < std::llabs(b.t_begin - now_s);
+    });
+    cands = std::move(fused);
+  }
+
   // Only filters, or words that matched nothing within the filters: list what the filters select.
   if (cands.empty() && !filters.empty()) {
     result.filters_only = true;
@@ -186,7 +397,7 @@ Result<SearchResult> search(Store& store, std::string_view query, const SearchOp
   if (cands.size() > size_t(options.k)) cands.resize(size_t(options.k));
 
   sqlite3_stmt* snip = nullptr;
-  if (!result.filters_only &&
+  if (!result.filters_only && !result.match_expression.empty() &&
       sqlite3_prepare_v2(
           db,
           "SELECT snippet(records_fts, 1, '[', ']', '…', 24), snippet(records_fts, -1, '[', ']', '…', 24), "

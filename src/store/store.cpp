@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/hash.h"
+#include "store/fts_rank.h"
 #include "store/fts_tokenizer.h"
 
 namespace pm::store {
@@ -48,6 +49,29 @@ CREATE TRIGGER records_au AFTER UPDATE ON records BEGIN
     VALUES ('delete', old.rid, old.title, old.text, old.sender, old.location);
   INSERT INTO records_fts(rowid, title, text, sender, location)
     VALUES (new.rid, new.title, new.text, new.sender, new.location);
+END;
+)sql",
+    // 1 -> 2: embeddings (the vectors' source of truth; store/embeddings.h) and store settings.
+    R"sql(
+CREATE TABLE config(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+INSERT INTO config(key, value) VALUES('vector_generation', '0');
+CREATE TABLE embeddings(
+  eid INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: the vector index's key
+  rid INTEGER NOT NULL UNIQUE,            -- records.rid
+  model TEXT NOT NULL,                    -- identity of the model that made it
+  vec BLOB NOT NULL                       -- dim x float32 (little-endian), L2-normalized
+);
+CREATE TRIGGER records_ad_embd AFTER DELETE ON records BEGIN
+  DELETE FROM embeddings WHERE rid = old.rid;
+END;
+CREATE TRIGGER records_au_embd AFTER UPDATE OF title, text, location, sender ON records BEGIN
+  DELETE FROM embeddings WHERE rid = old.rid;
+END;
+CREATE TRIGGER embeddings_ai AFTER INSERT ON embeddings BEGIN
+  UPDATE config SET value = CAST(value AS INTEGER) + 1 WHERE key = 'vector_generation';
+END;
+CREATE TRIGGER embeddings_ad AFTER DELETE ON embeddings BEGIN
+  UPDATE config SET value = CAST(value AS INTEGER) + 1 WHERE key = 'vector_generation';
 END;
 )sql",
 };
@@ -112,6 +136,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOp
   sqlite3_extended_result_codes(s->db_, 1);
   sqlite3_busy_timeout(s->db_, 10000);
   PM_RETURN_IF_ERROR(register_fts_tokenizer(s->db_).with_context(dir));
+  PM_RETURN_IF_ERROR(register_fts_rank(s->db_, 4).with_context(dir));
   // Is it a SQLite database at all? (reading the schema fails on anything else)
   // Reads go through a memory map and a 16 MiB page cache (queries touch many index pages).
   PM_RETURN_IF_ERROR(s->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "

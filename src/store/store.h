@@ -3,6 +3,7 @@
 //
 //   DIR/pocketmind.db        records, people, FTS5 index (schema version in PRAGMA user_version)
 //   DIR/pocketmind.db-wal    SQLite's write-ahead log (present while open / after a crash)
+//   DIR/vectors.pmvi         vector index of the embeddings (a cache: rebuilt from the database)
 //
 // Durability: journal_mode=WAL with synchronous=FULL, so a transaction is on stable storage
 // (the WAL is fsync'ed) when commit() returns — it survives a process kill and a power cut.
@@ -19,10 +20,11 @@
 #include "core/status.h"
 #include "store/record.h"
 #include "store/text_analyzer.h"
+#include "store/vector_index.h"
 
 namespace pm::store {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 inline constexpr const char* kDatabaseFile = "pocketmind.db";
 
 enum class UpsertOutcome { kAdded, kReplaced, kUnchanged };
@@ -57,6 +59,14 @@ class Store {
   // Names seen as sender or recipient, as written in the records.
   Result<std::vector<std::string>> people();
 
+  // The vector index of the configured embedding model, in step with the embeddings table:
+  // loaded from DIR/vectors.pmvi, brought up to date (or rebuilt when missing, damaged or
+  // for another model) and saved back when it changed. nullptr when no model is configured.
+  // (store/embeddings.cpp)
+  Result<VectorIndex*> vector_index();
+  // Why the index file was rebuilt on the last vector_index() call ("" when it was not).
+  const std::string& vector_index_note() const { return vector_note_; }
+
   // PRAGMA integrity_check plus FTS5's own consistency check of the index against the records.
   Status check();
   int schema_version() const { return schema_version_; }
@@ -79,6 +89,8 @@ class Store {
   int schema_version_ = 0;
   std::vector<sqlite3_stmt*> stmts_;  // cached statements by slot
   std::unique_ptr<TextAnalyzer> analyzer_;
+  std::unique_ptr<VectorIndex> vectors_;
+  std::string vector_note_;
 };
 
 // RAII statement reset + binding helpers shared with search.cpp.

@@ -1,0 +1,194 @@
+#include "store/vector_index.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <set>
+
+#include "test_util.h"
+
+namespace pm::store {
+namespace {
+
+std::vector<float> random_unit_vectors(size_t n, uint32_t dim, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> g;
+  std::vector<float> v(n * dim);
+  for (size_t i = 0; i < n; ++i) {
+    double ss = 0;
+    for (uint32_t c = 0; c < dim; ++c) ss += double(v[i * dim + c] = g(rng)) * v[i * dim + c];
+    for (uint32_t c = 0; c < dim; ++c) v[i * dim + c] = float(v[i * dim + c] / std::sqrt(ss));
+  }
+  return v;
+}
+
+// Unit vectors near a random intrinsic_dim-dimensional subspace of R^dim (plus isotropic noise):
+// the shape of real sentence embeddings, whose neighbourhoods a graph index can exploit.
+// (Isotropic random vectors have none: bench/store_bench.cpp reports those too.)
+std::vector<float> embedding_like_vectors(size_t n, uint32_t dim, uint32_t intrinsic_dim, uint64_t seed) {
+  std::mt19937_64 basis_rng(1234), rng(seed);
+  std::normal_distribution<float> g;
+  std::vector<float> basis(size_t(dim) * intrinsic_dim), z(intrinsic_dim), v(n * dim);
+  for (float& b : basis) b = g(basis_rng) / std::sqrt(float(intrinsic_dim));
+  for (size_t i = 0; i < n; ++i) {
+    for (float& x : z) x = g(rng);
+    double ss = 0;
+    for (uint32_t c = 0; c < dim; ++c) {
+      float s = 0.3f * g(rng);
+      for (uint32_t j = 0; j < intrinsic_dim; ++j) s += basis[size_t(c) * intrinsic_dim + j] * z[j];
+      v[i * dim + c] = s;
+      ss += double(s) * s;
+    }
+    for (uint32_t c = 0; c < dim; ++c) v[i * dim + c] = float(v[i * dim + c] / std::sqrt(ss));
+  }
+  return v;
+}
+
+TEST(VectorIndex, SimdDotProductsMatchScalar) {
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<int> i8(-127, 127);
+  std::normal_distribution<float> g;
+  for (uint32_t n : {1u, 7u, 16u, 31u, 64u, 384u, 385u, 1024u}) {
+    std::vector<int8_t> a(n), b(n);
+    std::vector<float> x(n), y(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      a[i] = int8_t(i8(rng));
+      b[i] = int8_t(i8(rng));
+      x[i] = g(rng);
+      y[i] = g(rng);
+    }
+    EXPECT_EQ(vector_dot_i8(a.data(), b.data(), n), vector_dot_i8_reference(a.data(), b.data(), n)) << n;
+    EXPECT_NEAR(vector_dot_f32(x.data(), y.data(), n), vector_dot_f32_reference(x.data(), y.data(), n), 1e-4 * n) << n;
+  }
+  std::vector<int8_t> lo(384, -127), hi(384, -127);  // extremes: no int16 overflow
+  EXPECT_EQ(vector_dot_i8(lo.data(), hi.data(), 384), 384 * 127 * 127);
+}
+
+TEST(VectorIndex, ExactSearchDeleteReplaceAndFilters) {
+  for (VectorType type : {VectorType::kF32, VectorType::kI8}) {
+    const uint32_t dim = 24;
+    const std::vector<float> v = random_unit_vectors(300, dim, 3);
+    VectorIndex idx(dim, type);
+    for (int64_t i = 0; i < 300; ++i) {
+      VectorMeta m;
+      m.source_bits = source_bit(i % 2 ? "sms" : "note");
+      m.t_begin = m.t_end = 1000 + i;
+      m.sender_hash = sender_hash(i % 3 ? "alice" : "bob");
+      ASSERT_TRUE(idx.add(i, &v[size_t(i) * dim], m).is_ok());
+    }
+    // A vector's own nearest neighbour is itself.
+    std::vector<VectorHit> hits = idx.search(&v[42 * dim], 5);
+    ASSERT_EQ(hits.size(), 5u);
+    EXPECT_EQ(hits[0].key, 42);
+    EXPECT_NEAR(hits[0].score, 1.0f, type == VectorType::kI8 ? 0.02f : 1e-5f);
+    for (size_t i = 1; i < hits.size(); ++i) EXPECT_GE(hits[i - 1].score, hits[i].score);
+    EXPECT_TRUE(idx.remove(42));
+    EXPECT_FALSE(idx.remove(42));
+    for (const VectorHit& h : idx.search(&v[42 * dim], 10)) EXPECT_NE(h.key, 42);
+    EXPECT_EQ(idx.size(), 299u);
+    // Replacing a key moves it.
+    ASSERT_TRUE(idx.add(7, &v[42 * dim], {}).is_ok());
+    EXPECT_EQ(idx.search(&v[42 * dim], 1)[0].key, 7);
+    EXPECT_EQ(idx.size(), 299u);
+    // Filters: source, time, sender.
+    VectorFilter f;
+    f.sources = source_bit("sms");
+    f.has_time = true;
+    f.begin_s = 1100;
+    f.end_s = 1200;
+    f.sender_hashes = {sender_hash("bob")};
+    hits = idx.search(&v[0], 100, f);
+    EXPECT_FALSE(hits.empty());
+    for (const VectorHit& h : hits) {
+      EXPECT_EQ(h.key % 2, 1);
+      EXPECT_TRUE(h.key >= 100 && h.key < 200) << h.key;
+      EXPECT_EQ(h.key % 3, 0);
+    }
+    std::vector<float> nan(dim, 0.0f);
+    nan[3] = std::nanf("");
+    EXPECT_FALSE(idx.add(1000, nan.data(), {}).is_ok());
+  }
+}
+
+TEST(VectorIndex, HnswRecallAndSpeedOn384dEmbeddingLikeVectors) {
+  const uint32_t dim = 384;
+  const size_t n = 20000, n_queries = 200;
+  const std::vector<float> base = embedding_like_vectors(n, dim, 32, 11);
+  const std::vector<float> queries = embedding_like_vectors(n_queries, dim, 32, 12);
+  VectorIndex idx(dim, VectorType::kI8);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < n; ++i) ASSERT_TRUE(idx.add(int64_t(i), &base[i * dim], {}).is_ok());
+  ASSERT_TRUE(idx.has_graph());
+  const auto t1 = std::chrono::steady_clock::now();
+  double exact_s = 0, graph_s = 0;
+  size_t found = 0;
+  for (size_t qi = 0; qi < n_queries; ++qi) {
+    const float* q = &queries[qi * dim];
+    auto a = std::chrono::steady_clock::now();
+    const std::vector<VectorHit> exact = idx.search_exact(q, 10);
+    auto b = std::chrono::steady_clock::now();
+    const std::vector<VectorHit> approx = idx.search(q, 10);
+    auto c = std::chrono::steady_clock::now();
+    exact_s += std::chrono::duration<double>(b - a).count();
+    graph_s += std::chrono::duration<double>(c - b).count();
+    std::set<int64_t> truth;
+    for (const VectorHit& h : exact) truth.insert(h.key);
+    for (const VectorHit& h : approx) found += truth.count(h.key);
+  }
+  const double recall = double(found) / double(10 * n_queries);
+  std::printf("HNSW %zu x %u int8: build %.1f s, recall@10 %.4f, exact %.3f ms/query, graph %.3f ms/query\n", n, dim,
+              std::chrono::duration<double>(t1 - t0).count(), recall, 1e3 * exact_s / n_queries,
+              1e3 * graph_s / n_queries);
+  EXPECT_GE(recall, 0.95);
+  EXPECT_LT(graph_s, exact_s);
+
+  // Save / load gives the same answers; damage is detected.
+  const std::string path = test::temp_dir() + "/v.pmvi";
+  idx.set_generation(77);
+  idx.set_model_id("abc");
+  ASSERT_TRUE(idx.remove(5));
+  ASSERT_TRUE(idx.save(path).is_ok());
+  Result<std::unique_ptr<VectorIndex>> loaded = VectorIndex::load(path);
+  ASSERT_TRUE(loaded.is_ok()) << loaded.status().to_string();
+  EXPECT_EQ((*loaded)->generation(), 77u);
+  EXPECT_EQ((*loaded)->model_id(), "abc");
+  EXPECT_EQ((*loaded)->size(), n - 1);
+  EXPECT_FALSE((*loaded)->contains(5));
+  for (size_t qi = 0; qi < 20; ++qi) {
+    const std::vector<VectorHit> a = idx.search(&queries[qi * dim], 10), b = (*loaded)->search(&queries[qi * dim], 10);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].key, b[i].key);
+  }
+  std::string bytes = test::read_text(path);
+  for (size_t at : {size_t(3), bytes.size() / 2, bytes.size() - 3}) {
+    std::string bad = bytes;
+    bad[at] = char(bad[at] ^ 0x40);
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bad;
+    Result<std::unique_ptr<VectorIndex>> r = VectorIndex::load(path);
+    ASSERT_FALSE(r.is_ok()) << "flipped byte " << at;
+    EXPECT_NE(r.status().to_string().find(path), std::string::npos);
+  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() / 3);
+  EXPECT_FALSE(VectorIndex::load(path).is_ok());
+  EXPECT_FALSE(VectorIndex::load(path + ".missing").is_ok());
+}
+
+TEST(VectorIndex, SmallIndexRoundTripsWithoutGraph) {
+  const uint32_t dim = 8;
+  const std::vector<float> v = random_unit_vectors(10, dim, 5);
+  VectorIndex idx(dim, VectorType::kF32);
+  for (int64_t i = 0; i < 10; ++i) ASSERT_TRUE(idx.add(i * 10, &v[size_t(i) * dim], {}).is_ok());
+  idx.remove(30);
+  const std::string path = test::temp_dir() + "/small.pmvi";
+  ASSERT_TRUE(idx.save(path).is_ok());
+  Result<std::unique_ptr<VectorIndex>> l = VectorIndex::load(path);
+  ASSERT_TRUE(l.is_ok()) << l.status().to_string();
+  EXPECT_FALSE((*l)->has_graph());
+  EXPECT_EQ((*l)->size(), 9u);
+  EXPECT_EQ((*l)->search(&v[2 * dim], 1)[0].key, 20);
+}
+
+}  // namespace
+}  // namespace pm::store
