@@ -372,6 +372,28 @@ std::vector<VectorIndex::Scored> VectorIndex::select_neighbors(std::vector<Score
   return kept;
 }
 
+// From the entry point down to level `to` (exclusive of it), moving to the most similar
+// neighbour on each level until none is closer: where the search at level `to` starts.
+uint32_t VectorIndex::greedy_descent(const Query& q, int to) const {
+  uint32_t cur = entry_;
+  float cur_sim = similarity(q, cur);
+  for (int l = max_level_; l > to; --l) {
+    for (bool changed = true; changed;) {
+      changed = false;
+      const uint32_t* ln = links(cur, l);
+      for (uint32_t i = 1; i <= ln[0]; ++i) {
+        const float s = similarity(q, ln[i]);
+        if (s > cur_sim) {
+          cur_sim = s;
+          cur = ln[i];
+          changed = true;
+        }
+      }
+    }
+  }
+  return cur;
+}
+
 void VectorIndex::insert_into_graph(uint32_t slot) {
   // Level ~ floor(-ln(U) / ln(m)), from a private xorshift generator (deterministic builds).
   rng_state_ ^= rng_state_ << 13;
@@ -399,22 +421,7 @@ void VectorIndex::insert_into_graph(uint32_t slot) {
     }
     return p;
   }();
-  uint32_t cur = entry_;
-  float cur_sim = similarity(q, cur);
-  for (int l = max_level_; l > level; --l) {
-    for (bool changed = true; changed;) {
-      changed = false;
-      const uint32_t* ln = links(cur, l);
-      for (uint32_t i = 1; i <= ln[0]; ++i) {
-        const float s = similarity(q, ln[i]);
-        if (s > cur_sim) {
-          cur_sim = s;
-          cur = ln[i];
-          changed = true;
-        }
-      }
-    }
-  }
+  uint32_t cur = greedy_descent(q, level);
   for (int l = std::min(level, max_level_); l >= 0; --l) {
     std::vector<Scored> w = search_level(q, cur, params_.ef_construction, l, /*only_live=*/false, nullptr);
     const std::vector<Scored> nbrs = select_neighbors(w, params_.m);
@@ -472,22 +479,7 @@ std::vector<VectorHit> VectorIndex::search_graph(const float* query, size_t k, c
   std::vector<VectorHit> out;
   if (!graph_ || max_level_ < 0 || k == 0 || live_ == 0) return out;
   const Query q = prepare(query);
-  uint32_t cur = entry_;
-  float cur_sim = similarity(q, cur);
-  for (int l = max_level_; l > 0; --l) {
-    for (bool changed = true; changed;) {
-      changed = false;
-      const uint32_t* ln = links(cur, l);
-      for (uint32_t i = 1; i <= ln[0]; ++i) {
-        const float s = similarity(q, ln[i]);
-        if (s > cur_sim) {
-          cur_sim = s;
-          cur = ln[i];
-          changed = true;
-        }
-      }
-    }
-  }
+  uint32_t cur = greedy_descent(q, 0);
   if (ef == 0) ef = params_.ef_search;
   ef = std::max<uint32_t>(ef, uint32_t(k));
   const std::vector<Scored> w = search_level(q, cur, ef, 0, /*only_live=*/true, filter.empty() ? nullptr : &filter);

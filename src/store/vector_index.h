@@ -126,6 +126,7 @@ class VectorIndex {
   const uint32_t* links(uint32_t slot, int level) const;
   uint32_t capacity(int level) const { return level == 0 ? 2 * params_.m : params_.m; }
   void insert_into_graph(uint32_t slot);
+  uint32_t greedy_descent(const Query& q, int to) const;
   struct Scored {
     float sim;
     uint32_t slot;
