@@ -49,7 +49,7 @@ Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, co
   result.prompt_ms = ms_since(start);
 
   Sampler sampler(options.sampler);
-  StreamingDetokenizer detok(tokenizer);
+  StreamingDetokenizer detok(tokenizer, options.render_special);
   const int32_t n_vocab = int32_t(session.model().info().n_vocab);
   std::string unsent;  // decoded text not yet passed to on_text (possible stop-string prefix)
   auto emit = [&](std::string_view s) { return !on_text || on_text(s); };
@@ -57,17 +57,23 @@ Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, co
   const auto gen_start = Clock::now();
   std::optional<GrammarMatcher> matcher;
   std::vector<uint8_t> allowed;
+  const bool lazy = options.grammar && !options.grammar_triggers.empty();
+  bool active = options.grammar != nullptr;  // the grammar constrains the next token
+  size_t scan_from = 0;                      // lazy: where in the output to look for the next trigger
   if (options.grammar) {
     if (options.grammar->trie().n_vocab() > n_vocab)
       return Status::invalid_argument("grammar: built for a vocabulary of " + std::to_string(options.grammar->trie().n_vocab()) +
                                       " tokens but the model has " + std::to_string(n_vocab));
     matcher.emplace(options.grammar);
     allowed.assign(size_t(n_vocab), 0);
+    if (!options.grammar_prefix.empty() && !matcher->accept_bytes(options.grammar_prefix))
+      return Status::invalid_argument("grammar: the prefix \"" + options.grammar_prefix + "\" does not start a sentence of it");
+    active = !lazy || !options.grammar_prefix.empty();
   }
   for (int32_t step = 0;; ++step) {
     if (step >= options.max_tokens) { result.finish = FinishReason::kLength; break; }
     const uint8_t* mask = nullptr;
-    if (matcher) {
+    if (matcher && active) {
       PM_RETURN_IF_ERROR(matcher->fill_mask(allowed.data()));
       if (std::find(allowed.begin(), allowed.end(), uint8_t(1)) == allowed.end())
         return Status::invalid_argument("grammar: no token of the vocabulary can continue the grammar here (after \"" +
@@ -76,10 +82,33 @@ Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, co
     }
     const TokenId tok = sampler.sample(session.logits(), n_vocab, session.tokens(), mask);
     if (step == 0) result.ttft_ms = ms_since(start);
-    if (matcher) PM_RETURN_IF_ERROR(matcher->accept_token(tok));
-    if ((options.stop_at_eog || matcher) && tokenizer.is_eog(tok)) { result.finish = FinishReason::kEndOfGeneration; break; }
+    if (matcher && active) PM_RETURN_IF_ERROR(matcher->accept_token(tok));
+    if ((options.stop_at_eog || (matcher && active)) && tokenizer.is_eog(tok)) {
+      result.finish = FinishReason::kEndOfGeneration;
+      break;
+    }
     result.tokens.push_back(tok);
     unsent += detok.push(tok);
+    if (lazy && !active) {
+      // Look for a trigger in the text not yet scanned (a trigger may span tokens).
+      const std::string all = result.text + unsent;
+      size_t at = std::string::npos, len = 0;
+      for (const std::string& t : options.grammar_triggers) {
+        const size_t p = t.empty() ? std::string::npos : all.find(t, scan_from);
+        if (p < at) { at = p; len = t.size(); }
+      }
+      if (at != std::string::npos) {
+        matcher->reset();
+        // The trigger and whatever followed it in the same token are the grammar's first bytes;
+        // text the grammar rejects was not a call after all: stay free.
+        active = matcher->accept_bytes(std::string_view(all).substr(at));
+        scan_from = active ? all.size() : at + len;
+      } else {
+        size_t keep = 0;
+        for (const std::string& t : options.grammar_triggers) keep = std::max(keep, t.size());
+        scan_from = all.size() > keep ? all.size() - keep : 0;
+      }
+    }
 
     // A completed stop string ends generation; the text before it is the answer.
     size_t stop_at = std::string::npos;
@@ -102,7 +131,11 @@ Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, co
       result.text += out;
       if (!emit(out)) { result.finish = FinishReason::kCancelled; break; }
     }
-    if (matcher && matcher->is_complete()) { result.finish = FinishReason::kEndOfGeneration; break; }
+    if (matcher && active && matcher->is_complete()) {
+      if (!lazy) { result.finish = FinishReason::kEndOfGeneration; break; }
+      active = false;  // the call is complete: free text again (another call may follow)
+      scan_from = result.text.size() + unsent.size();
+    }
     if (session.n_past() >= session.n_ctx()) { result.finish = FinishReason::kContextFull; break; }
     PM_RETURN_IF_ERROR(session.eval(&tok, 1));
   }

@@ -26,6 +26,16 @@ struct GenerateOptions {
   // only where the grammar may end, and generation ends (finish "eog") once it is complete.
   // The engine must be built over this tokenizer's vocabulary (TokenTrie::build(tokenizer)).
   std::shared_ptr<GrammarEngine> grammar;
+  // Lazy grammar (tool calls): with triggers, text is free until the output contains one of them;
+  // the grammar then constrains the text from the trigger on (the trigger's own bytes are fed to
+  // it first, so its start rule spells the trigger) until the grammar completes, after which text
+  // is free again; any number of times per generation.
+  std::vector<std::string> grammar_triggers;
+  // Text at the end of the prompt that the grammar has already matched (a forced tool call whose
+  // opener was put in the prompt): the grammar starts active, fed these bytes.
+  std::string grammar_prefix;
+  // Control tokens as text (Mistral's [TOOL_CALLS] is one); off for plain chat.
+  bool render_special = false;
 };
 
 enum class FinishReason { kLength, kStop, kEndOfGeneration, kContextFull, kCancelled };
