@@ -1,0 +1,92 @@
+/* The public header compiled as strict C99 (-std=c99 -pedantic -Werror) and called from C: versions,
+ * initializers, and errors (codes + messages) for bad arguments, without any model file.
+ * Exits 0 when every check holds, 1 otherwise (printing the failed checks). */
+#include <stdio.h>
+#include <string.h>
+
+#include <pocketmind/pocketmind.h>
+
+static int failures = 0;
+
+#define CHECK(cond)                                                     \
+  do {                                                                  \
+    if (!(cond)) {                                                      \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+      ++failures;                                                       \
+    }                                                                   \
+  } while (0)
+
+static int contains(const char* haystack, const char* needle) { return strstr(haystack, needle) != NULL; }
+
+int main(void) {
+  pm_error* error = NULL;
+  pm_model* model = NULL;
+  pm_session* session = NULL;
+  pm_store* store = NULL;
+  pm_embedder* embedder = NULL;
+  pm_model_options mo;
+  pm_session_options so;
+  pm_generate_params gp;
+  pm_generate_result gr;
+  pm_ingest_counts counts;
+  pm_status st;
+  size_t n = 0;
+  char* text = NULL;
+
+  CHECK(pm_api_version() == PM_API_VERSION);
+  CHECK(strlen(pm_version()) >= 5);
+  CHECK(strcmp(pm_status_name(PM_OK), "ok") == 0);
+  CHECK(strcmp(pm_status_name(PM_ERR_CORRUPT), "corrupt") == 0);
+  CHECK(strcmp(pm_status_name((pm_status)999), "unknown") == 0);
+
+  pm_model_options_init(&mo);
+  CHECK(mo.struct_size == sizeof mo && mo.n_threads == 0 && mo.kv_type == PM_KV_F16);
+  pm_session_options_init(&so);
+  CHECK(so.struct_size == sizeof so && so.n_ctx == 0);
+  pm_generate_params_init(&gp);
+  CHECK(gp.struct_size == sizeof gp && gp.max_tokens > 0 && gp.stop_at_eog == 1 && gp.on_text == NULL);
+  pm_generate_result_init(&gr);
+  CHECK(gr.text == NULL && gr.tokens == NULL);
+  pm_ingest_counts_init(&counts);
+  CHECK(counts.struct_size == sizeof counts && counts.first_rejection == NULL);
+
+  /* A missing model file: an error naming the file. */
+  st = pm_model_load("/nonexistent/dir/model.gguf", &mo, &model, &error);
+  CHECK(st != PM_OK && model == NULL);
+  CHECK(error != NULL && pm_error_code(error) == st);
+  CHECK(error != NULL && contains(pm_error_message(error), "/nonexistent/dir/model.gguf"));
+  pm_error_free(error);
+  error = NULL;
+
+  /* NULL handles: PM_ERR_INVALID_ARGUMENT with a message naming the argument; NULL error is fine. */
+  CHECK(pm_session_create(NULL, &so, &session, &error) == PM_ERR_INVALID_ARGUMENT && session == NULL);
+  CHECK(error != NULL && contains(pm_error_message(error), "model"));
+  pm_error_free(error);
+  error = NULL;
+  CHECK(pm_generate(NULL, "hi", &gp, &gr, NULL) == PM_ERR_INVALID_ARGUMENT);
+  CHECK(pm_tokenize(NULL, "hi", 2, 0, NULL, 0, &n, NULL) == PM_ERR_INVALID_ARGUMENT);
+  CHECK(pm_detokenize(NULL, NULL, 0, 0, &text, NULL, NULL) == PM_ERR_INVALID_ARGUMENT && text == NULL);
+  CHECK(pm_embedder_open(NULL, 0, &embedder, NULL) == PM_ERR_INVALID_ARGUMENT && embedder == NULL);
+  CHECK(pm_store_search(NULL, "q", 5, NULL, &text, NULL) == PM_ERR_INVALID_ARGUMENT && text == NULL);
+  CHECK(pm_store_open(NULL, 0, &store, NULL) == PM_ERR_INVALID_ARGUMENT && store == NULL);
+
+  /* The first error wins: a second failure does not overwrite (or leak) it. */
+  CHECK(pm_session_reset(NULL, &error) == PM_ERR_INVALID_ARGUMENT);
+  CHECK(pm_store_count(NULL, NULL, &error) == PM_ERR_INVALID_ARGUMENT);
+  CHECK(error != NULL && contains(pm_error_message(error), "session"));
+  pm_error_free(error);
+
+  /* Freeing NULL is a no-op everywhere. */
+  pm_error_free(NULL);
+  pm_model_free(NULL);
+  pm_session_free(NULL);
+  pm_embedder_free(NULL);
+  pm_store_close(NULL);
+  pm_string_free(NULL);
+  pm_bytes_free(NULL);
+  pm_generate_result_clear(&gr);
+  CHECK(pm_error_code(NULL) == PM_OK && strcmp(pm_error_message(NULL), "") == 0);
+
+  if (failures == 0) printf("capi_c_test: all checks passed\n");
+  return failures == 0 ? 0 : 1;
+}
