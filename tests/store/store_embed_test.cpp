@@ -88,7 +88,8 @@ TEST(StoreEmbed, IngestEmbedsSearchIsHybridIndexRebuildsForgetAndModelChange) {
     ASSERT_TRUE(idx.is_ok()) << idx.status().to_string();
     EXPECT_EQ(int64_t((*idx)->size()), n - 1);
   }
-  for (const auto& h : search(db, "Hongqiao train")["hits"]) EXPECT_NE(h["id"], "sms-bob-flight");
+  const nlohmann::json after_forget = search(db, "Hongqiao train");  // (a temporary's ["hits"] dies before the loop)
+  for (const auto& h : after_forget["hits"]) EXPECT_NE(h["id"], "sms-bob-flight");
 
   // Another model: every record embedded again, with its dimension.
   const std::string other = temp_dir() + "/rand-bert.gguf";
