@@ -112,7 +112,8 @@ TEST(VectorIndex, ExactSearchDeleteReplaceAndFilters) {
   }
 }
 
-TEST(VectorIndex, HnswRecallAndSpeedOn384dEmbeddingLikeVectors) {
+// Recall only: speed is measured by bench/store_bench (no timed assertions in tests).
+TEST(VectorIndex, HnswRecallOn384dEmbeddingLikeVectors) {
   const uint32_t dim = 384;
   const size_t n = 20000, n_queries = 200;
   const std::vector<float> base = embedding_like_vectors(n, dim, 32, 11);
@@ -142,7 +143,6 @@ TEST(VectorIndex, HnswRecallAndSpeedOn384dEmbeddingLikeVectors) {
               std::chrono::duration<double>(t1 - t0).count(), recall, 1e3 * exact_s / n_queries,
               1e3 * graph_s / n_queries);
   EXPECT_GE(recall, 0.95);
-  EXPECT_LT(graph_s, exact_s);
 
   // Save / load gives the same answers; damage is detected.
   const std::string path = test::temp_dir() + "/v.pmvi";
