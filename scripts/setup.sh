@@ -7,6 +7,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libpcre2-dev libicu-dev libsqlite3-dev
   clang libclang-rt-dev
+  # local HTTP API (pocketmind serve): cpp-httplib; OpenSSL's libcrypto for token hashes
+  libcpp-httplib-dev libssl-dev
   # ARM (phones): cross compiler, qemu-user to run the tests, target libraries
   g++-aarch64-linux-gnu qemu-user googletest libpcre2-dev:arm64 libicu-dev:arm64 libsqlite3-dev:arm64
 )

@@ -58,6 +58,10 @@ void print_json(const nlohmann::json& j);
 // Registration of each verb on the app (cli/cmd_*.cpp). Each returns the exit code through
 // `result` after its callback ran.
 void add_tokenize(CLI::App& app, int& result);
+// Verbs of the assistant layer (cli/cmd_assistant.cpp registers ask, automation, summarize-call,
+// translate) and of the server layer (cli/cmd_serve.cpp: serve, apps); built when the layer is.
+void add_assistant_verbs(CLI::App& app, int& result);
+void add_server_verbs(CLI::App& app, int& result);
 void add_eval(CLI::App& app, int& result);
 void add_run(CLI::App& app, int& result);
 void add_chat(CLI::App& app, int& result);

@@ -22,6 +22,12 @@ int main(int argc, char** argv) {
   pm::cli::add_search(app, result);
   pm::cli::add_forget(app, result);
   pm::cli::add_embed(app, result);
+#ifdef PM_WITH_ASSISTANT
+  pm::cli::add_assistant_verbs(app, result);  // ask, automation, summarize-call, translate
+#endif
+#ifdef PM_WITH_SERVER
+  pm::cli::add_server_verbs(app, result);  // serve, apps
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
