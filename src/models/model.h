@@ -46,6 +46,10 @@ class ModelState {
   virtual int64_t n_ctx() const = 0;
   virtual void reset() = 0;
   virtual std::unique_ptr<ModelState> clone() const = 0;
+  // Forgets every token after the first n (n <= n_past), so a sequence that shares only a
+  // prefix with this one can continue from here. A KV cache just drops rows; a recurrent state
+  // cannot go back and returns false unless n == n_past.
+  virtual bool truncate(int64_t n) { return n == n_past(); }
 
   // The state's contents as bytes (only what has been computed: for a KV cache the first
   // n_past rows), and back. `deserialize` checks sizes against this state's shape and fails

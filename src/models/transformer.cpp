@@ -52,6 +52,11 @@ class KvCache final : public ModelState {
   int64_t n_past() const override { return n_past_; }
   int64_t n_ctx() const override { return n_ctx_; }
   void reset() override { n_past_ = 0; }
+  bool truncate(int64_t n) override {
+    if (n < 0 || n > n_past_) return false;
+    n_past_ = n;
+    return true;
+  }
   std::unique_ptr<ModelState> clone() const override {
     std::unique_ptr<KvCache> c(new KvCache(n_layer_, n_ctx_, kv_dim_, type_));
     if (!c->allocate()) throw std::bad_alloc();  // clone() cannot report a Status

@@ -33,6 +33,23 @@ Status Session::eval(const TokenId* tokens, int64_t n, bool all_logits) {
   return Status::ok();
 }
 
+bool Session::truncate(int64_t n) {
+  if (n < 0 || n > int64_t(tokens_.size()) || !state_->truncate(n)) return false;
+  tokens_.resize(size_t(n));
+  return true;
+}
+
+Status Session::eval_step(const std::vector<Session*>& sessions, const std::vector<TokenId>& tokens) {
+  if (sessions.size() != tokens.size())
+    return Status::invalid_argument("eval_step: " + std::to_string(sessions.size()) + " sessions but " +
+                                    std::to_string(tokens.size()) + " tokens");
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    Status s = sessions[i]->eval(&tokens[i], 1);
+    if (!s.is_ok()) return Status(s.code(), "session " + std::to_string(i) + ": " + s.message());
+  }
+  return Status::ok();
+}
+
 // State file layout (little-endian):
 //   magic "PMST" | u32 version | u64 model identity | u64 arch length | arch
 //   | u64 n_tokens | i32 tokens[n_tokens] | u64 n_logits | f32 logits of the last token

@@ -31,6 +31,14 @@ class Session {
   const float* logits() const { return logits_.data() + (logits_.size() - size_t(model_.info().n_vocab)); }
   const std::vector<float>& all_logits() const { return logits_; }
   void reset();
+  // Keeps the first n tokens and forgets the rest (see ModelState::truncate): false, and the
+  // session unchanged, when the model's state cannot go back (recurrent models).
+  bool truncate(int64_t n);
+
+  // Feeds tokens[i] to sessions[i] for every i (sessions over the same model, distinct), so that
+  // several conversations advance by one token each; afterwards each session's logits() holds its
+  // new token's logits. A failure leaves the failing session where it was and names it.
+  static Status eval_step(const std::vector<Session*>& sessions, const std::vector<TokenId>& tokens);
 
   // A new session continuing from this one's state (branch a conversation); both then evolve
   // independently. Shares the model and thread pool.
