@@ -1,4 +1,4 @@
-// pocketmind bench -m MODEL [-t THREADS] [-p N] [-n N] [-r REPS] [--depth D] [--json]
+// pocketmind bench -m MODEL [-t THREADS] [-p N] [-n N] [-r REPS] [--depth D] [--parallel N] [--json]
 // Prompt processing: N tokens in one batch. Generation: N tokens one at a time (as llama-bench
 // counts them). Each is repeated and the median reported. Peak resident memory is the
 // process's high-water mark (getrusage).
@@ -23,6 +23,7 @@ struct BenchArgs {
   int64_t depth = 0;  // tokens already in the context before the measured run
   int reps = 3;
   std::vector<int64_t> curve;  // --curve 100,1000,10000: ms/token and RSS at each depth
+  int parallel = 1;            // --parallel N: N conversations decoding together (Session::eval_step)
   bool json = false;
 };
 
@@ -123,7 +124,7 @@ int run_bench(const BenchArgs& a) {
   // Deterministic pseudo-random tokens: benchmarks must not depend on a tokenizer.
   auto token = [&](int64_t i) { return TokenId((i * 7919 + 13) % n_vocab); };
 
-  std::vector<double> pp_ms, tg_ms, ttft_ms;
+  std::vector<double> pp_ms, tg_ms, ttft_ms, tg_par_ms;
   uint64_t state_bytes = 0;
   for (int rep = 0; rep < a.reps; ++rep) {
     Result<std::unique_ptr<Session>> s = Session::create(*m->model, n_ctx, m->pool.get());
@@ -161,23 +162,52 @@ int run_bench(const BenchArgs& a) {
     }
     Result<std::vector<uint8_t>> bytes = session.state_bytes();
     if (bytes.is_ok()) state_bytes = bytes->size();
+    if (a.parallel > 1 && a.n_gen > 0) {
+      // The same generation for `parallel` conversations at once: one forward pass per step
+      // advances all of them (as a server batching its clients does).
+      std::vector<std::unique_ptr<Session>> group;
+      std::vector<Session*> step;
+      for (int c = 0; c < a.parallel; ++c) {
+        Result<std::unique_ptr<Session>> g = Session::create(*m->model, n_ctx, m->pool.get());
+        if (!g.is_ok()) return fail(verb, g.status());
+        std::vector<TokenId> prompt;
+        for (int64_t i = 0; i < std::max<int64_t>(a.depth + a.n_prompt, 1); ++i) prompt.push_back(token(i + c));
+        Status st = (*g)->eval(prompt);
+        if (!st.is_ok()) return fail(verb, st);
+        step.push_back(g->get());
+        group.push_back(std::move(g).value());
+      }
+      const auto t0 = Clock::now();
+      for (int64_t i = 0; i < a.n_gen; ++i) {
+        std::vector<TokenId> next;
+        for (int c = 0; c < a.parallel; ++c) next.push_back(token(a.depth + a.n_prompt + i + c));
+        Status st = Session::eval_step(step, next);
+        if (!st.is_ok()) return fail(verb, st);
+      }
+      tg_par_ms.push_back(ms(t0));
+    }
     if (!a.json) std::fprintf(stderr, "rep %d/%d done\n", rep + 1, a.reps);
   }
   const double pp = a.n_prompt > 0 ? 1000.0 * double(a.n_prompt) / median(pp_ms) : 0;
   const double tg = a.n_gen > 0 ? 1000.0 * double(a.n_gen) / median(tg_ms) : 0;
+  const double tg_par = tg_par_ms.empty() ? 0 : 1000.0 * double(a.n_gen * a.parallel) / median(tg_par_ms);
   const uint64_t rss = peak_rss_bytes();
   if (a.json) {
     print_json({{"model", a.model}, {"arch", info.arch}, {"n_params", info.n_params}, {"weights_bytes", info.weights_bytes},
                 {"threads", m->pool->n_threads()}, {"isa", active_kernels().isa}, {"n_prompt", a.n_prompt},
                 {"n_gen", a.n_gen}, {"depth", a.depth}, {"reps", a.reps}, {"pp_tokens_per_s", pp},
                 {"tg_tokens_per_s", tg}, {"ttft_ms", median(ttft_ms)}, {"load_ms", load_ms},
-                {"peak_rss_bytes", rss}, {"state_file_bytes", state_bytes}});
+                {"peak_rss_bytes", rss}, {"state_file_bytes", state_bytes}, {"parallel", a.parallel},
+                {"tg_parallel_tokens_per_s", tg_par}});
   } else {
     std::printf("model %s (%s, %.1f M params, %.1f MiB), %d threads, kernels %s\n", a.model.c_str(), info.arch.c_str(),
                 double(info.n_params) / 1e6, double(info.weights_bytes) / (1 << 20), m->pool->n_threads(),
                 active_kernels().isa);
     std::printf("pp%-5lld %10.2f tokens/s   (ttft %.1f ms)\n", (long long)a.n_prompt, pp, median(ttft_ms));
     std::printf("tg%-5lld %10.2f tokens/s   (at depth %lld)\n", (long long)a.n_gen, tg, (long long)(a.depth + a.n_prompt));
+    if (a.parallel > 1)
+      std::printf("tg%-5lld %10.2f tokens/s   (%d conversations decoding together: %.2f tokens/s each)\n",
+                  (long long)a.n_gen, tg_par, a.parallel, tg_par / a.parallel);
     std::printf("peak RSS %.1f MiB, saved state %.1f KiB, load %.1f ms\n", double(rss) / (1 << 20),
                 double(state_bytes) / 1024, load_ms);
   }
@@ -199,6 +229,9 @@ void add_bench(CLI::App& app, int& result) {
                   "depths (e.g. 100,1000,10000): feed one conversation to each and report ms/token (over -n tokens) and resident memory there")
       ->delimiter(',')
       ->check(CLI::Range(int64_t(1), int64_t(1) << 24));
+  cmd->add_option("--parallel", args->parallel,
+                  "also generate -n tokens for N conversations at once (batched decoding) and report the aggregate tokens/s")
+      ->check(CLI::Range(1, 256));
   cmd->add_flag("--json", args->json, "one JSON object: pp_tokens_per_s, tg_tokens_per_s, ttft_ms, peak_rss_bytes, ...");
   cmd->callback([args, &result] { result = run_bench(*args); });
 }

@@ -70,6 +70,15 @@ struct ModelOptions {
   GgmlType kv_type = GgmlType::kF16;  // element type of a transformer's KV cache (f32, f16, q8_0)
 };
 
+// One sequence of a batched forward pass (Model::eval_batch): tokens appended to its state,
+// the logits of its last token written to `logits` (n_vocab floats).
+struct SeqBatch {
+  ModelState* state = nullptr;
+  const TokenId* tokens = nullptr;
+  int64_t n_tokens = 0;
+  float* logits = nullptr;
+};
+
 class Model {
  public:
   virtual ~Model() = default;
@@ -91,6 +100,12 @@ class Model {
   // the last one (n_vocab floats). Fails with out_of_range when the context would overflow.
   virtual Status eval(ModelState& state, const TokenId* tokens, int64_t n_tokens, float* logits,
                       bool all_logits) const = 0;
+
+  // Several sequences (distinct states of this model) in one forward pass, so that each weight
+  // matrix is read once for all of them — what makes serving several conversations at once
+  // cheaper than serving them one after another. Checks every sequence before changing any
+  // state. This default evaluates them one by one (recurrent models).
+  virtual Status eval_batch(const SeqBatch* seqs, size_t n_seqs) const;
 
  protected:
   std::shared_ptr<const GgufFile> gguf_;

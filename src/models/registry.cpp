@@ -62,6 +62,20 @@ Result<std::unique_ptr<Model>> load_model(const std::string& path, const ModelOp
 
 uint64_t Model::identity() const { return identity_; }
 
+Status Model::eval_batch(const SeqBatch* seqs, size_t n_seqs) const {
+  for (size_t i = 0; i < n_seqs; ++i) {
+    if (seqs[i].state == nullptr) return Status::invalid_argument("sequence " + std::to_string(i) + " has no state");
+    for (size_t j = 0; j < i; ++j)
+      if (seqs[j].state == seqs[i].state)
+        return Status::invalid_argument("sequences " + std::to_string(j) + " and " + std::to_string(i) + " share a state");
+  }
+  for (size_t i = 0; i < n_seqs; ++i) {
+    Status s = eval(*seqs[i].state, seqs[i].tokens, seqs[i].n_tokens, seqs[i].logits, /*all_logits=*/false);
+    if (!s.is_ok()) return Status(s.code(), "sequence " + std::to_string(i) + ": " + s.message());
+  }
+  return Status::ok();
+}
+
 Status ModelState::serialize(std::vector<uint8_t>*) const {
   return Status::unsupported("this model's state cannot be saved yet");
 }

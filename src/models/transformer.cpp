@@ -171,8 +171,14 @@ class DecoderModel final : public Model {
 
   Status eval(ModelState& state, const TokenId* tokens, int64_t n_tokens, float* logits,
               bool all_logits) const override;
+  Status eval_batch(const SeqBatch* seqs, size_t n_seqs) const override;
 
  private:
+  // The forward pass over the tokens of several sequences stacked into one batch: matrix
+  // products over all of them, attention per sequence over its own cache. With all_logits
+  // (one sequence only) every token's logits are written, else each sequence's last.
+  Status forward(const SeqBatch* seqs, size_t n_seqs, bool all_logits) const;
+  Status check(const SeqBatch& seq, size_t index, size_t n_seqs) const;
   void attention(KvCache& cache, int64_t layer, int64_t n_tokens, const float* q, float* out) const;
 
   DecoderSpec spec_;
@@ -345,85 +351,128 @@ void DecoderModel::attention(KvCache& cache, int64_t layer, int64_t n_tokens, co
   else heads(0, p.n_head);
 }
 
-Status DecoderModel::eval(ModelState& state, const TokenId* tokens, int64_t n, float* logits, bool all_logits) const {
-  KvCache* cache = dynamic_cast<KvCache*>(&state);
-  if (cache == nullptr) return Status::invalid_argument("state was not created by this model");
-  const DecoderHparams& p = hp_;
-  if (n <= 0) return Status::invalid_argument("no tokens to evaluate");
-  if (cache->n_past() + n > cache->n_ctx())
-    return Status::out_of_range(std::to_string(n) + " tokens do not fit in the context: " +
+Status DecoderModel::check(const SeqBatch& seq, size_t index, size_t n_seqs) const {
+  const std::string who = n_seqs > 1 ? "sequence " + std::to_string(index) + ": " : "";
+  KvCache* cache = dynamic_cast<KvCache*>(seq.state);
+  if (cache == nullptr) return Status::invalid_argument(who + "state was not created by this model");
+  if (seq.n_tokens <= 0) return Status::invalid_argument(who + "no tokens to evaluate");
+  if (cache->n_past() + seq.n_tokens > cache->n_ctx())
+    return Status::out_of_range(who + std::to_string(seq.n_tokens) + " tokens do not fit in the context: " +
                                 std::to_string(cache->n_past()) + " of " + std::to_string(cache->n_ctx()) +
                                 " positions are used");
-  for (int64_t i = 0; i < n; ++i)
-    if (tokens[i] < 0 || tokens[i] >= p.n_vocab)
-      return Status::invalid_argument("token id " + std::to_string(tokens[i]) + " is outside the vocabulary (0.." +
-                                      std::to_string(p.n_vocab - 1) + ")");
+  for (int64_t i = 0; i < seq.n_tokens; ++i)
+    if (seq.tokens[i] < 0 || seq.tokens[i] >= hp_.n_vocab)
+      return Status::invalid_argument(who + "token id " + std::to_string(seq.tokens[i]) +
+                                      " is outside the vocabulary (0.." + std::to_string(hp_.n_vocab - 1) + ")");
+  return Status::ok();
+}
 
+Status DecoderModel::eval(ModelState& state, const TokenId* tokens, int64_t n, float* logits, bool all_logits) const {
+  const SeqBatch seq{&state, tokens, n, logits};
+  return forward(&seq, 1, all_logits);
+}
+
+Status DecoderModel::eval_batch(const SeqBatch* seqs, size_t n_seqs) const {
+  return forward(seqs, n_seqs, /*all_logits=*/false);
+}
+
+Status DecoderModel::forward(const SeqBatch* seqs, size_t n_seqs, bool all_logits) const {
+  if (n_seqs == 0) return Status::invalid_argument("no sequences to evaluate");
+  if (all_logits && n_seqs != 1) return Status::invalid_argument("all_logits needs a single sequence");
+  std::vector<KvCache*> caches(n_seqs);
+  std::vector<int64_t> offset(n_seqs + 1, 0);  // first row of each sequence in the stacked batch
+  for (size_t s = 0; s < n_seqs; ++s) {
+    PM_RETURN_IF_ERROR(check(seqs[s], s, n_seqs));
+    caches[s] = static_cast<KvCache*>(seqs[s].state);
+    for (size_t t = 0; t < s; ++t)
+      if (caches[t] == caches[s])
+        return Status::invalid_argument("sequences " + std::to_string(t) + " and " + std::to_string(s) + " share a state");
+    offset[s + 1] = offset[s] + seqs[s].n_tokens;
+  }
+  const DecoderHparams& p = hp_;
   const Kernels& k = active_kernels();
+  const int64_t n = offset[n_seqs];  // rows of the stacked batch
   const int64_t E = p.n_embd, q_dim = p.n_head * p.head_dim, kv_dim = p.n_head_kv * p.head_dim;
-  const int64_t p0 = cache->n_past();
   std::vector<uint8_t> scratch;
-  ThreadPool* pool = cache->thread_pool();
+  ThreadPool* pool = caches[0]->thread_pool();
 
-  // x: [n][E] residual stream
+  // x: [n][E] residual stream; row r belongs to sequence seq_of[r] at position pos[r].
   std::vector<float> x(size_t(n * E)), xn(size_t(n * E));
+  std::vector<float> rope_cs(size_t(n * p.n_rot));  // rotary cos/sin per row: [n][n_rot]
   const size_t embd_row = row_size_bytes(tok_embd_.type, E);
-  for (int64_t i = 0; i < n; ++i)
-    k.of(tok_embd_.type).to_float(tok_embd_.data + size_t(tokens[i]) * embd_row, &x[size_t(i * E)], E);
-
-  // Rotary cos/sin per position: [n][n_rot]
-  std::vector<float> rope_cs(size_t(n * p.n_rot));
-  for (int64_t i = 0; i < n; ++i) rope_cache(p.rope, p0 + i, &rope_cs[size_t(i * p.n_rot)]);
+  for (size_t s = 0; s < n_seqs; ++s)
+    for (int64_t i = 0; i < seqs[s].n_tokens; ++i) {
+      const int64_t r = offset[s] + i;
+      k.of(tok_embd_.type).to_float(tok_embd_.data + size_t(seqs[s].tokens[i]) * embd_row, &x[size_t(r * E)], E);
+      rope_cache(p.rope, caches[s]->n_past() + i, &rope_cs[size_t(r * p.n_rot)]);
+    }
 
   std::vector<float> q(size_t(n * q_dim)), kk(size_t(n * kv_dim)), vv(size_t(n * kv_dim)), attn(size_t(n * q_dim));
   std::vector<float> gate(size_t(n * p.n_ff)), up(size_t(n * p.n_ff)), tmp(size_t(n * E));
 
   for (int64_t il = 0; il < p.n_layer; ++il) {
     const DecoderLayer& l = layers_[size_t(il)];
-    for (int64_t i = 0; i < n; ++i) rms_norm(&x[size_t(i * E)], l.attn_norm.data, &xn[size_t(i * E)], E, p.rms_eps);
+    for (int64_t r = 0; r < n; ++r) rms_norm(&x[size_t(r * E)], l.attn_norm.data, &xn[size_t(r * E)], E, p.rms_eps);
     matmul(k, l.wq.type, l.wq.data, E, q_dim, xn.data(), n, q.data(), scratch, pool);
     matmul(k, l.wk.type, l.wk.data, E, kv_dim, xn.data(), n, kk.data(), scratch, pool);
     matmul(k, l.wv.type, l.wv.data, E, kv_dim, xn.data(), n, vv.data(), scratch, pool);
-    for (int64_t i = 0; i < n; ++i) {
-      float* qi = &q[size_t(i * q_dim)];
-      float* ki = &kk[size_t(i * kv_dim)];
-      float* vi = &vv[size_t(i * kv_dim)];
-      if (l.bq.present()) add(qi, l.bq.data, q_dim);
-      if (l.bk.present()) add(ki, l.bk.data, kv_dim);
-      if (l.bv.present()) add(vi, l.bv.data, kv_dim);
-      const float* cs = &rope_cs[size_t(i * p.n_rot)];
-      for (int64_t h = 0; h < p.n_head; ++h) {
-        float* qh = qi + h * p.head_dim;
-        if (l.q_norm.present()) rms_norm(qh, l.q_norm.data, qh, p.head_dim, p.rms_eps);
-        rope_apply(p.rope, cs, qh);
+    for (size_t s = 0; s < n_seqs; ++s) {
+      KvCache& cache = *caches[s];
+      const FromFloatFn encode = k.of(cache.type()).from_float;
+      for (int64_t i = 0; i < seqs[s].n_tokens; ++i) {
+        const int64_t r = offset[s] + i;
+        float* qi = &q[size_t(r * q_dim)];
+        float* ki = &kk[size_t(r * kv_dim)];
+        float* vi = &vv[size_t(r * kv_dim)];
+        if (l.bq.present()) add(qi, l.bq.data, q_dim);
+        if (l.bk.present()) add(ki, l.bk.data, kv_dim);
+        if (l.bv.present()) add(vi, l.bv.data, kv_dim);
+        const float* cs = &rope_cs[size_t(r * p.n_rot)];
+        for (int64_t h = 0; h < p.n_head; ++h) {
+          float* qh = qi + h * p.head_dim;
+          if (l.q_norm.present()) rms_norm(qh, l.q_norm.data, qh, p.head_dim, p.rms_eps);
+          rope_apply(p.rope, cs, qh);
+        }
+        for (int64_t h = 0; h < p.n_head_kv; ++h) {
+          float* kh = ki + h * p.head_dim;
+          if (l.k_norm.present()) rms_norm(kh, l.k_norm.data, kh, p.head_dim, p.rms_eps);
+          rope_apply(p.rope, cs, kh);
+        }
+        encode(ki, cache.k_row(il, cache.n_past() + i), kv_dim);
+        encode(vi, cache.v_row(il, cache.n_past() + i), kv_dim);
       }
-      for (int64_t h = 0; h < p.n_head_kv; ++h) {
-        float* kh = ki + h * p.head_dim;
-        if (l.k_norm.present()) rms_norm(kh, l.k_norm.data, kh, p.head_dim, p.rms_eps);
-        rope_apply(p.rope, cs, kh);
-      }
-      const FromFloatFn encode = k.of(cache->type()).from_float;
-      encode(ki, cache->k_row(il, p0 + i), kv_dim);
-      encode(vi, cache->v_row(il, p0 + i), kv_dim);
+      attention(cache, il, seqs[s].n_tokens, &q[size_t(offset[s] * q_dim)], &attn[size_t(offset[s] * q_dim)]);
     }
-    attention(*cache, il, n, q.data(), attn.data());
     matmul(k, l.wo.type, l.wo.data, q_dim, E, attn.data(), n, tmp.data(), scratch, pool);
     add(x.data(), tmp.data(), n * E);
 
-    for (int64_t i = 0; i < n; ++i) rms_norm(&x[size_t(i * E)], l.ffn_norm.data, &xn[size_t(i * E)], E, p.rms_eps);
+    for (int64_t r = 0; r < n; ++r) rms_norm(&x[size_t(r * E)], l.ffn_norm.data, &xn[size_t(r * E)], E, p.rms_eps);
     matmul(k, l.w_gate.type, l.w_gate.data, E, p.n_ff, xn.data(), n, gate.data(), scratch, pool);
     matmul(k, l.w_up.type, l.w_up.data, E, p.n_ff, xn.data(), n, up.data(), scratch, pool);
     swiglu(gate.data(), up.data(), n * p.n_ff);
     matmul(k, l.w_down.type, l.w_down.data, p.n_ff, E, up.data(), n, tmp.data(), scratch, pool);
     add(x.data(), tmp.data(), n * E);
   }
-  cache->advance(n);
+  for (size_t s = 0; s < n_seqs; ++s) caches[s]->advance(seqs[s].n_tokens);
 
-  const int64_t first = all_logits ? 0 : n - 1;
-  const int64_t n_out = n - first;
-  for (int64_t i = first; i < n; ++i)
-    rms_norm(&x[size_t(i * E)], out_norm_.data, &xn[size_t((i - first) * E)], E, p.rms_eps);
-  matmul(k, output_.type, output_.data, E, p.n_vocab, xn.data(), n_out, logits, scratch, pool);
+  // Output head over the rows that need logits: every row (all_logits) or each sequence's last.
+  std::vector<int64_t> rows;
+  if (all_logits) {
+    for (int64_t r = 0; r < n; ++r) rows.push_back(r);
+  } else {
+    for (size_t s = 0; s < n_seqs; ++s) rows.push_back(offset[s + 1] - 1);
+  }
+  const int64_t n_out = int64_t(rows.size());
+  for (int64_t o = 0; o < n_out; ++o)
+    rms_norm(&x[size_t(rows[size_t(o)] * E)], out_norm_.data, &xn[size_t(o * E)], E, p.rms_eps);
+  if (n_seqs == 1) {
+    matmul(k, output_.type, output_.data, E, p.n_vocab, xn.data(), n_out, seqs[0].logits, scratch, pool);
+  } else {
+    std::vector<float> out(size_t(n_out * p.n_vocab));
+    matmul(k, output_.type, output_.data, E, p.n_vocab, xn.data(), n_out, out.data(), scratch, pool);
+    for (size_t s = 0; s < n_seqs; ++s)
+      std::memcpy(seqs[s].logits, &out[size_t(int64_t(s) * p.n_vocab)], sizeof(float) * size_t(p.n_vocab));
+  }
   return Status::ok();
 }
 

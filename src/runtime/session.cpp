@@ -43,10 +43,24 @@ Status Session::eval_step(const std::vector<Session*>& sessions, const std::vect
   if (sessions.size() != tokens.size())
     return Status::invalid_argument("eval_step: " + std::to_string(sessions.size()) + " sessions but " +
                                     std::to_string(tokens.size()) + " tokens");
+  if (sessions.empty()) return Status::ok();
+  const Model& model = sessions[0]->model_;
+  std::vector<SeqBatch> seqs(sessions.size());
   for (size_t i = 0; i < sessions.size(); ++i) {
-    Status s = sessions[i]->eval(&tokens[i], 1);
-    if (!s.is_ok()) return Status(s.code(), "session " + std::to_string(i) + ": " + s.message());
+    Session& s = *sessions[i];
+    const std::string who = "eval_step: session " + std::to_string(i);
+    if (&s.model_ != &model) return Status::invalid_argument(who + " uses another model");
+    // Checked here for every model, so that a failure cannot leave some sessions advanced.
+    if (tokens[i] < 0 || tokens[i] >= model.info().n_vocab)
+      return Status::invalid_argument(who + ": token id " + std::to_string(tokens[i]) + " is outside the vocabulary");
+    if (s.n_past() + 1 > s.n_ctx()) return Status::out_of_range(who + ": the context is full");
+    for (size_t j = 0; j < i; ++j)
+      if (sessions[j] == sessions[i]) return Status::invalid_argument(who + " is listed twice");
+    s.logits_.resize(size_t(model.info().n_vocab));
+    seqs[i] = SeqBatch{s.state_.get(), &tokens[i], 1, s.logits_.data()};
   }
+  PM_RETURN_IF_ERROR(model.eval_batch(seqs.data(), seqs.size()));
+  for (size_t i = 0; i < sessions.size(); ++i) sessions[i]->tokens_.push_back(tokens[i]);
   return Status::ok();
 }
 

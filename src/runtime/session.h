@@ -37,7 +37,8 @@ class Session {
 
   // Feeds tokens[i] to sessions[i] for every i (sessions over the same model, distinct), so that
   // several conversations advance by one token each; afterwards each session's logits() holds its
-  // new token's logits. A failure leaves the failing session where it was and names it.
+  // new token's logits. Transformers run all of them in one forward pass (Model::eval_batch).
+  // Everything is checked first: on a failure no session has advanced.
   static Status eval_step(const std::vector<Session*>& sessions, const std::vector<TokenId>& tokens);
 
   // A new session continuing from this one's state (branch a conversation); both then evolve

@@ -2,6 +2,8 @@
 // evolve independently, and states from another model or damaged files are refused.
 #include "runtime/session.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "test_util.h"
@@ -161,6 +163,103 @@ TEST(SessionState, RwkvStateFileGrowsOnlyByTheTokenList) {
   bytes.resize(bytes.size() - 100);
   EXPECT_FALSE((*target)->restore_state(bytes.data(), bytes.size()).is_ok());
   EXPECT_EQ((*target)->n_past(), 0);
+}
+
+// Several conversations advanced by one token each in one batched forward pass give the logits
+// each would get alone (up to the summation order of the batched matrix products).
+void expect_step_matches_alone(const std::string& path, float rel_tol) {
+  auto model = load(path);
+  ASSERT_TRUE(model);
+  const std::vector<std::vector<TokenId>> prompts = {kPrompt, {1, 29871}, {1, 450, 4996, 17354, 1701, 432, 29871, 29953, 29901}};
+  const std::vector<TokenId> next = {29941, 450, 1701};
+  std::vector<std::unique_ptr<Session>> batched, alone;
+  for (const auto& prompt : prompts) {
+    for (auto* group : {&batched, &alone}) {
+      auto s = Session::create(*model, 64);
+      ASSERT_TRUE(s.is_ok() && (*s)->eval(prompt).is_ok());
+      group->push_back(std::move(s).value());
+    }
+  }
+  std::vector<Session*> step = {batched[0].get(), batched[1].get(), batched[2].get()};
+  Status st = Session::eval_step(step, next);
+  ASSERT_TRUE(st.is_ok()) << st.to_string();
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    ASSERT_TRUE(alone[i]->eval(&next[i], 1).is_ok());
+    EXPECT_EQ(batched[i]->tokens(), alone[i]->tokens());
+    const auto a = last_logits(*alone[i]), b = last_logits(*batched[i]);
+    float max_abs = 0, max_d = 0;
+    for (size_t j = 0; j < a.size(); ++j) {
+      max_abs = std::max(max_abs, std::fabs(a[j]));
+      max_d = std::max(max_d, std::fabs(a[j] - b[j]));
+    }
+    EXPECT_LE(max_d, rel_tol * max_abs) << path << " sequence " << i;
+  }
+}
+
+TEST(SessionBatch, EvalStepMatchesEachSessionAlone) {
+  PM_REQUIRE_FIXTURE(f16, "gguf/llama-spm-tiny-f16.gguf");
+  expect_step_matches_alone(f16, 1e-4f);
+  PM_REQUIRE_FIXTURE(q4, "gguf/llama-spm-tiny-q4_0.gguf");
+  expect_step_matches_alone(q4, 1e-4f);
+}
+
+TEST(SessionBatch, EvalStepChecksEverySessionFirst) {
+  PM_REQUIRE_FIXTURE(path, "gguf/qwen2-bpe-tiny-q8_0.gguf");
+  auto model = load(path);
+  ASSERT_TRUE(model);
+  auto a = Session::create(*model, 8);
+  auto b = Session::create(*model, 8);
+  ASSERT_TRUE((*a)->eval(kPrompt).is_ok() && (*b)->eval(std::vector<TokenId>(8, 5)).is_ok());
+  // b is full: nothing advances, not even a.
+  Status st = Session::eval_step({a->get(), b->get()}, {7, 7});
+  EXPECT_EQ(st.code(), StatusCode::kOutOfRange) << st.to_string();
+  EXPECT_EQ((*a)->n_past(), int64_t(kPrompt.size()));
+  st = Session::eval_step({a->get(), a->get()}, {7, 7});
+  EXPECT_FALSE(st.is_ok());
+  st = Session::eval_step({a->get()}, {TokenId(model->info().n_vocab)});
+  EXPECT_FALSE(st.is_ok());
+  EXPECT_EQ((*a)->n_past(), int64_t(kPrompt.size()));
+}
+
+TEST(SessionBatch, RwkvEvalStepMatchesEachSessionAlone) {
+  PM_REQUIRE_FIXTURE(path, "rwkv/tiny-rwkv-7v0-834K-FP32.bin");
+  auto model = load(path);
+  ASSERT_TRUE(model);
+  auto a = Session::create(*model), b = Session::create(*model), a1 = Session::create(*model), b1 = Session::create(*model);
+  ASSERT_TRUE((*a)->eval(std::vector<TokenId>{65, 66}).is_ok() && (*a1)->eval(std::vector<TokenId>{65, 66}).is_ok());
+  ASSERT_TRUE((*b)->eval(std::vector<TokenId>{70}).is_ok() && (*b1)->eval(std::vector<TokenId>{70}).is_ok());
+  ASSERT_TRUE(Session::eval_step({a->get(), b->get()}, {67, 71}).is_ok());
+  ASSERT_TRUE((*a1)->eval(std::vector<TokenId>{67}).is_ok() && (*b1)->eval(std::vector<TokenId>{71}).is_ok());
+  EXPECT_EQ(last_logits(**a), last_logits(**a1));
+  EXPECT_EQ(last_logits(**b), last_logits(**b1));
+}
+
+// Going back to a shared prefix (a chat whose last turn is edited): a KV cache truncates and
+// continues exactly as a fresh run of the same tokens; a recurrent state refuses.
+TEST(SessionTruncate, KvCacheContinuesFromThePrefix) {
+  PM_REQUIRE_FIXTURE(path, "gguf/llama-spm-tiny-q8_0.gguf");
+  auto model = load(path);
+  ASSERT_TRUE(model);
+  auto s = Session::create(*model, 64), fresh = Session::create(*model, 64);
+  ASSERT_TRUE((*s)->eval(kPrompt).is_ok() && (*s)->eval(kMore).is_ok());
+  EXPECT_FALSE((*s)->truncate(int64_t(kPrompt.size() + kMore.size()) + 1));
+  ASSERT_TRUE((*s)->truncate(int64_t(kPrompt.size())));
+  EXPECT_EQ((*s)->tokens(), kPrompt);
+  const std::vector<TokenId> other = {29896, 29900};
+  ASSERT_TRUE((*s)->eval(other).is_ok());
+  ASSERT_TRUE((*fresh)->eval(kPrompt).is_ok() && (*fresh)->eval(other).is_ok());
+  EXPECT_EQ(last_logits(**s), last_logits(**fresh));
+}
+
+TEST(SessionTruncate, RecurrentStateCannotGoBack) {
+  PM_REQUIRE_FIXTURE(path, "rwkv/tiny-rwkv-7v0-834K-FP32.bin");
+  auto model = load(path);
+  ASSERT_TRUE(model);
+  auto s = Session::create(*model);
+  ASSERT_TRUE((*s)->eval(std::vector<TokenId>{65, 66, 67}).is_ok());
+  EXPECT_FALSE((*s)->truncate(1));
+  EXPECT_EQ((*s)->n_past(), 3);
+  EXPECT_TRUE((*s)->truncate(3));
 }
 
 }  // namespace
