@@ -17,24 +17,25 @@ run_suite() {  # build_dir, extra cmake args...
 
 run_suite build
 if [ "${1:-}" != "--fast" ]; then
-  # libFuzzer targets (need clang): a short run over each parser, starting from a seed corpus.
+  # The sanitizer build (ASan + UBSan) runs the whole suite again and, built with clang, also
+  # holds the libFuzzer targets: a short run over each parser, starting from a seed corpus.
+  sanitize_args=(-DPM_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
   if command -v clang++ >/dev/null 2>&1; then
-    cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-      -DCMAKE_CXX_COMPILER=clang++ -DPM_BUILD_FUZZERS=ON -DPM_BUILD_TESTS=OFF >/dev/null
-    cmake --build build-fuzz -j"$jobs"
-    for fuzzer in build-fuzz/fuzz/*_fuzz; do
-      name=$(basename "$fuzzer")
-      corpus=build-fuzz/corpus-$name
-      mkdir -p "$corpus"
-      cp -n fuzz/seeds/"${name%_fuzz}"/* "$corpus"/ 2>/dev/null || true
-      echo "fuzzing $name for 20 s"
-      "$fuzzer" -max_total_time=20 -max_len=65536 -print_final_stats=0 "$corpus" 2>&1 | tail -n 2
-    done
+    sanitize_args+=(-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DPM_BUILD_FUZZERS=ON)
   else
-    echo "clang++ not found: skipping the fuzz targets"
+    echo "clang++ not found: the sanitizer build uses the default compiler and skips the fuzz targets"
   fi
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    run_suite build-asan -DPM_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    run_suite build-asan "${sanitize_args[@]}"
+  for fuzzer in build-asan/fuzz/*_fuzz; do
+    [ -x "$fuzzer" ] || continue
+    name=$(basename "$fuzzer")
+    corpus=build-asan/corpus-$name
+    mkdir -p "$corpus"
+    cp -n fuzz/seeds/"${name%_fuzz}"/* "$corpus"/ 2>/dev/null || true
+    echo "fuzzing $name for 15 s"
+    "$fuzzer" -max_total_time=15 -max_len=65536 -print_final_stats=0 "$corpus" 2>&1 | tail -n 2
+  done
 fi
 
 if [ "${1:-}" != "--fast" ]; then
