@@ -21,8 +21,6 @@ namespace st = pm::store;
 namespace pm::capi {
 namespace {
 
-constexpr int kBatchRecords = 500;  // records per transaction, as `pocketmind ingest` writes them
-
 // An ISO 8601 time, or (NULL) the system clock on the local UTC offset.
 Result<st::Timestamp> parse_now(const char* text, const char* what) {
   if (text != nullptr) {
@@ -68,57 +66,6 @@ void write_counts(pm_ingest_counts* counts, const st::IngestSummary& s, int64_t 
   out.embedded = embedded;
   out.first_rejection = first.empty() ? nullptr : copy_string(first);
   write_struct(counts, out);
-}
-
-// JSON Lines text -> records, in transactions of kBatchRecords (the same rules as ingesting a
-// .jsonl file: a bad line is counted and skipped, the rest lands).
-Status ingest_lines(st::Store& store, std::string_view text, const std::string& origin, st::IngestSummary& summary,
-                    std::string& first_rejection) {
-  int64_t pending[3] = {0, 0, 0};  // by UpsertOutcome
-  int in_batch = 0;
-  auto commit = [&]() -> Status {
-    if (in_batch == 0) return Status::ok();
-    Status c = store.commit();
-    if (!c.is_ok()) {
-      (void)store.rollback();
-      return c;
-    }
-    summary.added += pending[0];
-    summary.replaced += pending[1];
-    summary.unchanged += pending[2];
-    pending[0] = pending[1] = pending[2] = 0;
-    in_batch = 0;
-    return Status::ok();
-  };
-  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.remove_prefix(3);  // byte order mark
-  int64_t line_no = 0;
-  while (!text.empty()) {
-    const size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    Status bad;
-    if (line.size() > st::kMaxLineBytes)
-      bad = Status::invalid_argument("line is " + std::to_string(line.size()) + " bytes; the limit is " +
-                                     std::to_string(st::kMaxLineBytes));
-    Result<st::Record> r = bad.is_ok() ? st::parse_record(line) : Result<st::Record>(bad);
-    if (!r.is_ok()) {
-      summary.rejected += 1;
-      if (first_rejection.empty()) first_rejection = "line " + std::to_string(line_no) + ": " + r.status().message();
-      continue;
-    }
-    if (in_batch == 0) PM_RETURN_IF_ERROR(store.begin());
-    Result<st::UpsertOutcome> outcome = store.upsert(*r, origin);
-    if (!outcome.is_ok()) {
-      (void)store.rollback();
-      return outcome.status();
-    }
-    pending[int(*outcome)] += 1;
-    if (++in_batch >= kBatchRecords) PM_RETURN_IF_ERROR(commit());
-  }
-  return commit();
 }
 
 }  // namespace
@@ -226,10 +173,13 @@ pm_status pm_store_ingest_jsonl(pm_store* store, const char* text, size_t text_l
     PM_RETURN_IF_ERROR(need(store, "store"));
     if (text == nullptr && text_len > 0) return Status::invalid_argument("text is NULL");
     PM_RETURN_IF_ERROR(pm::capi::check_counts(counts));
-    st::IngestSummary summary;
+    st::IngestOptions o;
+    o.max_rejects_kept = 1;
+    PM_ASSIGN_OR_RETURN(st::IngestSummary summary,
+                        st::ingest_jsonl_text(*store->store, std::string_view(text ? text : "", text_len),
+                                              origin ? origin : "api", o));
     std::string first;
-    PM_RETURN_IF_ERROR(pm::capi::ingest_lines(*store->store, std::string_view(text ? text : "", text_len),
-                                              origin ? origin : "api", summary, first));
+    if (!summary.rejects.empty()) first = "line " + std::to_string(summary.rejects.front().line) + ": " + summary.rejects.front().reason;
     PM_ASSIGN_OR_RETURN(int64_t embedded, pm::capi::embed_new_records(*store));
     pm::capi::write_counts(counts, summary, embedded, first);
     return Status::ok();

@@ -130,6 +130,19 @@ class LineReader {
   uint64_t bytes_read_ = 0;
 };
 
+// One line of JSON Lines: blank lines are skipped, bad ones rejected (named by origin:line_no),
+// good ones added.
+Status ingest_line(std::string& line, int64_t line_no, const std::string& origin, Writer& w) {
+  if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // byte order mark
+  if (line.find_first_not_of(" \t") == std::string::npos) return Status::ok();  // blank line
+  Result<Record> r = parse_record(line);
+  if (!r.is_ok()) {
+    w.reject(origin, line_no, r.status().message());
+    return Status::ok();
+  }
+  return w.add(*r, origin);
+}
+
 Status ingest_jsonl(const std::string& path, Writer& w, const IngestOptions& o, uint64_t done_before, uint64_t total) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) {
@@ -143,19 +156,12 @@ Status ingest_jsonl(const std::string& path, Writer& w, const IngestOptions& o, 
   Status status;
   while (reader->next(line, &too_long)) {
     ++line_no;
-    if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // byte order mark
     if (too_long > 0) {
       w.reject(path, line_no,
                "line is " + std::to_string(too_long) + " bytes; the limit is " + std::to_string(kMaxLineBytes));
       continue;
     }
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank line
-    Result<Record> r = parse_record(line);
-    if (!r.is_ok()) {
-      w.reject(path, line_no, r.status().message());
-      continue;
-    }
-    status = w.add(*r, path);
+    status = ingest_line(line, line_no, path, w);
     if (!status.is_ok()) break;
     if (o.on_progress && line_no % 256 == 0) o.on_progress(done_before + reader->bytes_read(), total);
   }
@@ -296,6 +302,30 @@ Result<IngestSummary> ingest(Store& store, const std::vector<std::string>& paths
     }
     if (format != Format::kNotesDir) done += fs::file_size(path, ec);
     if (o.on_progress) o.on_progress(done, total);
+  }
+  PM_RETURN_IF_ERROR(w.flush());
+  return summary;
+}
+
+Result<IngestSummary> ingest_jsonl_text(Store& store, std::string_view text, const std::string& origin,
+                                        const IngestOptions& o) {
+  IngestSummary summary;
+  Writer w(store, o, summary);
+  int64_t line_no = 0;
+  std::string line;
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    std::string_view piece = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    ++line_no;
+    if (!piece.empty() && piece.back() == '\r') piece.remove_suffix(1);
+    if (piece.size() > kMaxLineBytes) {
+      w.reject(origin, line_no,
+               "line is " + std::to_string(piece.size()) + " bytes; the limit is " + std::to_string(kMaxLineBytes));
+      continue;
+    }
+    line.assign(piece);
+    PM_RETURN_IF_ERROR(ingest_line(line, line_no, origin, w));
   }
   PM_RETURN_IF_ERROR(w.flush());
   return summary;

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -53,5 +54,10 @@ struct IngestOptions {
 // Fails only when the store cannot be written (then the open transaction is rolled back) or a
 // path does not exist; bad content is counted in `rejected`.
 Result<IngestSummary> ingest(Store& store, const std::vector<std::string>& paths, const IngestOptions& options);
+
+// JSON Lines given as text (an app or the HTTP API handing records over), under the same rules as
+// a .jsonl file; rejects are named `origin`:line.
+Result<IngestSummary> ingest_jsonl_text(Store& store, std::string_view text, const std::string& origin,
+                                        const IngestOptions& options);
 
 }  // namespace pm::store

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "store/ingest.h"
 #include "store/search.h"
 #include "store/vcard.h"
 #include "test_util.h"
@@ -108,6 +109,31 @@ TEST(Store, UpsertIsIdempotentByIdAndForgetRemovesFromEveryIndex) {
   EXPECT_EQ(*st.count(), 0);
   EXPECT_FALSE(st.forget_source("fax").is_ok());
   EXPECT_TRUE(st.check().is_ok());
+}
+
+// Records handed over as text (apps, the HTTP API): the same rules as a .jsonl file — a byte
+// order mark and CRLF endings are fine, a bad line is rejected by number and the rest lands.
+TEST(Store, IngestsJsonLinesText) {
+  auto s = Store::open(test::temp_dir());
+  ASSERT_TRUE(s.is_ok());
+  const std::string text =
+      "\xEF\xBB\xBF{\"id\":\"t1\",\"source\":\"note\",\"time\":\"2026-11-20T08:00:00+08:00\",\"text\":\"买牛奶\"}\r\n"
+      "\n"
+      "{\"id\":\"t2\",\"source\":\"fax\",\"time\":\"2026-11-20T08:00:00+08:00\",\"text\":\"x\"}\n"
+      "{\"id\":\"t3\",\"source\":\"sms\",\"time\":\"2026-11-21T09:00:00+08:00\",\"text\":\"到家了\"}";
+  Result<IngestSummary> r = ingest_jsonl_text(**s, text, "app:notes", IngestOptions{});
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r->added, 2);
+  EXPECT_EQ(r->rejected, 1);
+  ASSERT_EQ(r->rejects.size(), 1u);
+  EXPECT_EQ(r->rejects[0].file, "app:notes");
+  EXPECT_EQ(r->rejects[0].line, 3);
+  EXPECT_NE(r->rejects[0].reason.find("fax"), std::string::npos) << r->rejects[0].reason;
+  EXPECT_EQ(ids(**s, "牛奶"), std::vector<std::string>{"t1"});
+  r = ingest_jsonl_text(**s, text, "app:notes", IngestOptions{});  // again: nothing changes
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_EQ(r->unchanged, 2);
+  EXPECT_EQ(*(**s).count(), 2);
 }
 
 TEST(Store, QueryTextIsNeverSyntax) {
