@@ -58,7 +58,7 @@ namespace {
 // offsets.
 class BlockPool {
  public:
-  BlockPool(GgmlType type, float sigma, std::mt19937_64& rng) : type_(type) {
+  BlockPool(GgmlType type, float sigma, std::mt19937_64& rng) {
     const TypeInfo* info = type_info(type);
     const int64_t n = 64 * 1024;  // a multiple of every block size
     std::vector<float> x(static_cast<size_t>(n));
@@ -79,7 +79,6 @@ class BlockPool {
   }
 
  private:
-  GgmlType type_;
   std::vector<uint8_t> bytes_;
   size_t block_bytes_ = 0, n_blocks_ = 0;
 };
