@@ -487,7 +487,7 @@ std::optional<int64_t> next_fire(const TriggerSpec& t, const Zone& zone, int64_t
 Status validate_event(const Event& e) {
   const EventDef* def = find_event(e.name);
   if (!def) return Status::invalid_argument("unknown event '" + e.name + "' (expected one of " + event_names() + ")");
-  return check_event_params(*def, e.params, "event " + e.name, false);
+  return check_event_params(*def, e.params, "event", false);
 }
 
 Result<Event> event_from_json(const json& j) {
