@@ -156,6 +156,7 @@ struct DeviceState {
   static DeviceState from_json(const nlohmann::json& j);
 };
 
+// A condition on something unknown (battery level never reported, state key never set) does not hold.
 bool condition_holds(const ConditionSpec& c, const DeviceState& s, const Zone& zone, int64_t now);
 bool conditions_hold(const RuleSpec& r, const DeviceState& s, const Zone& zone, int64_t now);
 
