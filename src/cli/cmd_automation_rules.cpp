@@ -263,9 +263,9 @@ int run_daemon(const ExecArgs& a) {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   au::Scheduler sched(**st, make_bridge(a), *zone, *clock, so);
-  int64_t missed = 0;
+  int64_t late = 0;  // seen too late while running (the process was suspended)
   Status s = sched.run_until(until, &g_stop, [&](const au::RunReport& r) {
-    if (r.status == "missed") ++missed;
+    if (r.status == "missed" && r.run_id != 0) ++late;
     if (a.json) {
       std::printf("%s\n", json({{"run", r.run_id}, {"rule", r.rule_id}, {"trigger", r.trigger},
                                 {"scheduled", r.scheduled ? json(zone->format(*r.scheduled)) : json(nullptr)},
@@ -279,6 +279,7 @@ int run_daemon(const ExecArgs& a) {
     std::fflush(stdout);
   });
   if (!s.is_ok()) return fail(verb, s);
+  const int64_t missed = sched.missed_total() + late;
   if (missed > 0) std::fprintf(stderr, "pocketmind %s: %lld run%s missed while the scheduler was not running (see history)\n",
                                verb, (long long)missed, missed == 1 ? " was" : "s were");
   return 0;

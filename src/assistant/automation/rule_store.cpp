@@ -237,6 +237,32 @@ Result<int64_t> RuleStore::record_run(const RunRecord& r, std::optional<int64_t>
   return id;
 }
 
+Status RuleStore::record_runs(const std::vector<RunRecord>& runs, int64_t processed_up_to) {
+  std::lock_guard<std::recursive_mutex> l(mu_);
+  if (runs.empty()) return Status::ok();
+  PM_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+  Status st = [&]() -> Status {
+    for (const RunRecord& r : runs) {
+      Stmt ins(db_, "INSERT INTO runs(rule_id, trigger, scheduled_s, started_s, finished_s, status, detail)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      ins.bind(1, r.rule_id);
+      ins.bind(2, r.trigger);
+      ins.bind(3, r.scheduled_s);
+      ins.bind(4, r.started_s);
+      ins.bind(5, r.finished_s);
+      ins.bind(6, r.status);
+      ins.bind(7, r.detail);
+      if (ins.step() != SQLITE_DONE) return error("recording runs");
+    }
+    return advance_progress(runs.front().rule_id, processed_up_to);
+  }();
+  if (!st.is_ok()) {
+    (void)exec("ROLLBACK");
+    return st;
+  }
+  return exec("COMMIT");
+}
+
 Status RuleStore::finish_run(int64_t run_id, int64_t finished_s, const std::string& status, const std::string& detail) {
   std::lock_guard<std::recursive_mutex> l(mu_);
   Stmt u(db_, "UPDATE runs SET finished_s = ?1, status = ?2, detail = ?3 WHERE id = ?4");

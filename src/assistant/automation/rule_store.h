@@ -61,6 +61,8 @@ class RuleStore {
   Result<std::optional<int64_t>> last_processed(const std::string& rule_id);
   // Records a run and, when given, advances the rule's progress, in one transaction. Returns the run id.
   Result<int64_t> record_run(const RunRecord& r, std::optional<int64_t> processed_up_to);
+  // Several records and the progress advance in one transaction (missed runs after a long outage).
+  Status record_runs(const std::vector<RunRecord>& runs, int64_t processed_up_to);
   Status advance_progress(const std::string& rule_id, int64_t processed_up_to);
   Status finish_run(int64_t run_id, int64_t finished_s, const std::string& status, const std::string& detail);
   // Runs left "running" by a process that died: marked "interrupted"; returns how many.

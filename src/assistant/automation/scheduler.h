@@ -226,8 +226,13 @@ class Scheduler {
   // Loads enabled rules from the store (rules it cannot parse are reported and skipped).
   Status load_rules(std::vector<std::string>* warnings = nullptr);
   // On start: every time-trigger instant between a rule's last processed instant and now is
-  // recorded as "missed" (not run); returns them.
+  // recorded as "missed" (not run); returns them. After a long outage a rule's first
+  // kMaxMissedListed are recorded one by one and the rest as one summary record;
+  // missed_total() counts them all (up to kMaxMissedCounted per trigger).
+  static constexpr int kMaxMissedListed = 100;
+  static constexpr int kMaxMissedCounted = 100000;
   Result<std::vector<RunRecord>> catch_up();
+  int64_t missed_total() const { return missed_total_; }
   // Fires every time trigger due in (last processed, now]; each instant is marked processed in the
   // same transaction that records its run, so a restart neither repeats nor loses it.
   Status tick(std::vector<RunReport>* reports = nullptr);
@@ -264,6 +269,7 @@ class Scheduler {
   std::map<std::string, std::shared_ptr<RuleRuntime>> runtime_;
   std::vector<std::thread> threads_;
   int active_ = 0;
+  int64_t missed_total_ = 0;
 };
 
 }  // namespace pm::automation

@@ -83,6 +83,7 @@ Result<std::vector<RunRecord>> Scheduler::catch_up() {
   PM_ASSIGN_OR_RETURN(int64_t interrupted, store_.mark_interrupted(now));
   (void)interrupted;
   std::vector<RunRecord> missed;
+  missed_total_ = 0;
   for (const RuleSpec& r : rules_) {
     PM_ASSIGN_OR_RETURN(std::optional<int64_t> last, store_.last_processed(r.id));
     if (!last) {  // no bookkeeping yet: start counting now
@@ -90,19 +91,32 @@ Result<std::vector<RunRecord>> Scheduler::catch_up() {
       continue;
     }
     // Instants strictly before now were missed; one exactly now is due and runs normally.
-    for (const auto& [at, trig] : due_instants(r, zone_, *last, now - 1)) {
-      RunRecord rec;
-      rec.rule_id = r.id;
-      rec.trigger = trig->describe();
-      rec.scheduled_s = at;
-      rec.started_s = now;
-      rec.finished_s = now;
-      rec.status = "missed";
-      rec.detail = "not run: the scheduler was not running at " + zone_.format(at);
-      PM_ASSIGN_OR_RETURN(rec.id, store_.record_run(rec, at));
-      missed.push_back(std::move(rec));
+    std::vector<std::pair<int64_t, const TriggerSpec*>> due;
+    for (const TriggerSpec& t : r.triggers) {
+      std::optional<int64_t> n = next_fire(t, zone_, *last);
+      for (int count = 0; n && *n <= now - 1 && count < kMaxMissedCounted; ++count) {
+        due.emplace_back(*n, &t);
+        n = next_fire(t, zone_, *n);
+      }
     }
+    std::stable_sort(due.begin(), due.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<RunRecord> recs;
+    for (size_t i = 0; i < due.size() && i < (size_t)kMaxMissedListed; ++i) {
+      const auto& [at, trig] = due[i];
+      recs.push_back(RunRecord{0, r.id, trig->describe(), at, now, now, "missed",
+                               "not run: the scheduler was not running at " + zone_.format(at)});
+    }
+    if (due.size() > (size_t)kMaxMissedListed) {
+      const size_t more = due.size() - kMaxMissedListed;
+      recs.push_back(RunRecord{0, r.id, "(several)", due.back().first, now, now, "missed",
+                               "and " + std::to_string(more) + " more missed times from " +
+                                   zone_.format(due[kMaxMissedListed].first) + " to " + zone_.format(due.back().first) +
+                                   " (not listed one by one)"});
+    }
+    missed_total_ += (int64_t)due.size();
+    PM_RETURN_IF_ERROR(store_.record_runs(recs, now - 1));
     PM_RETURN_IF_ERROR(store_.advance_progress(r.id, now - 1));
+    missed.insert(missed.end(), recs.begin(), recs.end());
   }
   return missed;
 }
