@@ -1,6 +1,7 @@
 // `pocketmind automation add|list|remove|enable|disable|history|emit|simulate|run`: saved rules
 // (DIR/automations.sqlite) and their scheduler (assistant/automation/scheduler.h).
 #ifdef PM_WITH_ASSISTANT
+#include <poll.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -9,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "assistant/automation/device_bridge.h"
 #include "assistant/automation/rule_store.h"
@@ -177,7 +179,7 @@ struct ExecArgs {
   std::string db, tz, event, until, start_at;
   std::vector<std::string> params, fail_tools, hang_tools;
   int64_t timeout_ms = 10000;
-  bool json = false;
+  bool json = false, events_stdin = false;
 };
 
 std::shared_ptr<au::LoggingBridge> make_bridge(const ExecArgs& a) {
@@ -263,6 +265,36 @@ int run_daemon(const ExecArgs& a) {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   au::Scheduler sched(**st, make_bridge(a), *zone, *clock, so);
+  // The bridge's events arrive as JSON lines on stdin; a bad line is reported and skipped; the
+  // end of stdin (the bridge went away) stops the daemon once the events read are handled.
+  std::thread reader;
+  std::atomic<bool> reader_quit{false};
+  if (a.events_stdin) {
+    reader = std::thread([&sched, &reader_quit] {
+      std::string pending;
+      int n = 0;
+      auto handle = [&](const std::string& line) {
+        ++n;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) return;
+        Status st = sched.post_event_json(line);
+        if (!st.is_ok()) std::fprintf(stderr, "pocketmind automation run: stdin line %d rejected: %s\n", n, st.message().c_str());
+      };
+      while (!reader_quit) {  // poll, so that the daemon can stop while stdin stays open
+        pollfd p{STDIN_FILENO, POLLIN, 0};
+        if (poll(&p, 1, 200) <= 0) continue;
+        char buf[4096];
+        const ssize_t got = read(STDIN_FILENO, buf, sizeof buf);
+        if (got <= 0) break;  // end of stdin: the bridge went away
+        pending.append(buf, (size_t)got);
+        for (size_t nl; (nl = pending.find('\n')) != std::string::npos;) {
+          handle(pending.substr(0, nl));
+          pending.erase(0, nl + 1);
+        }
+      }
+      if (!pending.empty() && !reader_quit) handle(pending);
+      g_stop = true;
+    });
+  }
   int64_t late = 0;  // seen too late while running (the process was suspended)
   Status s = sched.run_until(until, &g_stop, [&](const au::RunReport& r) {
     if (r.status == "missed" && r.run_id != 0) ++late;
@@ -278,6 +310,10 @@ int run_daemon(const ExecArgs& a) {
     }
     std::fflush(stdout);
   });
+  if (reader.joinable()) {
+    reader_quit = true;
+    reader.join();
+  }
   if (!s.is_ok()) return fail(verb, s);
   const int64_t missed = sched.missed_total() + late;
   if (missed > 0) std::fprintf(stderr, "pocketmind %s: %lld run%s missed while the scheduler was not running (see history)\n",
@@ -443,6 +479,7 @@ void add_automation_rules(CLI::App* automation, int& result) {
     CLI::App* c = automation->add_subcommand("run", "Run the scheduler (reports runs missed while it was not running)");
     exec_opts(c, *a);
     c->add_option("--until", a->until, "stop at this time (ISO 8601 with offset)");
+    c->add_flag("--events-stdin", a->events_stdin, "read device events as JSON lines ({\"event\": ..., params}) from stdin; stop at its end");
     c->add_option("--start-at", a->start_at, "testing: a virtual clock starting here that jumps from firing to firing up to --until");
     c->callback([a, &result] { result = run_daemon(*a); });
   }

@@ -1,6 +1,7 @@
 // `pocketmind automation add|list|disable|enable|remove|history|emit|simulate|run` through the real
 // binary on a real rules database. Expected times are worked out by hand from the calendar
 // (2026-11-23 is a Monday, 2026-11-24 a Tuesday; America/New_York springs forward on 2026-03-08).
+#include <algorithm>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -245,6 +246,24 @@ TEST(AutomationCli, RunSurvivesRestartsWithoutDoublingAndReportsMissed) {
   EXPECT_EQ(runs[n - 2]["scheduled"], "2030-01-05T07:00:00+08:00");
   EXPECT_EQ(runs[n - 1]["scheduled"], "2030-01-06T07:00:00+08:00");
   EXPECT_EQ(runs[n - 1]["status"], "ok");
+}
+
+TEST(AutomationCli, DaemonTakesBridgeEventsOnStdinAndSurvivesGarbage) {
+  const std::string dir = temp_dir(), db = dir + "/db";
+  ASSERT_EQ(run_pocketmind({"automation", "add", "--db", db, "--rule-file", write_file(dir, "r.json", kRules), "--yes"}).exit_code, 0);
+  // Garbage, an unknown event and a wrongly typed parameter are rejected line by line; the good
+  // events still run (stdin's end stops the daemon).
+  CommandResult r = run_pocketmind({"automation", "run", "--db", db, "--events-stdin", "--tz", "Asia/Shanghai"},
+                                   "garbage\n{\"event\":\"phone.exploded\"}\n{\"event\":\"wifi.connected\",\"ssid\":7}\n"
+                                   "{\"event\":\"wifi.connected\",\"ssid\":\"Home\"}\n{\"event\":\"headphones.connected\"}\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("stdin line 1 rejected"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("stdin line 2 rejected"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("stdin line 3 rejected"), std::string::npos) << r.err;
+  std::vector<std::string> tools;
+  for (const std::string& l : lines_of(db + "/device_calls.jsonl")) tools.push_back(json::parse(l)["tool"]);
+  std::sort(tools.begin(), tools.end());  // the two rules run concurrently
+  EXPECT_EQ(tools, (std::vector<std::string>{"notification.show", "settings.set", "weather.read"}));
 }
 
 TEST(AutomationCli, EveryVerbHasHelpAndMissingDbIsAnError) {

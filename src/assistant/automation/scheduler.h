@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -240,7 +241,11 @@ class Scheduler {
   // applied to the device state, and matching rules run.
   Status handle_event(const Event& e, std::vector<RunReport>* reports = nullptr);
   Status handle_event_json(const std::string& text, std::vector<RunReport>* reports = nullptr);
-  // The daemon loop: catch_up() then tick() at each due instant until `until` (or `stop`).
+  // The event bus the device bridge feeds (thread-safe): a malformed message is rejected here
+  // with the reason and nothing is queued; run_until() handles queued events within a second.
+  Status post_event_json(const std::string& text);
+  // The daemon loop: catch_up() then tick() at each due instant and queued events, until `until`
+  // (or `stop`; events queued before `stop` was set are still handled).
   Status run_until(int64_t until, const std::atomic<bool>* stop = nullptr,
                    std::function<void(const RunReport&)> on_run = nullptr);
   // Blocks until no run is in progress or queued.
@@ -254,6 +259,7 @@ class Scheduler {
   RunReport dispatch(const RuleSpec& rule, const std::string& trigger, std::optional<int64_t> scheduled);
   void start_run(const RuleSpec& rule, std::shared_ptr<RunTicket> ticket);
   void execute(const RuleSpec& rule, std::shared_ptr<RunTicket> ticket);
+  Status drain_bus(std::vector<RunReport>* reports);
   std::optional<int64_t> next_due(const RuleSpec& r, int64_t after) const;
 
   RuleStore& store_;
@@ -270,6 +276,8 @@ class Scheduler {
   std::vector<std::thread> threads_;
   int active_ = 0;
   int64_t missed_total_ = 0;
+  std::mutex bus_mu_;
+  std::deque<Event> bus_;
 };
 
 }  // namespace pm::automation

@@ -296,6 +296,23 @@ void Scheduler::wait_idle() {
   for (std::thread& t : threads) t.join();
 }
 
+Status Scheduler::drain_bus(std::vector<RunReport>* reports) {
+  std::deque<Event> events;
+  {
+    std::lock_guard<std::mutex> l(bus_mu_);
+    events.swap(bus_);
+  }
+  for (const Event& e : events) PM_RETURN_IF_ERROR(handle_event(e, reports));
+  return Status::ok();
+}
+
+Status Scheduler::post_event_json(const std::string& text) {
+  PM_ASSIGN_OR_RETURN(Event e, parse_event_json(text));
+  std::lock_guard<std::mutex> l(bus_mu_);
+  bus_.push_back(std::move(e));
+  return Status::ok();
+}
+
 Status Scheduler::run_until(int64_t until, const std::atomic<bool>* stop, std::function<void(const RunReport&)> on_run) {
   PM_RETURN_IF_ERROR(load_rules());
   PM_ASSIGN_OR_RETURN(std::vector<RunRecord> missed, catch_up());
@@ -305,6 +322,7 @@ Status Scheduler::run_until(int64_t until, const std::atomic<bool>* stop, std::f
     std::vector<std::string> warnings;
     PM_RETURN_IF_ERROR(load_rules(&warnings));  // rules added, removed or disabled meanwhile
     std::vector<RunReport> reports;
+    PM_RETURN_IF_ERROR(drain_bus(&reports));
     PM_RETURN_IF_ERROR(tick(&reports));
     if (options_.wait_each_tick) wait_idle();
     if (on_run)
@@ -319,7 +337,11 @@ Status Scheduler::run_until(int64_t until, const std::atomic<bool>* stop, std::f
     if (!options_.wait_each_tick) target = std::min(target, now + 1);  // real time: check `stop` each second
     clock_.sleep_until(target);
   }
+  std::vector<RunReport> reports;
+  PM_RETURN_IF_ERROR(drain_bus(&reports));
   wait_idle();
+  if (on_run)
+    for (const RunReport& r : reports) on_run(r);
   return Status::ok();
 }
 
