@@ -188,6 +188,9 @@ TEST(AutomationCli, EmitRunsMatchingRulesThroughTheBridge) {
   r = run_pocketmind({"automation", "emit", "--db", db, "wifi.connected", "ssid"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("KEY=VALUE"), std::string::npos) << r.err;
+  r = run_pocketmind({"automation", "emit", "--db", db, "wifi.connected", "ssid=\xff\xfe", "--json"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("UTF-8"), std::string::npos) << r.err;
   r = run_pocketmind({"automation", "emit", "--db", db, "location.arrived"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("place"), std::string::npos) << r.err;

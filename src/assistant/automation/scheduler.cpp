@@ -9,6 +9,7 @@
 #include <unicode/unistr.h>
 
 #include "store/time_util.h"
+#include "store/utf8.h"
 
 namespace pm::automation {
 
@@ -516,6 +517,8 @@ Result<Event> event_from_args(const std::string& name, const std::vector<std::st
   for (const std::string& p : kv) {
     const size_t eq = p.find('=');
     if (eq == std::string::npos || eq == 0) return Status::invalid_argument("bad event parameter '" + p + "': expected KEY=VALUE");
+    if (store::find_invalid_utf8(p) != std::string_view::npos)
+      return Status::invalid_argument("bad event parameter: not valid UTF-8 text");
     const std::string k = p.substr(0, eq), v = p.substr(eq + 1);
     char type = 's';
     for (const EventParam& q : def->params)
@@ -569,6 +572,8 @@ void DeviceState::apply(const Event& e) {
 }
 
 Status DeviceState::set(const std::string& key, const std::string& value) {
+  if (store::find_invalid_utf8(key) != std::string_view::npos || store::find_invalid_utf8(value) != std::string_view::npos)
+    return Status::invalid_argument("state: not valid UTF-8 text");
   if (key == "battery") {
     char* endp = nullptr;
     const long v = std::strtol(value.c_str(), &endp, 10);

@@ -249,6 +249,48 @@ TEST(SchedulerRules, StructuralErrorsNameTheField) {
             std::string::npos);
 }
 
+// Corrupted rules and bridge messages (every truncation, and single-byte damage at every position)
+// are answered with an error or parse to something valid; never a crash or an exception.
+TEST(SchedulerRules, CorruptedInputsNeverCrash) {
+  const std::vector<std::string> seeds = {
+      R"({"name":"早安","mode":"queued","triggers":[{"type":"time","at":"06:30","weekdays":["mon","fri"],"date":"2026-11-24"},)"
+      R"({"type":"interval","every_minutes":15,"between":["22:00","02:00"]},{"type":"event","event":"battery.low","filter":{"below":20}}],)"
+      R"("conditions":[{"type":"time_between","after":"22:00","before":"06:00","weekdays":["sat"]},{"type":"battery","above":5},)"
+      R"({"type":"location","place":"家"},{"type":"state","key":"charging","equals":true}],"actions":[{"tool":"t","args":{"a":1}}]})",
+      R"({"event":"location.arrived","place":"公司","time":"2026-11-24T09:00:00+08:00"})",
+  };
+  const Zone z = zone("Asia/Shanghai");
+  int parsed = 0;
+  for (const std::string& seed : seeds) {
+    std::vector<std::string> variants;
+    for (size_t n = 0; n < seed.size(); ++n) variants.push_back(seed.substr(0, n));
+    for (size_t i = 0; i < seed.size(); ++i)
+      for (char c : {'\0', '"', '{', ']', '9', '-', ':', '\xff'}) {
+        std::string v = seed;
+        v[i] = c;
+        variants.push_back(v);
+      }
+    for (const std::string& v : variants) {
+      json j = json::parse(v, nullptr, false);
+      if (j.is_discarded()) continue;
+      Result<RuleSpec> r = parse_rule(j);
+      if (r.is_ok()) {
+        ++parsed;
+        for (const TriggerSpec& t : r->triggers) (void)next_fire(t, z, at("2026-11-24T00:00:00+08:00"));
+        (void)conditions_hold(*r, DeviceState{}, z, at("2026-11-24T23:00:00+08:00"));
+      } else {
+        EXPECT_FALSE(r.status().message().empty());
+      }
+      Result<Event> e = parse_event_json(v);
+      if (e.is_ok()) {
+        DeviceState s;
+        s.apply(*e);
+      }
+    }
+  }
+  EXPECT_GT(parsed, 0);  // the undamaged bytes of the seed still parse
+}
+
 // ---- the real scheduler: store, modes, timeouts, restarts ------------------------------------------
 
 struct Fixture {
