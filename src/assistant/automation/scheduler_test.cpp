@@ -416,6 +416,7 @@ TEST(SchedulerModes, RestartCancelsTheRunningOne) {
   Scheduler s(*f.store, f.bridge, zone("UTC"), clock);
   ASSERT_TRUE(s.load_rules().is_ok());
   ASSERT_TRUE(s.handle_event(Event{"headphones.connected", json::object()}).is_ok());
+  f.wait_blocked(1);  // the first run's call is in progress
   ASSERT_TRUE(s.handle_event(Event{"headphones.connected", json::object()}).is_ok());
   f.wait_blocked(2);
   // The first run gives up its call as soon as it sees the newer run (before any tool answers).
