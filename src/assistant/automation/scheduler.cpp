@@ -171,8 +171,8 @@ Result<TriggerSpec> parse_trigger(const json& j, const std::string& where) {
     t.kind = TriggerSpec::Kind::kInterval;
     PM_RETURN_IF_ERROR(check_keys(j, where, {"type", "every_minutes", "between"}));
     const json* e = j.contains("every_minutes") ? &j["every_minutes"] : nullptr;
-    if (!e || !e->is_number_integer() || e->get<int64_t>() < 1 || e->get<int64_t>() > 10080)
-      return bad(where + ".every_minutes", "expected a whole number of minutes 1-10080" +
+    if (!e || !e->is_number_integer() || e->get<int64_t>() < 1 || e->get<int64_t>() > 1440)
+      return bad(where + ".every_minutes", "expected a whole number of minutes 1-1440 (longer periods: a time trigger)" +
                                                (e ? ", got " + e->dump() : std::string()));
     t.every_minutes = (int)e->get<int64_t>();
     if (j.contains("between")) {

@@ -15,7 +15,9 @@
 //   - A wall time that does not exist (02:30 on a spring-forward day in America/New_York, where
 //     02:00 jumps to 03:00) fires once, at the first valid instant after the gap (03:00 local).
 //   - A wall time that happens twice (01:30 on a fall-back day) fires once, at its first occurrence.
-//   - Interval triggers step in wall-clock time (start, start+N, ... within the window), resolved
+//   - Interval triggers step in wall-clock time (start, start+N, ... up to the window's end,
+//     inclusive; without a window from 00:00 to 23:59; each day starts again at the window's start;
+//     every_minutes is 1-1440), resolved
 //     with the same two rules, so the repeated hour of a fall-back day adds no extra firings and
 //     slots inside a gap collapse into one firing at the end of the gap.
 #pragma once
