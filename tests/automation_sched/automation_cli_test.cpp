@@ -91,7 +91,9 @@ TEST(AutomationCli, BadRulesAreRefusedNamingTheField) {
   EXPECT_NE(r.err.find("not valid JSON"), std::string::npos) << r.err;
   // Nothing was saved by the failed attempts.
   r = run_pocketmind({"automation", "list", "--db", db, "--json"});
-  if (r.exit_code == 0) EXPECT_TRUE(json::parse(r.out)["rules"].empty());
+  if (r.exit_code == 0) {
+    EXPECT_TRUE(json::parse(r.out)["rules"].empty());
+  }
 }
 
 TEST(AutomationCli, SimulateAcrossWeekdaysAndDst) {

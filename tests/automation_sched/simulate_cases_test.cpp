@@ -37,13 +37,16 @@ TEST(SimulateCases, EveryCaseFileMatches) {
     for (size_t i = 0; i < c["rules"].size(); ++i) {
       Result<RuleSpec> r = parse_rule(c["rules"][i]);
       ASSERT_TRUE(r.is_ok()) << r.status().to_string();
-      r->id = "#" + std::to_string(i + 1);
+      r->id = std::to_string(i + 1);
+      r->id.insert(0, 1, '#');
       rules.push_back(*r);
     }
     DeviceState state;
-    if (c.contains("state"))
-      for (auto it = c["state"].begin(); it != c["state"].end(); ++it)
+    if (c.contains("state")) {
+      for (auto it = c["state"].begin(); it != c["state"].end(); ++it) {
         ASSERT_TRUE(state.set(it.key(), it.value().get<std::string>()).is_ok());
+      }
+    }
     std::vector<TimedEvent> events;
     if (c.contains("events"))
       for (const json& e : c["events"]) {

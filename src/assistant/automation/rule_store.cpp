@@ -126,7 +126,8 @@ Result<std::vector<std::string>> RuleStore::add(const std::vector<std::string>& 
       (void)exec("ROLLBACK");
       return e;
     }
-    const std::string id = "r" + std::to_string(sqlite3_last_insert_rowid(db_));
+    std::string id = "r";
+    id += std::to_string(sqlite3_last_insert_rowid(db_));
     Stmt upd(db_, "UPDATE rules SET id = ?1 WHERE seq = ?2");
     upd.bind(1, id);
     upd.bind(2, (int64_t)sqlite3_last_insert_rowid(db_));

@@ -68,7 +68,10 @@ Result<uint8_t> parse_weekdays(const json& v, const std::string& where) {
 std::string weekdays_text(uint8_t mask) {
   std::string s;
   for (int d = 0; d < 7; ++d)
-    if (mask & (1u << d)) s += (s.empty() ? "" : ",") + std::string(kWeekdayNames[d]);
+    if (mask & (1u << d)) {
+      if (!s.empty()) s += ',';
+      s += kWeekdayNames[d];
+    }
   return s;
 }
 
