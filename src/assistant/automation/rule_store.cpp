@@ -284,6 +284,23 @@ Result<int64_t> RuleStore::mark_interrupted(int64_t now_s) {
   return (int64_t)sqlite3_changes(db_);
 }
 
+Result<RunRecord> RuleStore::run(int64_t run_id) {
+  std::lock_guard<std::recursive_mutex> l(mu_);
+  Stmt q(db_, "SELECT id, rule_id, trigger, scheduled_s, started_s, finished_s, status, detail FROM runs WHERE id = ?1");
+  q.bind(1, run_id);
+  if (q.step() != SQLITE_ROW) return Status::not_found("no run with id " + std::to_string(run_id));
+  RunRecord r;
+  r.id = q.i64(0);
+  r.rule_id = q.text(1);
+  r.trigger = q.text(2);
+  r.scheduled_s = q.opt(3);
+  r.started_s = q.i64(4);
+  r.finished_s = q.opt(5);
+  r.status = q.text(6);
+  r.detail = q.text(7);
+  return r;
+}
+
 Result<std::vector<RunRecord>> RuleStore::history(const std::string& rule_id, int64_t limit) {
   std::lock_guard<std::recursive_mutex> l(mu_);
   Stmt q(db_, "SELECT id, rule_id, trigger, scheduled_s, started_s, finished_s, status, detail FROM runs"

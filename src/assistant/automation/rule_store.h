@@ -67,6 +67,7 @@ class RuleStore {
   Status finish_run(int64_t run_id, int64_t finished_s, const std::string& status, const std::string& detail);
   // Runs left "running" by a process that died: marked "interrupted"; returns how many.
   Result<int64_t> mark_interrupted(int64_t now_s);
+  Result<RunRecord> run(int64_t run_id);
   Result<std::vector<RunRecord>> history(const std::string& rule_id = "", int64_t limit = 1000);
 
   Result<std::string> device_state_json();

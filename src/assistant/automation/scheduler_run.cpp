@@ -324,7 +324,17 @@ Status Scheduler::run_until(int64_t until, const std::atomic<bool>* stop, std::f
     std::vector<RunReport> reports;
     PM_RETURN_IF_ERROR(drain_bus(&reports));
     PM_RETURN_IF_ERROR(tick(&reports));
-    if (options_.wait_each_tick) wait_idle();
+    if (options_.wait_each_tick) {  // the runs have ended: report how
+      wait_idle();
+      for (RunReport& r : reports) {
+        if (r.run_id == 0 || (r.status != "running" && r.status != "queued")) continue;
+        Result<RunRecord> rec = store_.run(r.run_id);
+        if (rec.is_ok()) {
+          r.status = rec->status;
+          r.detail = rec->detail;
+        }
+      }
+    }
     if (on_run)
       for (const RunReport& r : reports) on_run(r);
     const int64_t now = clock_.now();
