@@ -40,7 +40,7 @@ std::vector<std::string> lines_of(const std::string& path) {
   return out;
 }
 
-TEST(AutomationCli, AddNeedsConfirmationThenListDisableRemove) {
+TEST(AutomationSchedCli, AddNeedsConfirmationThenListDisableRemove) {
   const std::string dir = temp_dir(), db = dir + "/db";
   const std::string rules = write_file(dir, "rules.json", kRules);
   // stdin is a pipe, not a terminal: without --yes nothing is saved.
@@ -78,7 +78,7 @@ TEST(AutomationCli, AddNeedsConfirmationThenListDisableRemove) {
   EXPECT_EQ(list["rules"][0]["id"], "r2");
 }
 
-TEST(AutomationCli, BadRulesAreRefusedNamingTheField) {
+TEST(AutomationSchedCli, BadRulesAreRefusedNamingTheField) {
   const std::string dir = temp_dir(), db = dir + "/db";
   const std::string bad = write_file(dir, "bad.json", R"({"name":"x","triggers":[{"type":"time","at":"06:30","weekdays":["funday"]}],
     "actions":[{"tool":"t"}]})");
@@ -96,7 +96,7 @@ TEST(AutomationCli, BadRulesAreRefusedNamingTheField) {
   }
 }
 
-TEST(AutomationCli, SimulateAcrossWeekdaysAndDst) {
+TEST(AutomationSchedCli, SimulateAcrossWeekdaysAndDst) {
   const std::string dir = temp_dir(), db = dir + "/db";
   const std::string rules = write_file(dir, "rules.json", R"([
     {"name":"weekday weather","triggers":[{"type":"time","at":"06:30","weekdays":["mon","tue","wed","thu","fri"]}],
@@ -127,7 +127,7 @@ TEST(AutomationCli, SimulateAcrossWeekdaysAndDst) {
   EXPECT_NE(r.out.find("2026-11-23T02:30:00+08:00  r2"), std::string::npos) << r.out;
 }
 
-TEST(AutomationCli, SimulateWithEventsAndState) {
+TEST(AutomationSchedCli, SimulateWithEventsAndState) {
   const std::string dir = temp_dir();
   const std::string rules = write_file(dir, "rules.json", R"({"name":"home wifi","triggers":[{"type":"event","event":"wifi.connected","filter":{"ssid":"Home"}}],
     "conditions":[{"type":"state","key":"ringer_mode","equals":"silent"}],"actions":[{"tool":"notification.show","args":{"text":"到家了"}}]})");
@@ -162,7 +162,7 @@ TEST(AutomationCli, SimulateWithEventsAndState) {
   EXPECT_NE(r.err.find("Mars/Olympus"), std::string::npos) << r.err;
 }
 
-TEST(AutomationCli, EmitRunsMatchingRulesThroughTheBridge) {
+TEST(AutomationSchedCli, EmitRunsMatchingRulesThroughTheBridge) {
   const std::string dir = temp_dir(), db = dir + "/db";
   ASSERT_EQ(run_pocketmind({"automation", "add", "--db", db, "--rule-file", write_file(dir, "r.json", kRules), "--yes"}).exit_code, 0);
   CommandResult r = run_pocketmind({"automation", "emit", "--db", db, "wifi.connected", "ssid=Home", "--json"});
@@ -209,7 +209,7 @@ TEST(AutomationCli, EmitRunsMatchingRulesThroughTheBridge) {
   EXPECT_EQ(h["runs"][0]["trigger"], "event headphones.connected");
 }
 
-TEST(AutomationCli, RunSurvivesRestartsWithoutDoublingAndReportsMissed) {
+TEST(AutomationSchedCli, RunSurvivesRestartsWithoutDoublingAndReportsMissed) {
   const std::string dir = temp_dir(), db = dir + "/db";
   ASSERT_EQ(run_pocketmind({"automation", "add", "--db", db, "--yes", "--rule-file",
                             write_file(dir, "r.json", R"({"name":"早安","triggers":[{"type":"time","at":"07:00"}],
@@ -253,7 +253,7 @@ TEST(AutomationCli, RunSurvivesRestartsWithoutDoublingAndReportsMissed) {
   EXPECT_EQ(runs[n - 1]["status"], "ok");
 }
 
-TEST(AutomationCli, DaemonTakesBridgeEventsOnStdinAndSurvivesGarbage) {
+TEST(AutomationSchedCli, DaemonTakesBridgeEventsOnStdinAndSurvivesGarbage) {
   const std::string dir = temp_dir(), db = dir + "/db";
   ASSERT_EQ(run_pocketmind({"automation", "add", "--db", db, "--rule-file", write_file(dir, "r.json", kRules), "--yes"}).exit_code, 0);
   // Garbage, an unknown event and a wrongly typed parameter are rejected line by line; the good
@@ -271,7 +271,7 @@ TEST(AutomationCli, DaemonTakesBridgeEventsOnStdinAndSurvivesGarbage) {
   EXPECT_EQ(tools, (std::vector<std::string>{"notification.show", "settings.set", "weather.read"}));
 }
 
-TEST(AutomationCli, EveryVerbHasHelpAndMissingDbIsAnError) {
+TEST(AutomationSchedCli, EveryVerbHasHelpAndMissingDbIsAnError) {
   for (const char* verb : {"add", "list", "remove", "enable", "disable", "history", "emit", "simulate", "run"}) {
     CommandResult r = run_pocketmind({"automation", verb, "--help"});
     EXPECT_EQ(r.exit_code, 0) << verb;

@@ -23,7 +23,7 @@ int64_t at(const std::string& iso) {
   return t.is_ok() ? t->epoch_s : 0;
 }
 
-TEST(SimulateCases, EveryCaseFileMatches) {
+TEST(AutomationSchedCases, EveryCaseFileMatches) {
   const std::filesystem::path dir = std::filesystem::path(PM_TEST_DATA_DIR) / "automation_sched";
   int cases = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
