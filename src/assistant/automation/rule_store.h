@@ -1,0 +1,89 @@
+// Saved automation rules, their run history and the scheduler's bookkeeping, in
+// DIR/automations.sqlite (SQLite, WAL, synchronous=FULL; every change is one transaction).
+//
+// Tables (schema version in table schema_version):
+//   rules(seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE "r<seq>", json TEXT, enabled INTEGER,
+//         created_s INTEGER)                      ids are never reused, even after remove
+//   progress(rule_id TEXT PRIMARY KEY, last_processed_s INTEGER)
+//                                                 last time-trigger instant handled per rule
+//   runs(id INTEGER PRIMARY KEY, rule_id, trigger, scheduled_s NULL, started_s, finished_s NULL,
+//        status, detail)                          status: running|ok|failed|timeout|cancelled|
+//                                                 skipped_condition|skipped_busy|missed|interrupted
+//   device_state(id INTEGER PRIMARY KEY CHECK(id = 1), json TEXT)  last known DeviceState
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+struct sqlite3;
+
+namespace pm::automation {
+
+struct StoredRule {
+  std::string id;
+  std::string json;
+  bool enabled = true;
+  int64_t created_s = 0;
+};
+
+struct RunRecord {
+  int64_t id = 0;
+  std::string rule_id;
+  std::string trigger;
+  std::optional<int64_t> scheduled_s;
+  int64_t started_s = 0;
+  std::optional<int64_t> finished_s;
+  std::string status;
+  std::string detail;
+};
+
+class RuleStore {
+ public:
+  static constexpr const char* kFileName = "automations.sqlite";
+  // Opens (create: creates DIR and the database when missing).
+  static Result<std::unique_ptr<RuleStore>> open(const std::string& dir, bool create);
+  ~RuleStore();
+
+  // Adds rules in one transaction; returns their new ids. Each rule's progress starts at created_s
+  // (a rule added now does not "miss" earlier times).
+  Result<std::vector<std::string>> add(const std::vector<std::string>& rule_json, int64_t created_s);
+  Result<std::vector<StoredRule>> list();
+  Result<StoredRule> get(const std::string& id);
+  Status remove(const std::string& id);  // not_found when absent; history is kept
+  Status set_enabled(const std::string& id, bool enabled);
+
+  Result<std::optional<int64_t>> last_processed(const std::string& rule_id);
+  // Records a run and, when given, advances the rule's progress, in one transaction. Returns the run id.
+  Result<int64_t> record_run(const RunRecord& r, std::optional<int64_t> processed_up_to);
+  // Several records and the progress advance in one transaction (missed runs after a long outage).
+  Status record_runs(const std::vector<RunRecord>& runs, int64_t processed_up_to);
+  Status advance_progress(const std::string& rule_id, int64_t processed_up_to);
+  Status finish_run(int64_t run_id, int64_t finished_s, const std::string& status, const std::string& detail);
+  // Runs left "running" by a process that died: marked "interrupted"; returns how many.
+  Result<int64_t> mark_interrupted(int64_t now_s);
+  Result<RunRecord> run(int64_t run_id);
+  Result<std::vector<RunRecord>> history(const std::string& rule_id = "", int64_t limit = 1000);
+
+  Result<std::string> device_state_json();
+  Status save_device_state(const std::string& json);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  RuleStore() = default;
+  Status exec(const char* sql);
+  Status error(const std::string& what) const;
+  Status migrate();
+
+  sqlite3* db_ = nullptr;
+  std::string path_;
+  std::recursive_mutex mu_;  // runs record history from several threads
+};
+
+}  // namespace pm::automation
