@@ -295,6 +295,10 @@ void q8_0_to_float(const void* src, float* y, int64_t n) {
   }
 }
 
+// x * (127 / amax) rounded: within [-127, 127] for finite input. NaN (activations of a damaged
+// model) becomes 0 rather than an undefined conversion; Inf makes amax Inf and id 0, so NaN too.
+inline int8_t round_to_i8(float v) { return v == v ? int8_t(std::round(v)) : int8_t(0); }
+
 // d = amax / 127, q = round(x / d) (halves away from zero).
 void q8_0_from_float(const float* x, void* dst, int64_t n) {
   BlockQ8_0* b = static_cast<BlockQ8_0*>(dst);
@@ -304,7 +308,7 @@ void q8_0_from_float(const float* x, void* dst, int64_t n) {
     const float d = amax / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     b[i].d = f2h(d);
-    for (int j = 0; j < kQK8_0; ++j) b[i].qs[j] = int8_t(std::round(x[j] * id));
+    for (int j = 0; j < kQK8_0; ++j) b[i].qs[j] = round_to_i8(x[j] * id);
   }
 }
 
@@ -338,7 +342,7 @@ void q8_1_from_float(const float* x, void* dst, int64_t n) {
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     int sum = 0;
     for (int j = 0; j < kQK8_1; ++j) {
-      b[i].qs[j] = int8_t(std::round(x[j] * id));
+      b[i].qs[j] = round_to_i8(x[j] * id);
       sum += b[i].qs[j];
     }
     b[i].d = f2h(d);
