@@ -18,7 +18,8 @@ const std::vector<std::string>& question_words() {
       "time", "date", "day", "know", "remember", "happen", "happens", "happened", "going", "anything", "something",
       "record", "records", "whats", "whens", "wheres", "whos", "hows", "ever", "last", "next", "tell", "remind",
       "时间", "日期", "哪天", "几号", "几时", "记录", "知道", "告诉", "是否", "一下", "情况", "怎么样", "如何",
-      "哪里", "在哪", "在哪里", "什么", "多少钱", "多久", "为什么"};
+      "哪里", "在哪", "在哪里", "什么", "多少钱", "多久", "为什么", "我的", "你的", "有什么", "安排", "事情",
+      "什么事", "schedule", "plans", "events", "happening", "planned"};
   return kWords;
 }
 
@@ -186,8 +187,13 @@ Result<Retrieval> retrieve(store::Store& st, std::string_view question, const As
     e.times = find_time_phrases(text);
     e.place = location;
     if (sender != "me") e.person = sender;
+    // Identical content (the instances of a recurring event, repeated messages) is used once.
+    const bool repeat = std::any_of(r.relevant.begin(), r.relevant.end(), [&](const Evidence& x) {
+      return x.source == e.source && str_field(x.record, "title") == title && str_field(x.record, "text") == text &&
+             str_field(x.record, "sender") == sender;
+    });
     r.retrieved.push_back(e);
-    if (e.relevant && int(r.relevant.size()) < std::max(1, options.max_evidence)) r.relevant.push_back(std::move(e));
+    if (e.relevant && !repeat && int(r.relevant.size()) < std::max(1, options.max_evidence)) r.relevant.push_back(std::move(e));
   }
   return r;
 }

@@ -144,9 +144,17 @@ std::optional<store::Timestamp> resolve_due(std::string_view text, const store::
     const store::QueryPlan plan = store::understand_query(p, now, {});
     if (!plan.time) continue;
     int64_t at = plan.time->begin_s;
-    const int64_t local = at + now.offset_s;
-    const bool midnight = ((local % 86400) + 86400) % 86400 == 0;
-    if (midnight && plan.time->end_s - plan.time->begin_s >= 86400) at += 9 * 3600;  // a day: 09:00
+    if (regex_find_all("[0-9０-９]|点|\\b[ap]\\.?m\\b|:", p).empty()) {
+      // No clock time: a fixed hour for the part of the day named, else 09:00.
+      const std::string low = lower_ascii(p);
+      int hour = 9;
+      if (low.find("中午") != std::string::npos || low.find("noon") != std::string::npos) hour = 12;
+      else if (low.find("下午") != std::string::npos || low.find("afternoon") != std::string::npos) hour = 15;
+      else if (low.find("晚") != std::string::npos || low.find("evening") != std::string::npos ||
+               low.find("tonight") != std::string::npos || low.find("night") != std::string::npos)
+        hour = 19;
+      at = store::instant_of(store::local_day(at, now.offset_s), hour * 3600, now.offset_s);
+    }
     if (at < now.epoch_s && is_bare_weekday(p)) at += 7 * 86400;  // "周一" said on a Thursday: next Monday
     if (phrase) *phrase = p;
     return store::Timestamp{at, now.offset_s};

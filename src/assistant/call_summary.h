@@ -12,9 +12,10 @@
 //   action_items    sentences holding an action phrase (记得, 别忘了, 提醒, 回电, 麻烦, 帮我, 请,
 //                   remember to, don't forget, call me back, please send, can you, need to ...);
 //                   `due` is the first time phrase in the sentence resolved against --now with
-//                   the store's query understanding (明天下午3点, 下周三, next Tuesday, 3pm); a day
-//                   without a time of day is due at 09:00; a bare weekday already past this week
-//                   means next week's
+//                   the store's query understanding (明天下午3点, 下周三, next Tuesday, 3pm); without a
+//                   clock time the hour follows the part of the day named (中午/noon 12:00,
+//                   下午/afternoon 15:00, 晚上/evening/tonight 19:00, otherwise 09:00); a bare weekday
+//                   already past this week means next week's
 //   callback_needed a callback phrase from the caller (回电, 给我回个电话, call me back, call back,
 //                   give me a call ...) or a missed call (未接 / missed in the record's title)
 //   summary         "Call with X: <caller's first sentence> ..." (Chinese when the transcript is)

@@ -80,8 +80,9 @@ std::string time_pattern() {
                        "\\b|\\b\\d{4}-\\d{2}-\\d{2}\\b|\\b\\d{1,2}/\\d{1,2}\\b)";
   std::string en_time = "(?:\\b\\d{1,2}(?::\\d{2})?\\s*(?:am|pm|a\\.m\\.|p\\.m\\.)|\\b\\d{1,2}:\\d{2}\\b|\\b(?:in the\\s+)?(?:morning|afternoon|evening|noon)\\b)";
   // A day phrase optionally followed by a time phrase (and the other way round), as one phrase.
-  return "(?:" + zh_day + "\\s*" + zh_time + "?|" + zh_time + "|" + en_day + "(?:\\s+(?:at\\s+)?" + en_time + ")?|" + en_time +
-         "(?:\\s+(?:on\\s+)?" + en_day + ")?)";
+  // English first: "9:40pm" is an English time, not the Chinese "9:40" followed by "pm".
+  return "(?:" + en_time + "(?:\\s+(?:on\\s+)?" + en_day + ")?|" + en_day + "(?:\\s+(?:at\\s+)?" + en_time + ")?|" + zh_day +
+         "\\s*" + zh_time + "?|" + zh_time + ")";
 }
 
 void push_unique(std::vector<std::string>& v, std::string s) {
@@ -124,6 +125,19 @@ bool has_cjk(std::string_view text) {
   return false;
 }
 
+bool ends_with_abbreviation(std::string_view before) {
+  size_t b = before.size();
+  while (b > 0 && ((before[b - 1] >= 'a' && before[b - 1] <= 'z') || (before[b - 1] >= 'A' && before[b - 1] <= 'Z'))) --b;
+  std::string w(before.substr(b));
+  for (char& c : w) c = char(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  if (w.empty()) return false;
+  if (w.size() == 1) return true;
+  static const std::vector<std::string> kAbbrev = {"mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc",
+                                                   "inc", "ltd", "co", "no", "jan", "feb", "mar", "apr", "jun", "jul",
+                                                   "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "approx"};
+  return std::find(kAbbrev.begin(), kAbbrev.end(), w) != kAbbrev.end();
+}
+
 std::vector<std::string> split_sentences(std::string_view text) {
   std::vector<std::string> out;
   std::string cur;
@@ -145,7 +159,9 @@ std::vector<std::string> split_sentences(std::string_view text) {
     }
     const char c = text[i];
     if (!end && (c == '!' || c == '?' || c == ';' || c == '\n')) end = true;
-    if (!end && c == '.' && (i + 1 == text.size() || text[i + 1] == ' ' || text[i + 1] == '\n')) end = true;
+    if (!end && c == '.' && (i + 1 == text.size() || text[i + 1] == ' ' || text[i + 1] == '\n') &&
+        !(i > 0 && text[i - 1] == '.') && !ends_with_abbreviation(text.substr(0, i)))
+      end = true;
     cur.append(text.substr(i, len));
     i += len;
     if (end) {

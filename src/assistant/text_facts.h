@@ -13,7 +13,8 @@ namespace pm::assistant {
 bool has_cjk(std::string_view text);
 
 // Sentences of `text`, split after 。！？；!?; and newlines, and after '.' followed by a space
-// or the end (not inside "3.5"). Pieces are trimmed; empty ones dropped.
+// or the end (not inside "3.5", not after an abbreviation such as "Dr."). Pieces are trimmed;
+// empty ones dropped.
 std::vector<std::string> split_sentences(std::string_view text);
 
 // Date and time phrases as written: "9:40pm", "18:00", "11月21日", "下午3点", "下周三上午九点",
@@ -32,6 +33,10 @@ struct RegexMatch {
 };
 // Every non-overlapping match, left to right; none when the pattern does not compile.
 std::vector<RegexMatch> regex_find_all(const std::string& pattern, std::string_view text, bool caseless = true);
+
+// True when the word that ends `before` (the text before a '.') is an abbreviation: Mr Mrs Ms Dr
+// Prof St vs etc ..., or a single letter (initials "J.", the last letter of "e.g." / "p.m.").
+bool ends_with_abbreviation(std::string_view before);
 
 // Trims ASCII whitespace and ideographic spaces from both ends.
 std::string trim(std::string_view s);

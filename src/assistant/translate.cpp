@@ -38,20 +38,6 @@ bool is_closer(std::string_view ch) {
 bool is_space(std::string_view ch) { return ch == " " || ch == "\t" || ch == "\r" || ch == "\n" || ch == "\xE3\x80\x80"; }
 bool is_cjk_char(std::string_view ch) { return ch.size() == 3 && has_cjk(ch); }
 
-bool is_abbreviation(std::string_view before) {
-  // `before`: the text before the '.'; its last word decides.
-  size_t b = before.size();
-  while (b > 0 && ((before[b - 1] >= 'a' && before[b - 1] <= 'z') || (before[b - 1] >= 'A' && before[b - 1] <= 'Z'))) --b;
-  std::string w(before.substr(b));
-  for (char& c : w) c = char(c >= 'A' && c <= 'Z' ? c + 32 : c);
-  if (w.empty()) return false;
-  if (w.size() == 1) return true;  // initials "J.", and the last letter of "e.g." / "p.m."
-  static const std::vector<std::string> kAbbrev = {"mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc",
-                                                   "inc", "ltd", "co", "no", "jan", "feb", "mar", "apr", "jun", "jul",
-                                                   "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "approx"};
-  return std::find(kAbbrev.begin(), kAbbrev.end(), w) != kAbbrev.end();
-}
-
 }  // namespace
 
 std::vector<std::string> Segmenter::feed(std::string_view chunk) {
@@ -114,7 +100,7 @@ std::vector<std::string> Segmenter::scan(bool final) {
       if (next >= limit && !final) break;  // decimal point, ellipsis or sentence end: need the next char
       const bool ellipsis = (pos_ > 0 && buf_[pos_ - 1] == '.') || (next < limit && buf_[next] == '.');
       const bool followed_ok = next >= limit || is_space(char_at(next)) || is_closer(char_at(next)) || is_cjk_char(char_at(next));
-      if (!ellipsis && followed_ok && !is_abbreviation(std::string_view(buf_).substr(start_, pos_ - start_))) {
+      if (!ellipsis && followed_ok && !ends_with_abbreviation(std::string_view(buf_).substr(start_, pos_ - start_))) {
         const size_t end = absorb(next);
         if (end == std::string::npos) break;
         emit(end);
