@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   const std::string path = argv[1];
   std::string to = "en";
   int n_tokens = 32, threads = 0, repeat = 1;
-  int64_t n_ctx = 4096;
+  int64_t n_ctx = 0;  // the model's
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 >= argc) return usage();

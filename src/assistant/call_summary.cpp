@@ -69,6 +69,22 @@ std::string first_sentence(std::string_view text, size_t max_bytes = 160) {
   return out;
 }
 
+// A sentence that says something: weight >= 12 (CJK characters 2, other non-space characters 1)
+// and not a self-introduction ("Hi, this is Anna ...", "我是小王").
+bool is_substantial(std::string_view sentence) {
+  int weight = 0;
+  for (size_t i = 0; i < sentence.size();) {
+    const auto c = static_cast<unsigned char>(sentence[i]);
+    const size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+    if (n == 3 && has_cjk(sentence.substr(i, 3))) weight += 2;
+    else if (c != ' ' && c != '\t') weight += 1;
+    i += n;
+  }
+  if (weight < 12) return false;
+  return regex_find_all("\\b(?:this is|it's|it is)\\s+[A-Z]|我是", sentence, /*caseless=*/false).empty() &&
+         regex_find_all("^\\s*(?:hi|hello|hey)\\b.*\\b(?:this is|it's)\\b", sentence).empty();
+}
+
 std::vector<Turn> split_turns(std::string_view text) {
   std::vector<Turn> turns;
   const std::vector<RegexMatch> labels = regex_find_all(kLabelPattern, text);
@@ -180,13 +196,16 @@ CallSummary summarize_extractive(const Transcript& t, const store::Timestamp& no
       if (!s.caller.empty()) break;
     }
   }
-  // Topics: the caller's opening sentences (any speaker's when no one is labelled).
+  // Topics: the caller's first three substantial sentences (any speaker's when no one is
+  // labelled): greetings, acknowledgements and self-introductions are skipped.
   for (const Turn& turn : t.turns) {
-    if (s.topics.size() >= 3) break;
     if (is_user_speaker(turn.speaker)) continue;
     if (!s.caller.empty() && !turn.speaker.empty() && turn.speaker != s.caller) continue;
-    std::string f = first_sentence(turn.text);
-    if (!f.empty() && std::find(s.topics.begin(), s.topics.end(), f) == s.topics.end()) s.topics.push_back(f);
+    for (const std::string& sentence : split_sentences(turn.text)) {
+      if (s.topics.size() >= 3 || !is_substantial(sentence)) continue;
+      std::string f = first_sentence(sentence);
+      if (std::find(s.topics.begin(), s.topics.end(), f) == s.topics.end()) s.topics.push_back(f);
+    }
   }
   std::string all;
   for (const Turn& turn : t.turns) {
@@ -231,12 +250,12 @@ const std::string& call_summary_schema() {
   static const std::string k = R"({
   "type": "object",
   "properties": {
-    "summary": {"type": "string", "maxLength": 200},
+    "summary": {"type": "string", "maxLength": 160},
     "caller": {"type": "string", "maxLength": 40},
-    "topics": {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 3},
+    "topics": {"type": "array", "items": {"type": "string", "maxLength": 32}, "maxItems": 3},
     "action_items": {"type": "array", "maxItems": 4, "items": {
       "type": "object",
-      "properties": {"text": {"type": "string", "maxLength": 120}, "due": {"type": "string", "maxLength": 32}},
+      "properties": {"text": {"type": "string", "maxLength": 100}, "due": {"type": "string", "maxLength": 32}},
       "required": ["text"]}},
     "callback_needed": {"type": "boolean"}
   },
