@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "assistant/text_facts.h"
+#include "store/utf8.h"
 
 namespace pm::assistant {
 namespace {
@@ -124,6 +125,8 @@ Result<Retrieval> retrieve(store::Store& st, std::string_view question, const As
   if (q.size() > kMaxQuestionBytes)
     return Status::invalid_argument("the question is " + std::to_string(q.size()) + " bytes; at most " +
                                     std::to_string(kMaxQuestionBytes) + " are accepted");
+  if (const size_t bad = store::find_invalid_utf8(q); bad != std::string::npos)
+    return Status::invalid_argument("the question is not valid UTF-8 (byte " + std::to_string(bad) + ")");
   Retrieval r;
   r.question = q;
   r.chinese = has_cjk(q);

@@ -5,6 +5,7 @@
 #include "assistant/text_facts.h"
 #include "store/query.h"
 #include "store/record.h"
+#include "store/utf8.h"
 
 namespace pm::assistant {
 namespace {
@@ -144,11 +145,8 @@ Result<Transcript> parse_transcript(std::string_view content, std::string_view o
     text = trimmed;
   }
   // Valid UTF-8 only (the regex engine and the JSON output need it).
-  try {
-    (void)nlohmann::json(text).dump();
-  } catch (const nlohmann::json::exception&) {
-    return Status::invalid_argument(where + ": the transcript is not valid UTF-8");
-  }
+  if (const size_t bad = store::find_invalid_utf8(text); bad != std::string::npos)
+    return Status::invalid_argument(where + ": the transcript is not valid UTF-8 (byte " + std::to_string(bad) + ")");
   t.turns = split_turns(text);
   if (t.turns.empty()) return Status::invalid_argument(where + ": the transcript is empty");
   t.chinese = has_cjk(text);

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "assistant/text_facts.h"
+#include "store/utf8.h"
 
 namespace pm::assistant {
 namespace {
@@ -166,6 +167,9 @@ Result<SegmentTranslation> Translator::translate(std::string_view segment, const
   SegmentTranslation out;
   out.source = trim(segment);
   if (out.source.empty()) return out;
+  if (const size_t bad = store::find_invalid_utf8(out.source); bad != std::string::npos)
+    return Status::invalid_argument("the text to translate is not valid UTF-8 (byte " + std::to_string(bad) +
+                                    " of segment \"" + std::string(store::utf8_prefix(out.source, std::min<size_t>(bad, 40))) + "...\")");
   messages_.push_back(ChatMessage("user", out.source));
   const Tokenizer& tok = *model_.tokenizer;
   const int64_t n_ctx = session_->n_ctx();

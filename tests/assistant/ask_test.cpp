@@ -160,6 +160,10 @@ TEST_F(AskDemo, CliRejectsBadInput) {
       test::run_pocketmind({"ask", "--db", *db_, "-m", *db_ + "/no-such-model.gguf", "When is my dentist appointment?"});
   EXPECT_NE(bad_model.exit_code, 0);
   EXPECT_NE(bad_model.err.find("no-such-model.gguf"), std::string::npos) << bad_model.err;
+  const test::CommandResult bad_utf8 = test::run_pocketmind({"ask", "--db", *db_, "--json", "\xff\xfe?"});
+  EXPECT_NE(bad_utf8.exit_code, 0);
+  EXPECT_NE(bad_utf8.err.find("not valid UTF-8"), std::string::npos) << bad_utf8.err;
+  EXPECT_TRUE(bad_utf8.out.empty());
   const test::CommandResult help = test::run_pocketmind({"ask", "--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("--json"), std::string::npos);
