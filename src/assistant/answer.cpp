@@ -1,6 +1,7 @@
 #include "assistant/answer.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <unordered_set>
 
@@ -97,17 +98,64 @@ bool term_in(const store::QueryTerm& q, const TermSet& terms) {
   return false;
 }
 
-int count_matched(const std::vector<store::QueryTerm>& qs, const TermSet& terms) {
+// One thing the question asks about: any of its alternatives (the word as asked, its
+// translation); an alternative matches when all of its terms do.
+using Concept = std::vector<std::vector<store::QueryTerm>>;
+
+bool concept_in(const Concept& c, const TermSet& terms) {
+  for (const auto& alt : c) {
+    bool all = !alt.empty();
+    for (const auto& q : alt) all = all && term_in(q, terms);
+    if (all) return true;
+  }
+  return false;
+}
+
+int count_matched(const std::vector<Concept>& concepts, const TermSet& terms) {
   int n = 0;
-  for (const auto& q : qs) n += term_in(q, terms) ? 1 : 0;
+  for (const auto& c : concepts) n += concept_in(c, terms) ? 1 : 0;
   return n;
 }
+
+// Words of personal records that often differ in language from the question asked about them
+// (a Chinese question about an English calendar entry): Chinese, English.
+const std::vector<std::pair<std::string, std::string>>& cross_language_words() {
+  static const std::vector<std::pair<std::string, std::string>> k = {
+      {"牙医", "dentist"}, {"预约", "appointment"}, {"医生", "doctor"}, {"航班", "flight"}, {"飞机", "flight"},
+      {"会议", "meeting"}, {"生日", "birthday"}, {"礼物", "gift"}, {"密码", "password"}, {"房租", "rent"},
+      {"护照", "passport"}, {"健身", "gym"}, {"瑜伽", "yoga"}, {"读书会", "book club"}, {"晚餐", "dinner"},
+      {"午饭", "lunch"}, {"电影", "movie"}, {"幻灯片", "slides"}, {"预算", "budget"}, {"报告", "report"},
+      {"停车", "parking"}, {"钥匙", "keys"}, {"猫", "cat"}, {"火锅", "hotpot"}, {"收据", "receipt"},
+      {"白板", "whiteboard"}, {"发布", "launch"}, {"上线", "launch"}, {"客户", "client"}, {"演示", "demo"},
+      {"血检", "blood test"}, {"验血", "blood test"}, {"日本", "japan"}, {"京都", "kyoto"}, {"网球", "tennis"},
+      {"书单", "reading list"}, {"购物清单", "shopping list"}, {"行李", "packing"}, {"站会", "stand-up"}};
+  return k;
+}
+
 
 std::string term_text(const store::QueryTerm& q) {
   if (q.alternatives.empty()) return "";
   std::string s;
   for (const auto& t : q.alternatives.front()) s += t;
   return s;
+}
+
+// The plan text without the translations that were appended to the question (its last words).
+std::string understand_text(const std::string& plan_text, const std::map<std::string, std::string>& translate) {
+  std::string text = plan_text;
+  bool stripped = true;
+  while (stripped) {
+    stripped = false;
+    for (const auto& [from, to] : translate) {
+      const std::string tail = " " + to;
+      if (text.size() > tail.size() && text.compare(text.size() - tail.size(), tail.size(), tail) == 0) {
+        text.resize(text.size() - tail.size());
+        stripped = true;
+      }
+    }
+    text = trim(text);
+  }
+  return text;
 }
 
 bool has_filters(const store::QueryPlan& p) {
@@ -130,73 +178,113 @@ Result<Retrieval> retrieve(store::Store& st, std::string_view question, const As
   Retrieval r;
   r.question = q;
   r.chinese = has_cjk(q);
+  Result<store::TextAnalyzer*> analyzer = st.analyzer();
+  if (!analyzer.is_ok()) return analyzer.status();
+  store::TextAnalyzer& an = **analyzer;
   store::SearchOptions so;
   so.k = std::max(1, options.k);
   so.now = options.now;
   so.embedder = options.embedder;
-  Result<store::SearchResult> sr = store::search(st, q, so);
-  if (!sr.is_ok()) return sr.status();
-  r.search = std::move(*sr);
 
-  Result<store::TextAnalyzer*> analyzer = st.analyzer();
-  if (!analyzer.is_ok()) return analyzer.status();
-  store::TextAnalyzer& an = **analyzer;
   // Content terms: the analyzer's query terms of what query understanding left, without the
   // question words above.
   std::set<std::string> drop;
   for (const std::string& w : question_words())
     for (const store::QueryTerm& t : an.query_terms(w))
       if (t.alternatives.size() == 1 && t.alternatives[0].size() == 1) drop.insert(t.alternatives[0][0]);
-  std::vector<store::QueryTerm> content;
-  for (store::QueryTerm& t : an.query_terms(r.search.plan.text)) {
-    if (t.alternatives.size() == 1 && t.alternatives[0].size() == 1 && drop.count(t.alternatives[0][0])) continue;
-    const std::string shown = term_text(t);
-    if (std::find(r.content_terms.begin(), r.content_terms.end(), shown) != r.content_terms.end()) continue;
-    r.content_terms.push_back(shown);
-    content.push_back(std::move(t));
-  }
-  const int needed = int(content.size()) / 2 + 1;  // strict majority
-  r.filters_only = content.empty() && has_filters(r.search.plan);
-
-  for (const store::SearchHit& h : r.search.hits) {
-    Result<json> rec = st.get(h.id);
-    if (!rec.is_ok()) continue;  // forgotten between search and fetch
-    Evidence e;
-    e.id = h.id;
-    e.source = h.source;
-    e.score = h.score;
-    e.record = std::move(*rec);
-    const std::string title = str_field(e.record, "title");
-    const std::string text = str_field(e.record, "text");
-    const std::string sender = str_field(e.record, "sender");
-    const std::string location = str_field(e.record, "location");
-    const TermSet all = index_terms(an, title + "\n" + text + "\n" + sender + "\n" + location);
-    e.matched_terms = count_matched(content, all);
-    e.relevant = content.empty() ? r.filters_only : e.matched_terms >= needed;
-    // The sentence that answers: the title or a sentence of the text, most content terms first.
-    std::vector<std::string> candidates;
-    if (!title.empty()) candidates.push_back(title);
-    for (std::string& s : split_sentences(text)) candidates.push_back(std::move(s));
-    int best = -1;
-    for (const std::string& c : candidates) {
-      const int m = count_matched(content, index_terms(an, c));
-      if (m > best) {
-        best = m;
-        e.sentence = c;
+  // Runs one search and the relevance gate over its hits.
+  auto search_and_gate = [&](const std::string& query, const std::map<std::string, std::string>& translate) -> Status {
+    Result<store::SearchResult> sr = store::search(st, query, so);
+    if (!sr.is_ok()) return sr.status();
+    r.search = std::move(*sr);
+    r.content_terms.clear();
+    r.retrieved.clear();
+    r.relevant.clear();
+    r.translations.clear();
+    std::vector<Concept> content;
+    std::vector<std::string> seen;
+    // The question's own words only (the appended translations are alternatives of them).
+    const std::string own_text = translate.empty() ? r.search.plan.text : understand_text(r.search.plan.text, translate);
+    for (store::QueryTerm& t : an.query_terms(own_text)) {
+      if (t.alternatives.size() == 1 && t.alternatives[0].size() == 1 && drop.count(t.alternatives[0][0])) continue;
+      const std::string shown = term_text(t);
+      if (std::find(seen.begin(), seen.end(), shown) != seen.end()) continue;
+      seen.push_back(shown);
+      r.content_terms.push_back(shown);
+      Concept c;
+      c.push_back({std::move(t)});
+      if (auto it = translate.find(shown); it != translate.end()) {
+        c.push_back(an.query_terms(it->second));
+        r.translations.push_back(shown + " -> " + it->second);
       }
+      content.push_back(std::move(c));
     }
-    if (e.source == "calendar" && !title.empty() && e.sentence != title) e.sentence = title + " — " + e.sentence;
-    e.when = when_of(e.record, r.chinese);
-    e.times = find_time_phrases(text);
-    e.place = location;
-    if (sender != "me") e.person = sender;
-    // Identical content (the instances of a recurring event, repeated messages) is used once.
-    const bool repeat = std::any_of(r.relevant.begin(), r.relevant.end(), [&](const Evidence& x) {
-      return x.source == e.source && str_field(x.record, "title") == title && str_field(x.record, "text") == text &&
-             str_field(x.record, "sender") == sender;
-    });
-    r.retrieved.push_back(e);
-    if (e.relevant && !repeat && int(r.relevant.size()) < std::max(1, options.max_evidence)) r.relevant.push_back(std::move(e));
+    const int needed = int(content.size()) / 2 + 1;  // strict majority
+    r.filters_only = content.empty() && has_filters(r.search.plan);
+
+    for (const store::SearchHit& h : r.search.hits) {
+      Result<json> rec = st.get(h.id);
+      if (!rec.is_ok()) continue;  // forgotten between search and fetch
+      Evidence e;
+      e.id = h.id;
+      e.source = h.source;
+      e.score = h.score;
+      e.record = std::move(*rec);
+      const std::string title = str_field(e.record, "title");
+      const std::string text = str_field(e.record, "text");
+      const std::string sender = str_field(e.record, "sender");
+      const std::string location = str_field(e.record, "location");
+      const TermSet all = index_terms(an, title + "\n" + text + "\n" + sender + "\n" + location);
+      e.matched_terms = count_matched(content, all);
+      e.relevant = content.empty() ? r.filters_only : e.matched_terms >= needed;
+      // The sentence that answers: the title or a sentence of the text, most content terms first.
+      std::vector<std::string> candidates;
+      if (!title.empty()) candidates.push_back(title);
+      for (std::string& s : split_sentences(text)) candidates.push_back(std::move(s));
+      int best = -1;
+      for (const std::string& c : candidates) {
+        const int m = count_matched(content, index_terms(an, c));
+        if (m > best) {
+          best = m;
+          e.sentence = c;
+        }
+      }
+      if (e.source == "calendar" && !title.empty() && e.sentence != title) e.sentence = title + " — " + e.sentence;
+      e.when = when_of(e.record, r.chinese);
+      e.times = find_time_phrases(text);
+      e.place = location;
+      if (sender != "me") e.person = sender;
+      // Identical content (the instances of a recurring event, repeated messages) is used once.
+      const bool repeat = std::any_of(r.relevant.begin(), r.relevant.end(), [&](const Evidence& x) {
+        return x.source == e.source && str_field(x.record, "title") == title && str_field(x.record, "text") == text &&
+               str_field(x.record, "sender") == sender;
+      });
+      r.retrieved.push_back(e);
+      if (e.relevant && !repeat && int(r.relevant.size()) < std::max(1, options.max_evidence))
+        r.relevant.push_back(std::move(e));
+    }
+    return Status::ok();
+  };
+  if (Status s = search_and_gate(q, {}); !s.is_ok()) return s;
+  if (r.found()) return r;
+  // Nothing relevant: try once more with the question's words that have a known translation
+  // (cross_language_words) added, each word matching in either language.
+  std::map<std::string, std::string> translate;
+  for (const auto& [zh, en] : cross_language_words()) {
+    for (const auto& [from, to] : {std::pair{zh, en}, std::pair{en, zh}}) {
+      const std::vector<store::QueryTerm> t = an.query_terms(from);
+      if (t.size() == 1) translate.emplace(term_text(t[0]), to);
+    }
+  }
+  std::string extra;
+  for (const store::QueryTerm& t : an.query_terms(r.search.plan.text))
+    if (auto it = translate.find(term_text(t)); it != translate.end()) extra += " " + it->second;
+  if (extra.empty()) return r;
+  Retrieval first = r;
+  if (Status s = search_and_gate(q + extra, translate); !s.is_ok()) return s;
+  if (!r.found()) {
+    first.translations = r.translations;
+    return first;
   }
   return r;
 }
@@ -360,6 +448,7 @@ json answer_json(const Retrieval& r, const Answer& a) {
           {"mode", a.mode},
           {"language", r.chinese ? "zh" : "en"},
           {"content_terms", r.content_terms},
+          {"translations", r.translations},
           {"understood", r.search.plan.understood},
           {"retrieved", retrieved}};
 }

@@ -11,6 +11,10 @@
 //    A question with no content terms (only filters, "上周妈妈发的短信") takes every hit that passed
 //    the filters; one with neither content terms nor filters finds nothing. Hits contributed
 //    only by the vector index must pass the same lexical gate.
+//    When nothing passes, and some content words have a known translation (a short built-in list of
+//    words personal records use, such as 牙医/dentist, 预约/appointment, 航班/flight), the search is
+//    run once more with the translations added, each word then counting when found in either
+//    language: "我的牙医预约是什么时候？" finds the English "Dentist appointment" event.
 //    Nothing relevant -> "I could not find ..." / "没有找到…", no citations, and no model call.
 // 3. Answer: extractive without a model (each relevant record's sentence that matches the most
 //    content terms, with its dates/times, place and sender pulled out, cited by id); with a model,
@@ -62,6 +66,7 @@ struct Retrieval {
   bool chinese = false;                     // answer language
   store::SearchResult search;               // what the store returned (plan included)
   std::vector<std::string> content_terms;   // the gate's terms, for --explain / JSON
+  std::vector<std::string> translations;    // cross-language words used ("牙医 -> dentist")
   bool filters_only = false;                // no content terms, answered from filters
   std::vector<Evidence> retrieved;          // every hit, in rank order (relevant flagged)
   std::vector<Evidence> relevant;           // the ones that passed the gate (at most max_evidence)

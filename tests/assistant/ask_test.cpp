@@ -67,6 +67,8 @@ TEST_F(AskDemo, AnswersCiteTheRecordsThatHoldTheAnswer) {
       {"李娜家的WiFi密码是什么？", {"sms-lina-wifi"}},
       {"车辆年检是什么时候？", {"cal-car-inspection"}},
       {"上周妈妈发的短信说了什么？", {"sms-mom-medicine", "sms-mom-coat"}},
+      // A Chinese question about an English calendar entry (牙医 = dentist, 预约 = appointment).
+      {"我的牙医预约是什么时候？", {"cal-dentist"}},
   };
   for (const Case& c : cases) {
     const Retrieval r = ask(c.question);
@@ -112,7 +114,7 @@ TEST_F(AskDemo, SaysSoWhenNothingRelevantExists) {
       {"What did the plumber say about the leak?", "I could not find"},
       {"宠物狗的疫苗什么时候打？", "没有找到"},
       {"公司年会在哪里举办？", "没有找到"},
-      {"我的牙医预约是什么时候？", "没有找到"},  // 预约 alone (a haircut note) is not a majority
+      {"孩子的钢琴课几点开始？", "没有找到"},  // 孩子 alone (a parents' meeting) is not a majority
   };
   for (const auto& [q, prefix] : cases) {
     const Retrieval r = ask(q);
