@@ -265,7 +265,11 @@ Result<Retrieval> retrieve(store::Store& st, std::string_view question, const As
     }
     return Status::ok();
   };
-  if (Status s = search_and_gate(q, {}); !s.is_ok()) return s;
+  // "我的" (my) never names what is sought, but the word breaker can glue it to the next word
+  // ("我的航班" as one unit): taken out before searching.
+  std::string query = q;
+  for (size_t at; (at = query.find("我的")) != std::string::npos;) query.replace(at, 6, " ");
+  if (Status s = search_and_gate(query, {}); !s.is_ok()) return s;
   if (r.found()) return r;
   // Nothing relevant: try once more with the question's words that have a known translation
   // (cross_language_words) added, each word matching in either language.
@@ -281,7 +285,7 @@ Result<Retrieval> retrieve(store::Store& st, std::string_view question, const As
     if (auto it = translate.find(term_text(t)); it != translate.end()) extra += " " + it->second;
   if (extra.empty()) return r;
   Retrieval first = r;
-  if (Status s = search_and_gate(q + extra, translate); !s.is_ok()) return s;
+  if (Status s = search_and_gate(query + extra, translate); !s.is_ok()) return s;
   if (!r.found()) {
     first.translations = r.translations;
     return first;

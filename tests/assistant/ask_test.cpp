@@ -69,6 +69,7 @@ TEST_F(AskDemo, AnswersCiteTheRecordsThatHoldTheAnswer) {
       {"上周妈妈发的短信说了什么？", {"sms-mom-medicine", "sms-mom-coat"}},
       // A Chinese question about an English calendar entry (牙医 = dentist, 预约 = appointment).
       {"我的牙医预约是什么时候？", {"cal-dentist"}},
+      {"我的航班是几点？", {"cal-flight-sz"}},  // "Flight to Shenzhen CZ3108"
   };
   for (const Case& c : cases) {
     const Retrieval r = ask(c.question);
