@@ -8,10 +8,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "assistant/translate.h"
 #include "core/thread_pool.h"
@@ -36,7 +35,8 @@ double percentile(std::vector<double> v, double p) {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: translate_bench MODEL.gguf [--to en|zh] [-n TOKENS] [-t THREADS] [-c CTX] [--repeat N]\n");
+  std::fprintf(stderr,
+               "usage: translate_bench MODEL.gguf [--to en|zh] [-n TOKENS] [-t THREADS] [-c CTX] [--repeat N]\n");
   return 2;
 }
 
@@ -53,12 +53,18 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (i + 1 >= argc) return usage();
     const char* v = argv[++i];
-    if (a == "--to") to = v;
-    else if (a == "-n") n_tokens = std::atoi(v);
-    else if (a == "-t") threads = std::atoi(v);
-    else if (a == "-c") n_ctx = std::atoll(v);
-    else if (a == "--repeat") repeat = std::max(1, std::atoi(v));
-    else return usage();
+    if (a == "--to")
+      to = v;
+    else if (a == "-n")
+      n_tokens = std::atoi(v);
+    else if (a == "-t")
+      threads = std::atoi(v);
+    else if (a == "-c")
+      n_ctx = std::atoll(v);
+    else if (a == "--repeat")
+      repeat = std::max(1, std::atoi(v));
+    else
+      return usage();
   }
   Result<assistant::TargetLanguage> target = assistant::parse_target_language(to);
   if (!target.is_ok()) {
@@ -114,7 +120,8 @@ int main(int argc, char** argv) {
       }
       latency.push_back(r->latency_ms);
       ttft.push_back(r->ttft_ms);
-      if (r->generate_ms > 0 && r->n_generated_tokens > 1) tps.push_back(1000.0 * double(r->n_generated_tokens) / r->generate_ms);
+      if (r->generate_ms > 0 && r->n_generated_tokens > 1)
+        tps.push_back(1000.0 * double(r->n_generated_tokens) / r->generate_ms);
       restarts += r->restarted ? 1 : 0;
       std::printf("segment %2zu  %8.1f ms  ttft %7.1f ms  prompt %4lld tok  gen %4lld tok  %s\n", latency.size() - 1,
                   r->latency_ms, r->ttft_ms, (long long)r->n_prompt_tokens, (long long)r->n_generated_tokens,
@@ -123,8 +130,9 @@ int main(int argc, char** argv) {
   }
   double tps_mean = 0;
   for (double x : tps) tps_mean += x / double(tps.size());
-  std::printf("segments %zu  latency p50 %.1f ms  p95 %.1f ms  ttft p50 %.1f ms  generation %.1f tokens/s  restarts %d\n",
-              latency.size(), percentile(latency, 0.5), percentile(latency, 0.95), percentile(ttft, 0.5), tps_mean, restarts);
+  std::printf(
+      "segments %zu  latency p50 %.1f ms  p95 %.1f ms  ttft p50 %.1f ms  generation %.1f tokens/s  restarts %d\n",
+      latency.size(), percentile(latency, 0.5), percentile(latency, 0.95), percentile(ttft, 0.5), tps_mean, restarts);
   nlohmann::json j = {{"model", path},
                       {"segments", latency.size()},
                       {"latency_p50_ms", percentile(latency, 0.5)},

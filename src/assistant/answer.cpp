@@ -17,11 +17,12 @@ using nlohmann::json;
 // about ("What time is my flight?": the records say "flight", not "time").
 const std::vector<std::string>& question_words() {
   static const std::vector<std::string> kWords = {
-      "time", "date", "day", "know", "remember", "happen", "happens", "happened", "going", "anything", "something",
-      "record", "records", "whats", "whens", "wheres", "whos", "hows", "ever", "last", "next", "tell", "remind",
-      "时间", "日期", "哪天", "几号", "几时", "记录", "知道", "告诉", "是否", "一下", "情况", "怎么样", "如何",
-      "哪里", "在哪", "在哪里", "什么", "多少钱", "多久", "为什么", "我的", "你的", "有什么", "安排", "事情",
-      "什么事", "schedule", "plans", "events", "happening", "planned"};
+      "time",     "date",      "day",    "know",    "remember", "happen", "happens", "happened",  "going",
+      "anything", "something", "record", "records", "whats",    "whens",  "wheres",  "whos",      "hows",
+      "ever",     "last",      "next",   "tell",    "remind",   "时间",   "日期",    "哪天",      "几号",
+      "几时",     "记录",      "知道",   "告诉",    "是否",     "一下",   "情况",    "怎么样",    "如何",
+      "哪里",     "在哪",      "在哪里", "什么",    "多少钱",   "多久",   "为什么",  "我的",      "你的",
+      "有什么",   "安排",      "事情",   "什么事",  "schedule", "plans",  "events",  "happening", "planned"};
   return kWords;
 }
 
@@ -120,18 +121,47 @@ int count_matched(const std::vector<Concept>& concepts, const TermSet& terms) {
 // Words of personal records that often differ in language from the question asked about them
 // (a Chinese question about an English calendar entry): Chinese, English.
 const std::vector<std::pair<std::string, std::string>>& cross_language_words() {
-  static const std::vector<std::pair<std::string, std::string>> k = {
-      {"牙医", "dentist"}, {"预约", "appointment"}, {"医生", "doctor"}, {"航班", "flight"}, {"飞机", "flight"},
-      {"会议", "meeting"}, {"生日", "birthday"}, {"礼物", "gift"}, {"密码", "password"}, {"房租", "rent"},
-      {"护照", "passport"}, {"健身", "gym"}, {"瑜伽", "yoga"}, {"读书会", "book club"}, {"晚餐", "dinner"},
-      {"午饭", "lunch"}, {"电影", "movie"}, {"幻灯片", "slides"}, {"预算", "budget"}, {"报告", "report"},
-      {"停车", "parking"}, {"钥匙", "keys"}, {"猫", "cat"}, {"火锅", "hotpot"}, {"收据", "receipt"},
-      {"白板", "whiteboard"}, {"发布", "launch"}, {"上线", "launch"}, {"客户", "client"}, {"演示", "demo"},
-      {"血检", "blood test"}, {"验血", "blood test"}, {"日本", "japan"}, {"京都", "kyoto"}, {"网球", "tennis"},
-      {"书单", "reading list"}, {"购物清单", "shopping list"}, {"行李", "packing"}, {"站会", "stand-up"}};
+  static const std::vector<std::pair<std::string, std::string>> k = {{"牙医", "dentist"},
+                                                                     {"预约", "appointment"},
+                                                                     {"医生", "doctor"},
+                                                                     {"航班", "flight"},
+                                                                     {"飞机", "flight"},
+                                                                     {"会议", "meeting"},
+                                                                     {"生日", "birthday"},
+                                                                     {"礼物", "gift"},
+                                                                     {"密码", "password"},
+                                                                     {"房租", "rent"},
+                                                                     {"护照", "passport"},
+                                                                     {"健身", "gym"},
+                                                                     {"瑜伽", "yoga"},
+                                                                     {"读书会", "book club"},
+                                                                     {"晚餐", "dinner"},
+                                                                     {"午饭", "lunch"},
+                                                                     {"电影", "movie"},
+                                                                     {"幻灯片", "slides"},
+                                                                     {"预算", "budget"},
+                                                                     {"报告", "report"},
+                                                                     {"停车", "parking"},
+                                                                     {"钥匙", "keys"},
+                                                                     {"猫", "cat"},
+                                                                     {"火锅", "hotpot"},
+                                                                     {"收据", "receipt"},
+                                                                     {"白板", "whiteboard"},
+                                                                     {"发布", "launch"},
+                                                                     {"上线", "launch"},
+                                                                     {"客户", "client"},
+                                                                     {"演示", "demo"},
+                                                                     {"血检", "blood test"},
+                                                                     {"验血", "blood test"},
+                                                                     {"日本", "japan"},
+                                                                     {"京都", "kyoto"},
+                                                                     {"网球", "tennis"},
+                                                                     {"书单", "reading list"},
+                                                                     {"购物清单", "shopping list"},
+                                                                     {"行李", "packing"},
+                                                                     {"站会", "stand-up"}};
   return k;
 }
-
 
 std::string term_text(const store::QueryTerm& q) {
   if (q.alternatives.empty()) return "";
@@ -204,7 +234,8 @@ Result<Retrieval> retrieve(store::Store& st, std::string_view question, const As
     std::vector<Concept> content;
     std::vector<std::string> seen;
     // The question's own words only (the appended translations are alternatives of them).
-    const std::string own_text = translate.empty() ? r.search.plan.text : understand_text(r.search.plan.text, translate);
+    const std::string own_text =
+        translate.empty() ? r.search.plan.text : understand_text(r.search.plan.text, translate);
     for (store::QueryTerm& t : an.query_terms(own_text)) {
       if (t.alternatives.size() == 1 && t.alternatives[0].size() == 1 && drop.count(t.alternatives[0][0])) continue;
       const std::string shown = term_text(t);
@@ -444,7 +475,8 @@ json answer_json(const Retrieval& r, const Answer& a) {
                        {"record", e.record}});
   json retrieved = json::array();
   for (const Evidence& e : r.retrieved)
-    retrieved.push_back({{"id", e.id}, {"score", e.score}, {"matched_terms", e.matched_terms}, {"relevant", e.relevant}});
+    retrieved.push_back(
+        {{"id", e.id}, {"score", e.score}, {"matched_terms", e.matched_terms}, {"relevant", e.relevant}});
   return {{"answer", a.text},
           {"citations", a.citations},
           {"records", records},

@@ -23,12 +23,11 @@
 // The answer's language follows the question's (Chinese when it holds a CJK ideograph).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "assistant/chat_model.h"
 #include "core/status.h"
@@ -40,9 +39,9 @@ namespace pm::assistant {
 inline constexpr size_t kMaxQuestionBytes = 2048;
 
 struct AskOptions {
-  int k = 8;                  // records retrieved before the relevance gate
-  int max_evidence = 3;       // relevant records an answer uses
-  store::Timestamp now;       // what relative times resolve against
+  int k = 8;                                      // records retrieved before the relevance gate
+  int max_evidence = 3;                           // relevant records an answer uses
+  store::Timestamp now;                           // what relative times resolve against
   const store::TextEmbedder* embedder = nullptr;  // hybrid retrieval when set
 };
 
@@ -50,26 +49,26 @@ struct AskOptions {
 struct Evidence {
   std::string id;
   std::string source;
-  double score = 0;           // search score
-  nlohmann::json record;      // the stored record (record_to_json form)
-  int matched_terms = 0;      // content terms it contains
+  double score = 0;       // search score
+  nlohmann::json record;  // the stored record (record_to_json form)
+  int matched_terms = 0;  // content terms it contains
   bool relevant = false;
-  std::string sentence;       // its sentence (or title) that best matches the question
-  std::string when;           // event time (calendar start-end) or record time, readable
+  std::string sentence;            // its sentence (or title) that best matches the question
+  std::string when;                // event time (calendar start-end) or record time, readable
   std::vector<std::string> times;  // time phrases in its text ("下周三上午九点", "9:40pm")
-  std::string place;          // location field
-  std::string person;         // sender (other than "me")
+  std::string place;               // location field
+  std::string person;              // sender (other than "me")
 };
 
 struct Retrieval {
   std::string question;
-  bool chinese = false;                     // answer language
-  store::SearchResult search;               // what the store returned (plan included)
-  std::vector<std::string> content_terms;   // the gate's terms, for --explain / JSON
-  std::vector<std::string> translations;    // cross-language words used ("牙医 -> dentist")
-  bool filters_only = false;                // no content terms, answered from filters
-  std::vector<Evidence> retrieved;          // every hit, in rank order (relevant flagged)
-  std::vector<Evidence> relevant;           // the ones that passed the gate (at most max_evidence)
+  bool chinese = false;                    // answer language
+  store::SearchResult search;              // what the store returned (plan included)
+  std::vector<std::string> content_terms;  // the gate's terms, for --explain / JSON
+  std::vector<std::string> translations;   // cross-language words used ("牙医 -> dentist")
+  bool filters_only = false;               // no content terms, answered from filters
+  std::vector<Evidence> retrieved;         // every hit, in rank order (relevant flagged)
+  std::vector<Evidence> relevant;          // the ones that passed the gate (at most max_evidence)
   bool found() const { return !relevant.empty(); }
 };
 

@@ -19,18 +19,20 @@ const char* kLabelPattern =
 
 const std::vector<std::string>& action_phrases() {
   static const std::vector<std::string> k = {
-      "记得", "别忘了", "不要忘了", "别忘记", "提醒", "回电", "回个电话", "回电话", "打给我", "麻烦", "帮我", "帮忙",
-      "请你", "请您", "尽快", "发给我", "发我", "带上", "需要你", "要记得", "回复",
-      "remember to", "don't forget", "dont forget", "do not forget", "remind", "call me back", "call back",
-      "please", "can you", "could you", "need to", "make sure", "send me", "get back to me", "give me a call",
-      "let me know", "i'll", "i will"};
+      "记得",           "别忘了",       "不要忘了",    "别忘记",        "提醒",      "回电",         "回个电话",
+      "回电话",         "打给我",       "麻烦",        "帮我",          "帮忙",      "请你",         "请您",
+      "尽快",           "发给我",       "发我",        "带上",          "需要你",    "要记得",       "回复",
+      "remember to",    "don't forget", "dont forget", "do not forget", "remind",    "call me back", "call back",
+      "please",         "can you",      "could you",   "need to",       "make sure", "send me",      "get back to me",
+      "give me a call", "let me know",  "i'll",        "i will"};
   return k;
 }
 
 const std::vector<std::string>& callback_phrases() {
-  static const std::vector<std::string> k = {"回电", "回个电话", "回电话", "给我回", "打给我", "给我打电话", "call me back",
-                                             "call us back", "call him back", "call her back", "call back", "give me a call", "return my call", "ring me back",
-                                             "get back to me"};
+  static const std::vector<std::string> k = {"回电",           "回个电话",      "回电话",        "给我回",
+                                             "打给我",         "给我打电话",    "call me back",  "call us back",
+                                             "call him back",  "call her back", "call back",     "give me a call",
+                                             "return my call", "ring me back",  "get back to me"};
   return k;
 }
 
@@ -53,8 +55,8 @@ bool is_bare_weekday(std::string_view phrase) {
   if (low.find("next") != std::string::npos || low.find("this") != std::string::npos ||
       low.find("下") != std::string::npos || low.find("这") != std::string::npos || low.find("本") != std::string::npos)
     return false;
-  for (std::string_view w : {"周", "星期", "礼拜", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-                             "sunday"})
+  for (std::string_view w :
+       {"周", "星期", "礼拜", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
     if (low.find(w) != std::string::npos) return true;
   return false;
 }
@@ -77,8 +79,10 @@ bool is_substantial(std::string_view sentence) {
   for (size_t i = 0; i < sentence.size();) {
     const auto c = static_cast<unsigned char>(sentence[i]);
     const size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
-    if (n == 3 && has_cjk(sentence.substr(i, 3))) weight += 2;
-    else if (c != ' ' && c != '\t') weight += 1;
+    if (n == 3 && has_cjk(sentence.substr(i, 3)))
+      weight += 2;
+    else if (c != ' ' && c != '\t')
+      weight += 1;
     i += n;
   }
   if (weight < 12) return false;
@@ -162,8 +166,10 @@ std::optional<store::Timestamp> resolve_due(std::string_view text, const store::
       // No clock time: a fixed hour for the part of the day named, else 09:00.
       const std::string low = lower_ascii(p);
       int hour = 9;
-      if (low.find("中午") != std::string::npos || low.find("noon") != std::string::npos) hour = 12;
-      else if (low.find("下午") != std::string::npos || low.find("afternoon") != std::string::npos) hour = 15;
+      if (low.find("中午") != std::string::npos || low.find("noon") != std::string::npos)
+        hour = 12;
+      else if (low.find("下午") != std::string::npos || low.find("afternoon") != std::string::npos)
+        hour = 15;
       else if (low.find("晚") != std::string::npos || low.find("evening") != std::string::npos ||
                low.find("tonight") != std::string::npos || low.find("night") != std::string::npos)
         hour = 19;
@@ -188,7 +194,8 @@ CallSummary summarize_extractive(const Transcript& t, const store::Timestamp& no
   if (s.caller.empty()) {
     // An unlabelled message that introduces its speaker: "this is Anna", "我是小王".
     for (const RegexMatch& m :
-         regex_find_all("(?:\\b[Tt]his is|\\b[Ii]t's|\\b[Ii]t is)\\s+([A-Z][a-z]+(?:\\s+[A-Z][a-z]+)?)|我是(\\p{Han}{1,6}?)(?=[，。,！!\\s]|$)",
+         regex_find_all("(?:\\b[Tt]his is|\\b[Ii]t's|\\b[Ii]t "
+                        "is)\\s+([A-Z][a-z]+(?:\\s+[A-Z][a-z]+)?)|我是(\\p{Han}{1,6}?)(?=[，。,！!\\s]|$)",
                         t.turns.front().text, /*caseless=*/false)) {
       s.caller = !m.groups[1].empty() ? m.groups[1] : m.groups[2];
       if (!s.caller.empty()) break;
@@ -238,7 +245,8 @@ CallSummary summarize_extractive(const Transcript& t, const store::Timestamp& no
   } else {
     s.summary = "Call with " + who + ": " + opening;
     if (!s.action_items.empty())
-      s.summary += " " + std::to_string(s.action_items.size()) + (s.action_items.size() == 1 ? " action item." : " action items.");
+      s.summary += " " + std::to_string(s.action_items.size()) +
+                   (s.action_items.size() == 1 ? " action item." : " action items.");
     if (s.callback_needed) s.summary += " Callback requested.";
   }
   return s;
@@ -296,7 +304,8 @@ Result<CallSummary> parse_summary_output(std::string_view text, const Transcript
     ActionItem item;
     item.text = x["text"].get<std::string>();
     if (x.contains("due")) {
-      if (!x["due"].is_string()) return Status::invalid_argument("the model's output: an action item's \"due\" is not a string");
+      if (!x["due"].is_string())
+        return Status::invalid_argument("the model's output: an action item's \"due\" is not a string");
       const std::string due = x["due"].get<std::string>();
       if (Result<store::Timestamp> iso = store::parse_iso8601(due); iso.is_ok()) {
         item.due = store::format_iso8601(*iso);
@@ -326,10 +335,11 @@ Result<CallSummary> summarize_with_model(const Transcript& t, const store::Times
   std::string transcript;
   for (const Turn& turn : t.turns) transcript += (turn.speaker.empty() ? "" : turn.speaker + ": ") + turn.text + "\n";
   const std::string system =
-      std::string("You summarize phone calls for the user (\"Me\"/\"我\" in the transcript). Reply with one JSON object: "
-                  "summary (one or two sentences), caller (the other person's name), topics (short phrases), "
-                  "action_items (things someone must do, each {text, due} where due is an ISO 8601 time if one was "
-                  "mentioned), callback_needed (true if the user must call back). The current time is ") +
+      std::string(
+          "You summarize phone calls for the user (\"Me\"/\"我\" in the transcript). Reply with one JSON object: "
+          "summary (one or two sentences), caller (the other person's name), topics (short phrases), "
+          "action_items (things someone must do, each {text, due} where due is an ISO 8601 time if one was "
+          "mentioned), callback_needed (true if the user must call back). The current time is ") +
       store::format_iso8601(now) + "." + (t.chinese ? " Write the text fields in Chinese." : "");
   const std::vector<ChatMessage> messages = {ChatMessage("system", system),
                                              ChatMessage("user", "Transcript:\n" + transcript)};
@@ -351,9 +361,13 @@ json summary_json(const CallSummary& s) {
     }
     items.push_back(std::move(j));
   }
-  return {{"summary", s.summary},   {"caller", s.caller},         {"topics", s.topics},
-          {"action_items", items},  {"callback_needed", s.callback_needed},
-          {"phone_numbers", s.phone_numbers}, {"times", s.times}};
+  return {{"summary", s.summary},
+          {"caller", s.caller},
+          {"topics", s.topics},
+          {"action_items", items},
+          {"callback_needed", s.callback_needed},
+          {"phone_numbers", s.phone_numbers},
+          {"times", s.times}};
 }
 
 json reminder_rules(const CallSummary& s) {
@@ -368,11 +382,12 @@ json reminder_rules(const CallSummary& s) {
       while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
       name = name.substr(0, cut) + "…";
     }
-    rules.push_back({{"name", (s.chinese ? "提醒：" : "reminder: ") + name},
-                     {"mode", "single"},
-                     {"triggers", json::array({{{"type", "time"}, {"at", due.substr(11, 5)}, {"date", due.substr(0, 10)}}})},
-                     {"conditions", json::array()},
-                     {"actions", json::array({{{"tool", "notification.show"}, {"args", {{"text", a.text}}}}})}});
+    rules.push_back(
+        {{"name", (s.chinese ? "提醒：" : "reminder: ") + name},
+         {"mode", "single"},
+         {"triggers", json::array({{{"type", "time"}, {"at", due.substr(11, 5)}, {"date", due.substr(0, 10)}}})},
+         {"conditions", json::array()},
+         {"actions", json::array({{{"tool", "notification.show"}, {"args", {{"text", a.text}}}}})}});
   }
   return rules;
 }

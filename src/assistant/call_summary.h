@@ -23,12 +23,11 @@
 // call_summary_schema() and validated; due times the model gives as phrases are resolved as above.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "assistant/chat_model.h"
 #include "core/status.h"
@@ -45,9 +44,9 @@ struct Turn {
 
 struct Transcript {
   std::vector<Turn> turns;
-  std::string record_id;   // when read from a call record
-  std::string sender;      // the record's sender
-  std::string title;       // the record's title ("未接来电", "Missed call from ...")
+  std::string record_id;  // when read from a call record
+  std::string sender;     // the record's sender
+  std::string title;      // the record's title ("未接来电", "Missed call from ...")
   bool chinese = false;
 };
 

@@ -61,7 +61,7 @@ TEST(CallSummary, EnglishLabelledTranscript) {
 
 TEST(CallSummary, UnlabelledVoicemailAsksForACallback) {
   const CallSummary s = summarize_file("dentist-voicemail-en.txt");
-  EXPECT_EQ(s.caller, "Anna");  // "this is Anna from Bright Smile Dental"
+  EXPECT_EQ(s.caller, "Anna");     // "this is Anna from Bright Smile Dental"
   EXPECT_TRUE(s.callback_needed);  // "Please call us back"
   EXPECT_EQ(s.phone_numbers, std::vector<std::string>{"010-6400-5555"});
   const ActionItem* move = find_item(s, "move your appointment");
@@ -128,7 +128,8 @@ TEST(CallSummary, CliPrintsJsonAndRemindersOnlyWhenConfirmed) {
     EXPECT_TRUE(j.contains(key)) << key;
   EXPECT_EQ(j["reminders"].size(), 1u);
   // Without --yes and without a terminal to ask on, nothing is created.
-  const test::CommandResult unasked = test::run_pocketmind({"summarize-call", file, "--now", kNow, "--remind", "--json"});
+  const test::CommandResult unasked =
+      test::run_pocketmind({"summarize-call", file, "--now", kNow, "--remind", "--json"});
   ASSERT_EQ(unasked.exit_code, 0) << unasked.err;
   EXPECT_EQ(nlohmann::json::parse(unasked.out)["reminders"].size(), 0u);
   EXPECT_NE(unasked.err.find("--yes"), std::string::npos);

@@ -28,8 +28,8 @@ Result<std::vector<TokenId>> chat_prompt_tokens(const ChatModel& m, const std::v
 
 // One reply to `messages` from a fresh session; the format's end-of-turn strings are added to
 // options.stop. Fails (kOutOfRange) when the prompt does not fit the context.
-Result<GenerateResult> chat_once(const ChatModel& m, const std::vector<ChatMessage>& messages,
-                                 GenerateOptions options, const TextCallback& on_text = nullptr);
+Result<GenerateResult> chat_once(const ChatModel& m, const std::vector<ChatMessage>& messages, GenerateOptions options,
+                                 const TextCallback& on_text = nullptr);
 
 // Builds a JSON-schema grammar engine over the model's vocabulary (constrained decoding).
 Result<std::shared_ptr<GrammarEngine>> json_schema_engine(const ChatModel& m, const std::string& schema_json);

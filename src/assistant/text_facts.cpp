@@ -35,8 +35,7 @@ class Pattern {
     pcre2_match_data* md = pcre2_match_data_create_from_pattern(code_, nullptr);
     size_t at = 0;
     while (at <= text.size()) {
-      const int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), at,
-                                 0, md, nullptr);
+      const int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), at, 0, md, nullptr);
       if (rc < 0) break;
       const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
       if (ov[1] == ov[0]) {  // empty match: step one byte forward to a character boundary
@@ -48,7 +47,8 @@ class Pattern {
       m.begin = ov[0];
       m.end = ov[1];
       for (int g = 0; g < rc; ++g)
-        m.groups.emplace_back(ov[2 * g] == PCRE2_UNSET ? std::string_view() : text.substr(ov[2 * g], ov[2 * g + 1] - ov[2 * g]));
+        m.groups.emplace_back(ov[2 * g] == PCRE2_UNSET ? std::string_view()
+                                                       : text.substr(ov[2 * g], ov[2 * g + 1] - ov[2 * g]));
       const size_t n_groups = pcre2_get_ovector_count(md);
       while (m.groups.size() < n_groups) m.groups.emplace_back();
       out.push_back(std::move(m));
@@ -63,7 +63,8 @@ class Pattern {
 };
 
 constexpr const char* kCnNum = "[0-9０-９零〇一二两三四五六七八九十]";
-constexpr const char* kWeekday = "(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun)";
+constexpr const char* kWeekday =
+    "(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun)";
 constexpr const char* kMonth =
     "(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|"
     "aug|sep|sept|oct|nov|dec)";
@@ -72,17 +73,23 @@ std::string time_pattern() {
   const std::string n = kCnNum;
   const std::string wd = kWeekday;
   const std::string mo = kMonth;
-  std::string zh_day = "(?:(?:" + n + "{2,4}年)?" + n + "{1,2}月" + n + "{1,3}[日号]|" + n + "{1,3}号|(?:下下|下|上|这|本)?(?:周|星期|礼拜)[一二三四五六日天末]|"
-                       "今天|明天|后天|大后天|昨天|前天|今晚|明晚|明早|周末|月底|月初|下个?月|下周|这周|本周|" + n + "+天(?:后|以后|之后|内))";
-  std::string zh_time = "(?:(?:凌晨|早上|上午|中午|下午|傍晚|晚上|夜里)?" + n + "{1,3}(?:点|:|：)(?:半|一刻|" + n + "{1,2}分?)?|(?:凌晨|早上|上午|中午|下午|傍晚|晚上))";
+  std::string zh_day = "(?:(?:" + n + "{2,4}年)?" + n + "{1,2}月" + n + "{1,3}[日号]|" + n +
+                       "{1,3}号|(?:下下|下|上|这|本)?(?:周|星期|礼拜)[一二三四五六日天末]|"
+                       "今天|明天|后天|大后天|昨天|前天|今晚|明晚|明早|周末|月底|月初|下个?月|下周|这周|本周|" +
+                       n + "+天(?:后|以后|之后|内))";
+  std::string zh_time = "(?:(?:凌晨|早上|上午|中午|下午|傍晚|晚上|夜里)?" + n + "{1,3}(?:点|:|：)(?:半|一刻|" + n +
+                        "{1,2}分?)?|(?:凌晨|早上|上午|中午|下午|傍晚|晚上))";
   std::string en_day = "(?:\\b(?:next|this|last|coming)\\s+(?:" + wd + "|week|weekend|month)\\b|\\b(?:on\\s+)?" + wd +
-                       "\\b|\\btoday\\b|\\btonight\\b|\\btomorrow\\b|\\byesterday\\b|\\b" + mo + "\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?\\b|\\b\\d{1,2}\\s+" + mo +
+                       "\\b|\\btoday\\b|\\btonight\\b|\\btomorrow\\b|\\byesterday\\b|\\b" + mo +
+                       "\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?\\b|\\b\\d{1,2}\\s+" + mo +
                        "\\b|\\b\\d{4}-\\d{2}-\\d{2}\\b|\\b\\d{1,2}/\\d{1,2}\\b)";
-  std::string en_time = "(?:\\b\\d{1,2}(?::\\d{2})?\\s*(?:am|pm|a\\.m\\.|p\\.m\\.)|\\b\\d{1,2}:\\d{2}\\b|\\b(?:in the\\s+)?(?:morning|afternoon|evening|noon)\\b)";
+  std::string en_time =
+      "(?:\\b\\d{1,2}(?::\\d{2})?\\s*(?:am|pm|a\\.m\\.|p\\.m\\.)|\\b\\d{1,2}:\\d{2}\\b|\\b(?:in "
+      "the\\s+)?(?:morning|afternoon|evening|noon)\\b)";
   // A day phrase optionally followed by a time phrase (and the other way round), as one phrase.
   // English first: "9:40pm" is an English time, not the Chinese "9:40" followed by "pm".
-  return "(?:" + en_time + "(?:\\s+(?:on\\s+)?" + en_day + ")?|" + en_day + "(?:\\s+(?:at\\s+)?" + en_time + ")?|" + zh_day +
-         "\\s*" + zh_time + "?|" + zh_time + ")";
+  return "(?:" + en_time + "(?:\\s+(?:on\\s+)?" + en_day + ")?|" + en_day + "(?:\\s+(?:at\\s+)?" + en_time + ")?|" +
+         zh_day + "\\s*" + zh_time + "?|" + zh_time + ")";
 }
 
 void push_unique(std::vector<std::string>& v, std::string s) {
@@ -95,16 +102,22 @@ void push_unique(std::vector<std::string>& v, std::string s) {
 std::string trim(std::string_view s) {
   auto strip_front = [&]() {
     while (!s.empty()) {
-      if (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r') s.remove_prefix(1);
-      else if (s.substr(0, 3) == "\xE3\x80\x80") s.remove_prefix(3);  // U+3000
-      else break;
+      if (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')
+        s.remove_prefix(1);
+      else if (s.substr(0, 3) == "\xE3\x80\x80")
+        s.remove_prefix(3);  // U+3000
+      else
+        break;
     }
   };
   auto strip_back = [&]() {
     while (!s.empty()) {
-      if (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r') s.remove_suffix(1);
-      else if (s.size() >= 3 && s.substr(s.size() - 3) == "\xE3\x80\x80") s.remove_suffix(3);
-      else break;
+      if (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')
+        s.remove_suffix(1);
+      else if (s.size() >= 3 && s.substr(s.size() - 3) == "\xE3\x80\x80")
+        s.remove_suffix(3);
+      else
+        break;
     }
   };
   strip_front();
@@ -127,14 +140,15 @@ bool has_cjk(std::string_view text) {
 
 bool ends_with_abbreviation(std::string_view before) {
   size_t b = before.size();
-  while (b > 0 && ((before[b - 1] >= 'a' && before[b - 1] <= 'z') || (before[b - 1] >= 'A' && before[b - 1] <= 'Z'))) --b;
+  while (b > 0 && ((before[b - 1] >= 'a' && before[b - 1] <= 'z') || (before[b - 1] >= 'A' && before[b - 1] <= 'Z')))
+    --b;
   std::string w(before.substr(b));
   for (char& c : w) c = char(c >= 'A' && c <= 'Z' ? c + 32 : c);
   if (w.empty()) return false;
   if (w.size() == 1) return true;
-  static const std::vector<std::string> kAbbrev = {"mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc",
-                                                   "inc", "ltd", "co", "no", "jan", "feb", "mar", "apr", "jun", "jul",
-                                                   "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "approx"};
+  static const std::vector<std::string> kAbbrev = {
+      "mr",  "mrs", "ms",  "dr",  "prof", "sr",  "jr",  "st",   "vs",  "etc", "inc", "ltd", "co", "no",    "jan",
+      "feb", "mar", "apr", "jun", "jul",  "aug", "sep", "sept", "oct", "nov", "dec", "mt",  "ft", "approx"};
   return std::find(kAbbrev.begin(), kAbbrev.end(), w) != kAbbrev.end();
 }
 

@@ -33,10 +33,10 @@ bool one_of(std::string_view ch, std::initializer_list<std::string_view> set) {
 }
 
 bool is_terminal(std::string_view ch) { return one_of(ch, {"。", "！", "？", "；", "!", "?", ";", "．"}); }
-bool is_closer(std::string_view ch) {
-  return one_of(ch, {"”", "’", "」", "』", "）", "》", "\"", "'", ")", "]"});
+bool is_closer(std::string_view ch) { return one_of(ch, {"”", "’", "」", "』", "）", "》", "\"", "'", ")", "]"}); }
+bool is_space(std::string_view ch) {
+  return ch == " " || ch == "\t" || ch == "\r" || ch == "\n" || ch == "\xE3\x80\x80";
 }
-bool is_space(std::string_view ch) { return ch == " " || ch == "\t" || ch == "\r" || ch == "\n" || ch == "\xE3\x80\x80"; }
 bool is_cjk_char(std::string_view ch) { return ch.size() == 3 && has_cjk(ch); }
 
 }  // namespace
@@ -78,8 +78,10 @@ std::vector<std::string> Segmenter::scan(bool final) {
     int w = 0;
     for (size_t i = start_; i < end;) {
       const std::string_view c = char_at(i);
-      if (is_cjk_char(c)) w += 2;
-      else if (!is_space(c)) w += 1;
+      if (is_cjk_char(c))
+        w += 2;
+      else if (!is_space(c))
+        w += 1;
       i += c.size();
     }
     return w;
@@ -100,7 +102,8 @@ std::vector<std::string> Segmenter::scan(bool final) {
     if (c == ".") {
       if (next >= limit && !final) break;  // decimal point, ellipsis or sentence end: need the next char
       const bool ellipsis = (pos_ > 0 && buf_[pos_ - 1] == '.') || (next < limit && buf_[next] == '.');
-      const bool followed_ok = next >= limit || is_space(char_at(next)) || is_closer(char_at(next)) || is_cjk_char(char_at(next));
+      const bool followed_ok =
+          next >= limit || is_space(char_at(next)) || is_closer(char_at(next)) || is_cjk_char(char_at(next));
       if (!ellipsis && followed_ok && !ends_with_abbreviation(std::string_view(buf_).substr(start_, pos_ - start_))) {
         const size_t end = absorb(next);
         if (end == std::string::npos) break;
@@ -169,7 +172,8 @@ Result<SegmentTranslation> Translator::translate(std::string_view segment, const
   if (out.source.empty()) return out;
   if (const size_t bad = store::find_invalid_utf8(out.source); bad != std::string::npos)
     return Status::invalid_argument("the text to translate is not valid UTF-8 (byte " + std::to_string(bad) +
-                                    " of segment \"" + std::string(store::utf8_prefix(out.source, std::min<size_t>(bad, 40))) + "...\")");
+                                    " of segment \"" +
+                                    std::string(store::utf8_prefix(out.source, std::min<size_t>(bad, 40))) + "...\")");
   messages_.push_back(ChatMessage("user", out.source));
   const Tokenizer& tok = *model_.tokenizer;
   const int64_t n_ctx = session_->n_ctx();
@@ -183,8 +187,7 @@ Result<SegmentTranslation> Translator::translate(std::string_view segment, const
     if (warm) {
       out.restarted = true;
       const size_t keep = 1 + 4;  // the last two exchanges before this segment
-      if (messages_.size() > 1 + keep + 1)
-        messages_.erase(messages_.begin() + 1, messages_.end() - int64_t(keep + 1));
+      if (messages_.size() > 1 + keep + 1) messages_.erase(messages_.begin() + 1, messages_.end() - int64_t(keep + 1));
       full = render(true);
     }
     session_->reset();

@@ -50,9 +50,9 @@ class Segmenter {
  private:
   std::vector<std::string> scan(bool final);
   SegmenterOptions options_;
-  std::string buf_;     // received text
-  size_t start_ = 0;    // where the current segment starts in buf_
-  size_t pos_ = 0;      // next byte to examine
+  std::string buf_;   // received text
+  size_t start_ = 0;  // where the current segment starts in buf_
+  size_t pos_ = 0;    // next byte to examine
 };
 
 enum class TargetLanguage { kEnglish, kChinese };
@@ -67,12 +67,12 @@ struct TranslateOptions {
 struct SegmentTranslation {
   std::string source;
   std::string translation;
-  double latency_ms = 0;          // from the call to the last token of this segment
-  double ttft_ms = 0;             // to its first token
-  int64_t n_prompt_tokens = 0;    // tokens evaluated for it (its turn only, while warm)
+  double latency_ms = 0;        // from the call to the last token of this segment
+  double ttft_ms = 0;           // to its first token
+  int64_t n_prompt_tokens = 0;  // tokens evaluated for it (its turn only, while warm)
   int64_t n_generated_tokens = 0;
   double generate_ms = 0;
-  bool restarted = false;         // the conversation was restarted to fit the context
+  bool restarted = false;  // the conversation was restarted to fit the context
 };
 
 class Translator {

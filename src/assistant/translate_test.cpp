@@ -40,7 +40,8 @@ TEST(Segmenter, MixedLanguages) {
 }
 
 TEST(Segmenter, DecimalsAbbreviationsAndEllipsesDoNotEndSentences) {
-  EXPECT_EQ(whole("The fare was 32.5 yuan. Mr. Wang paid it."), (Segments{"The fare was 32.5 yuan.", "Mr. Wang paid it."}));
+  EXPECT_EQ(whole("The fare was 32.5 yuan. Mr. Wang paid it."),
+            (Segments{"The fare was 32.5 yuan.", "Mr. Wang paid it."}));
   EXPECT_EQ(whole("Dr. Smith called at 3 p.m. today."), (Segments{"Dr. Smith called at 3 p.m. today."}));
   EXPECT_EQ(whole("Wait... what happened? Nothing."), (Segments{"Wait... what happened?", "Nothing."}));
   EXPECT_EQ(whole("Visit www.example.com now."), (Segments{"Visit www.example.com now."}));
@@ -64,7 +65,8 @@ TEST(Segmenter, LongClausesAreCutAtCommas) {
 }
 
 TEST(Segmenter, NewlinesEndSegmentsAndFinishFlushesTheRest) {
-  EXPECT_EQ(whole("第一行没有标点\nsecond line\nunfinished"), (Segments{"第一行没有标点", "second line", "unfinished"}));
+  EXPECT_EQ(whole("第一行没有标点\nsecond line\nunfinished"),
+            (Segments{"第一行没有标点", "second line", "unfinished"}));
   EXPECT_EQ(whole("   \n\n  "), Segments{});
 }
 

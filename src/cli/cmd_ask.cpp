@@ -96,15 +96,22 @@ int run_ask(const AskArgs& a) {
 
 void add_ask(CLI::App& app, int& result) {
   auto args = std::make_shared<AskArgs>();
-  CLI::App* cmd = app.add_subcommand(
-      "ask", "Answer a question from the store's records, citing them (extractive without -m; says so when nothing relevant is found)");
+  CLI::App* cmd = app.add_subcommand("ask",
+                                     "Answer a question from the store's records, citing them (extractive without -m; "
+                                     "says so when nothing relevant is found)");
   cmd->add_option("--db", args->db, "store directory")->required();
-  cmd->add_option("question", args->question, "the question (Chinese or English; several words are joined)")->required();
+  cmd->add_option("question", args->question, "the question (Chinese or English; several words are joined)")
+      ->required();
   cmd->add_option("-m,--model", args->model, "GGUF chat model for a generated answer (default: extractive answer)");
   cmd->add_option("--now", args->now, "ISO 8601 time that 'today', '上周' ... refer to (default: the clock)");
-  cmd->add_option("-k,--k", args->k, "records retrieved before the relevance check")->capture_default_str()->check(CLI::Range(1, 100));
-  cmd->add_option("--max-records", args->max_records, "relevant records the answer uses")->capture_default_str()->check(CLI::Range(1, 20));
-  cmd->add_option("-n,--n-predict", args->n_predict, "maximum tokens to generate (with -m)")->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("-k,--k", args->k, "records retrieved before the relevance check")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  cmd->add_option("--max-records", args->max_records, "relevant records the answer uses")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 20));
+  cmd->add_option("-n,--n-predict", args->n_predict, "maximum tokens to generate (with -m)")
+      ->check(CLI::Range(1, 1 << 16));
   cmd->add_option("--temp", args->temperature, "temperature (with -m); 0 = greedy")->capture_default_str();
   cmd->add_option("--seed", args->seed, "random seed (with -m and --temp > 0)");
   add_model_options(cmd, args->load);

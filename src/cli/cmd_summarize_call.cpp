@@ -29,8 +29,10 @@ struct SummarizeArgs {
 // Asks on the terminal whether to create `n` reminders; no terminal -> no (use --yes).
 bool confirm(size_t n) {
   if (!isatty(STDIN_FILENO)) {
-    std::fprintf(stderr, "pocketmind summarize-call: not creating %zu reminder(s) without confirmation "
-                         "(no terminal to ask on; pass --yes)\n", n);
+    std::fprintf(stderr,
+                 "pocketmind summarize-call: not creating %zu reminder(s) without confirmation "
+                 "(no terminal to ask on; pass --yes)\n",
+                 n);
     return false;
   }
   std::fprintf(stderr, "Create %zu reminder(s)? [y/N] ", n);
@@ -84,8 +86,10 @@ int run_summarize(const SummarizeArgs& a) {
     for (const auto& x : s.phone_numbers) p += (p.empty() ? "" : ", ") + x;
     std::printf("%s%s\n", zh ? "电话号码：" : "phone numbers: ", p.c_str());
   }
-  std::printf("%s%s\n", zh ? "需要回电：" : "callback needed: ", s.callback_needed ? (zh ? "是" : "yes") : (zh ? "否" : "no"));
-  for (const auto& r : reminders) std::printf("%s\n", r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  std::printf("%s%s\n",
+              zh ? "需要回电：" : "callback needed: ", s.callback_needed ? (zh ? "是" : "yes") : (zh ? "否" : "no"));
+  for (const auto& r : reminders)
+    std::printf("%s\n", r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return 0;
 }
 
@@ -95,15 +99,20 @@ void add_summarize_call(CLI::App& app, int& result) {
   auto args = std::make_shared<SummarizeArgs>();
   CLI::App* cmd = app.add_subcommand(
       "summarize-call", "Summarize a call transcript: caller, topics, action items with due times, callback needed");
-  cmd->add_option("file", args->file, "transcript: a .txt file (speaker-labelled or not) or a call record (one JSON line)")
+  cmd->add_option("file", args->file,
+                  "transcript: a .txt file (speaker-labelled or not) or a call record (one JSON line)")
       ->required();
-  cmd->add_option("-m,--model", args->model, "GGUF chat model: JSON output constrained to the summary schema (default: extractive)");
+  cmd->add_option("-m,--model", args->model,
+                  "GGUF chat model: JSON output constrained to the summary schema (default: extractive)");
   cmd->add_option("--now", args->now, "ISO 8601 time that 明天 / tomorrow ... refer to (default: the clock)");
-  cmd->add_option("-n,--n-predict", args->n_predict, "maximum tokens to generate (with -m)")->check(CLI::Range(16, 1 << 16));
+  cmd->add_option("-n,--n-predict", args->n_predict, "maximum tokens to generate (with -m)")
+      ->check(CLI::Range(16, 1 << 16));
   add_model_options(cmd, args->load);
-  cmd->add_flag("--remind", args->remind, "turn action items with a due time into reminder rules (DESIGN.md rule form), asking first");
+  cmd->add_flag("--remind", args->remind,
+                "turn action items with a due time into reminder rules (DESIGN.md rule form), asking first");
   cmd->add_flag("-y,--yes", args->yes, "with --remind: do not ask");
-  cmd->add_flag("--json", args->json, "machine-readable output: {summary, caller, topics[], action_items[{text, due?}], callback_needed}");
+  cmd->add_flag("--json", args->json,
+                "machine-readable output: {summary, caller, topics[], action_items[{text, due?}], callback_needed}");
   cmd->callback([args, &result] { result = run_summarize(*args); });
 }
 

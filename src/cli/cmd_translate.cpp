@@ -41,7 +41,11 @@ int run_translate(const TranslateArgs& a) {
   int index = 0;
   auto handle = [&](const std::string& segment) -> Status {
     TextCallback stream = nullptr;
-    if (!a.json) stream = [](std::string_view t) { std::cout << t << std::flush; return true; };
+    if (!a.json)
+      stream = [](std::string_view t) {
+        std::cout << t << std::flush;
+        return true;
+      };
     Result<assistant::SegmentTranslation> r = (*tr)->translate(segment, stream);
     if (!r.is_ok()) return r.status();
     if (a.json) {
@@ -54,7 +58,8 @@ int run_translate(const TranslateArgs& a) {
                                   {"generated_tokens", r->n_generated_tokens},
                                   {"restarted", r->restarted}}
                        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                << "\n" << std::flush;
+                << "\n"
+                << std::flush;
     } else {
       std::cout << "\n" << std::flush;
       std::fprintf(stderr, "[segment %d: %.1f ms, %lld prompt tokens, %lld generated]\n", index, r->latency_ms,
@@ -82,13 +87,17 @@ int run_translate(const TranslateArgs& a) {
 void add_translate(CLI::App& app, int& result) {
   auto args = std::make_shared<TranslateArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "translate", "Translate text from stdin segment by segment as it arrives (sentence / clause ends), one warm model session");
+      "translate",
+      "Translate text from stdin segment by segment as it arrives (sentence / clause ends), one warm model session");
   cmd->add_option("--to", args->to, "target language: en or zh")->capture_default_str();
   cmd->add_option("-m,--model", args->model, "GGUF chat model")->required();
-  cmd->add_option("-n,--n-predict", args->n_predict, "maximum tokens per segment")->capture_default_str()->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("-n,--n-predict", args->n_predict, "maximum tokens per segment")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 16));
   cmd->add_option("--clause-min", args->clause_min_weight,
                   "cut at a comma once the segment weighs this much (CJK character 2, other 1)")
-      ->capture_default_str()->check(CLI::Range(1, 100000));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   add_model_options(cmd, args->load);
   cmd->add_flag("--json", args->json, "one JSON line per segment: {index, source, translation, latency_ms, ...}");
   cmd->callback([args, &result] { result = run_translate(*args); });

@@ -1,10 +1,10 @@
 // `ask` over the demo phone (data/demo): the records an answer must cite, and questions about
 // things the data does not hold, which must be answered "I could not find ..." / "没有找到…" with no
 // citations. Expected ids were found by reading data/demo by hand.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <memory>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "assistant/answer.h"
@@ -22,8 +22,8 @@ class AskDemo : public ::testing::Test {
   static void SetUpTestSuite() {
     db_ = new std::string(test::temp_dir());
     const test::CommandResult r =
-        test::run_pocketmind({"ingest", "--db", *db_, "--now", kNow, "-q", kDemo + "/phone.jsonl", kDemo + "/calendar.ics",
-                              kDemo + "/contacts.vcf", kDemo + "/notes"});
+        test::run_pocketmind({"ingest", "--db", *db_, "--now", kNow, "-q", kDemo + "/phone.jsonl",
+                              kDemo + "/calendar.ics", kDemo + "/contacts.vcf", kDemo + "/notes"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   static void TearDownTestSuite() {
@@ -52,7 +52,9 @@ struct Case {
   std::vector<std::string> must_cite;
 };
 
-bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 TEST_F(AskDemo, AnswersCiteTheRecordsThatHoldTheAnswer) {
   const std::vector<Case> cases = {
@@ -82,7 +84,8 @@ TEST_F(AskDemo, AnswersCiteTheRecordsThatHoldTheAnswer) {
     }
     // Every citation is a retrieved record that passed the relevance check.
     for (const std::string& id : a.citations) {
-      const bool relevant = std::any_of(r.relevant.begin(), r.relevant.end(), [&](const Evidence& e) { return e.id == id; });
+      const bool relevant =
+          std::any_of(r.relevant.begin(), r.relevant.end(), [&](const Evidence& e) { return e.id == id; });
       EXPECT_TRUE(relevant) << c.question << ": cites " << id;
     }
   }
@@ -159,8 +162,8 @@ TEST_F(AskDemo, CliRejectsBadInput) {
   EXPECT_NE(bad_now.err.find("--now"), std::string::npos) << bad_now.err;
   const test::CommandResult no_db = test::run_pocketmind({"ask", "--db", *db_ + "/missing", "hi?"});
   EXPECT_NE(no_db.exit_code, 0);
-  const test::CommandResult bad_model =
-      test::run_pocketmind({"ask", "--db", *db_, "-m", *db_ + "/no-such-model.gguf", "When is my dentist appointment?"});
+  const test::CommandResult bad_model = test::run_pocketmind(
+      {"ask", "--db", *db_, "-m", *db_ + "/no-such-model.gguf", "When is my dentist appointment?"});
   EXPECT_NE(bad_model.exit_code, 0);
   EXPECT_NE(bad_model.err.find("no-such-model.gguf"), std::string::npos) << bad_model.err;
   const test::CommandResult bad_utf8 = test::run_pocketmind({"ask", "--db", *db_, "--json", "\xff\xfe?"});
@@ -173,7 +176,8 @@ TEST_F(AskDemo, CliRejectsBadInput) {
 }
 
 TEST(Citations, OnlyRetrievedIdsAreKept) {
-  std::string text = "Your appointment is on Friday [cal-dentist]. Also [sms-9999] and [cal-dentist, made-up] 【photo-cat】.";
+  std::string text =
+      "Your appointment is on Friday [cal-dentist]. Also [sms-9999] and [cal-dentist, made-up] 【photo-cat】.";
   const std::vector<std::string> cited = keep_known_citations(text, {"cal-dentist", "photo-cat"});
   EXPECT_EQ(cited, (std::vector<std::string>{"cal-dentist", "photo-cat"}));
   EXPECT_EQ(text, "Your appointment is on Friday [cal-dentist]. Also  and [cal-dentist] [photo-cat].");

@@ -2,10 +2,10 @@
 // Random weights make the text meaningless, so only structure is checked: citations are among
 // the retrieved records, the call summary is JSON of the schema's shape, translation emits one
 // result per segment and reuses the session (later segments evaluate only their own turn).
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cstdio>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
@@ -31,8 +31,10 @@ std::vector<nlohmann::json> json_lines(const std::string& out) {
 TEST(AssistantModel, AskCitesOnlyRetrievedRecords) {
   PM_REQUIRE_FIXTURE(model, kModel);
   const std::string db = pm::test::temp_dir();
-  ASSERT_EQ(pm::test::run_pocketmind({"ingest", "--db", db, "--now", kNow, "-q", kDemo + "/phone.jsonl",
-                                      kDemo + "/calendar.ics"}).exit_code, 0);
+  ASSERT_EQ(pm::test::run_pocketmind(
+                {"ingest", "--db", db, "--now", kNow, "-q", kDemo + "/phone.jsonl", kDemo + "/calendar.ics"})
+                .exit_code,
+            0);
   const pm::test::CommandResult r = pm::test::run_pocketmind(
       {"ask", "--db", db, "--now", kNow, "-m", model, "-n", "48", "--json", "When is my dentist appointment?"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -42,11 +44,12 @@ TEST(AssistantModel, AskCitesOnlyRetrievedRecords) {
   std::vector<std::string> ids;
   for (const auto& rec : j["records"]) ids.push_back(rec["id"]);
   EXPECT_NE(std::find(ids.begin(), ids.end(), "cal-dentist"), ids.end());
-  for (const auto& c : j["citations"]) EXPECT_NE(std::find(ids.begin(), ids.end(), c.get<std::string>()), ids.end()) << c;
+  for (const auto& c : j["citations"])
+    EXPECT_NE(std::find(ids.begin(), ids.end(), c.get<std::string>()), ids.end()) << c;
 
   // Nothing relevant: the model is not asked; the answer says so.
-  const pm::test::CommandResult none = pm::test::run_pocketmind(
-      {"ask", "--db", db, "--now", kNow, "-m", model, "--json", "When is my piano lesson?"});
+  const pm::test::CommandResult none =
+      pm::test::run_pocketmind({"ask", "--db", db, "--now", kNow, "-m", model, "--json", "When is my piano lesson?"});
   ASSERT_EQ(none.exit_code, 0) << none.err;
   const nlohmann::json n = nlohmann::json::parse(none.out);
   EXPECT_EQ(n["mode"], "not_found");
