@@ -458,6 +458,13 @@ Result<Answer> model_answer(const Retrieval& r, const ChatModel& model, const Ge
   std::vector<std::string> ids;
   for (const Evidence& e : r.relevant) ids.push_back(e.id);
   a.citations = keep_known_citations(a.text, ids);
+  if (a.text.empty()) {
+    // The model said nothing usable (it ended at once, or only with invented citations): the
+    // extractive answer from the same records instead, so the user is never left with nothing.
+    Answer fallback = extractive_answer(r);
+    fallback.note = "the model gave no answer; extractive answer shown";
+    return fallback;
+  }
   return a;
 }
 
@@ -482,6 +489,7 @@ json answer_json(const Retrieval& r, const Answer& a) {
           {"records", records},
           {"found", r.found()},
           {"mode", a.mode},
+          {"note", a.note},
           {"language", r.chinese ? "zh" : "en"},
           {"content_terms", r.content_terms},
           {"translations", r.translations},

@@ -78,6 +78,7 @@ struct Answer {
   std::string text;
   std::vector<std::string> citations;  // ids, each one of the relevant records
   std::string mode;                    // "extractive", "model" or "not_found"
+  std::string note;                    // why the mode differs from what was asked ("" normally)
 };
 
 // "I could not find anything in your records about ..." / "没有找到与……相关的记录。"

@@ -345,7 +345,10 @@ Result<CallSummary> summarize_with_model(const Transcript& t, const store::Times
                                              ChatMessage("user", "Transcript:\n" + transcript)};
   Result<GenerateResult> g = chat_once(model, messages, options);
   if (!g.is_ok()) return g.status();
-  if (g->finish == FinishReason::kLength || g->finish == FinishReason::kContextFull)
+  if (g->finish == FinishReason::kContextFull)
+    return Status::out_of_range("the model's JSON was cut off after " + std::to_string(g->tokens.size()) +
+                                " tokens: the context filled up (raise -c if the model allows it)");
+  if (g->finish == FinishReason::kLength)
     return Status::out_of_range("the model's JSON was cut off after " + std::to_string(g->tokens.size()) +
                                 " tokens (raise -n)");
   return parse_summary_output(g->text, t, now);

@@ -83,6 +83,7 @@ int run_ask(const AskArgs& a) {
       std::printf("  %-24s score %.3f  matched %d  %s\n", e.id.c_str(), e.score, e.matched_terms,
                   e.relevant ? "relevant" : "-");
   }
+  if (!answer.note.empty()) std::fprintf(stderr, "pocketmind ask: %s\n", answer.note.c_str());
   std::printf("%s\n", answer.text.c_str());
   if (!answer.citations.empty() && answer.mode == "model") {
     std::string c;

@@ -39,7 +39,8 @@ TEST(AssistantModel, AskCitesOnlyRetrievedRecords) {
       {"ask", "--db", db, "--now", kNow, "-m", model, "-n", "48", "--json", "When is my dentist appointment?"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["mode"], "model");
+  // "extractive" when the random model ends its answer at once (the fallback says so in "note").
+  EXPECT_TRUE(j["mode"] == "model" || (j["mode"] == "extractive" && !j["note"].get<std::string>().empty())) << r.out;
   ASSERT_TRUE(j["answer"].is_string());
   std::vector<std::string> ids;
   for (const auto& rec : j["records"]) ids.push_back(rec["id"]);
