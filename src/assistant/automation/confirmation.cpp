@@ -41,6 +41,32 @@ std::string place_text(const std::string& p, bool zh) {
   return p;
 }
 
+std::string setting_name(const std::string& key, bool zh) {
+  static const std::map<std::string, std::pair<std::string, std::string>> k = {
+      {"wifi", {"WiFi", "Wi-Fi"}}, {"bluetooth", {"蓝牙", "Bluetooth"}}, {"do_not_disturb", {"勿扰模式", "do not disturb"}},
+      {"airplane_mode", {"飞行模式", "airplane mode"}}, {"mobile_data", {"移动数据", "mobile data"}},
+      {"flashlight", {"手电筒", "the flashlight"}}, {"brightness", {"屏幕亮度", "the brightness"}}, {"ringer", {"铃声", "the ringer"}},
+      {"media", {"媒体音量", "the media volume"}}, {"ring", {"铃声音量", "the ring volume"}}, {"alarm", {"闹钟音量", "the alarm volume"}}};
+  auto it = k.find(key);
+  if (it == k.end()) return key;
+  return zh ? it->second.first : it->second.second;
+}
+
+std::string mode_zh(const std::string& m) {
+  if (m == "silent") return "静音";
+  if (m == "vibrate") return "振动";
+  if (m == "normal") return "响铃";
+  return m;
+}
+
+std::string duration_text(const json& v, bool zh) {
+  if (!v.is_number_integer()) return v.dump();
+  const int64_t n = v.get<int64_t>();
+  if (n % 3600 == 0) return std::to_string(n / 3600) + (zh ? "小时" : n == 3600 ? " hour" : " hours");
+  if (n % 60 == 0) return std::to_string(n / 60) + (zh ? "分钟" : n == 60 ? " minute" : " minutes");
+  return std::to_string(n) + (zh ? "秒" : " seconds");
+}
+
 std::string event_text(const json& t, bool zh) {
   const std::string e = s(t, "event");
   const json f = t.value("filter", json::object());
@@ -60,7 +86,7 @@ std::string event_text(const json& t, bool zh) {
   if (e == "location.arrived") return zh ? "到达" + place_text(s(f, "place"), true) + "时" : "when arriving at " + s(f, "place");
   if (e == "location.left") return zh ? "离开" + place_text(s(f, "place"), true) + "时" : "when leaving " + s(f, "place");
   if (e == "wifi.connected") return zh ? "连上WiFi" + opt("ssid", "“", "") + (f.contains("ssid") ? "”" : "") + "时"
-                                       : "when Wi-Fi " + (f.contains("ssid") ? "\"" + s(f, "ssid") + "\"" : "a network") + " connects";
+                                       : "when the phone joins " + (f.contains("ssid") ? "the Wi-Fi \"" + s(f, "ssid") + "\"" : "a Wi-Fi network");
   if (e == "call.missed") return zh ? "有" + opt("from", "", "") + (f.contains("from") ? "的" : "") + "未接来电时"
                                     : "when a call " + opt("from", "", "from ") + (f.contains("from") ? " " : "") + "is missed";
   if (e == "sms.received") return zh ? "收到" + opt("from", "", "") + (f.contains("from") ? "的" : "") + "短信时"
@@ -92,6 +118,7 @@ std::string trigger_text(const json& t, bool zh) {
 std::string condition_text(const json& c, bool zh) {
   const std::string type = s(c, "type");
   if (type == "time_between") {
+    if (s(c, "after") == "00:00" && s(c, "before") == "23:59" && c.contains("weekdays")) return days_text(c["weekdays"], zh);
     std::string out = zh ? "在" + s(c, "after") + "至" + s(c, "before") + "之间" : "between " + s(c, "after") + " and " + s(c, "before");
     if (c.contains("weekdays")) out = days_text(c["weekdays"], zh) + (zh ? "" : ", ") + out;
     return out;
@@ -100,7 +127,14 @@ std::string condition_text(const json& c, bool zh) {
     return c.contains("below") ? (zh ? "电量低于" + s(c, "below") + "%" : "the battery is below " + s(c, "below") + "%")
                                : (zh ? "电量高于" + s(c, "above") + "%" : "the battery is above " + s(c, "above") + "%");
   if (type == "location") return zh ? "人在" + place_text(s(c, "place"), true) : "you are at " + s(c, "place");
-  if (type == "state") return zh ? "状态 " + s(c, "key") + " 为 " + s(c, "equals") : s(c, "key") + " is " + s(c, "equals");
+  if (type == "state") {
+    const std::string key = s(c, "key"), v = s(c, "equals");
+    if (!zh) return (key == "charging" ? std::string("the phone is ") + (v == "true" ? "" : "not ") + "charging"
+                                       : setting_name(key == "ringer_mode" ? "ringer" : key, false) + " is " + v);
+    if (key == "charging") return v == "true" ? "正在充电" : "没有在充电";
+    if (key == "ringer_mode") return "手机处于" + mode_zh(v) + "模式";
+    return setting_name(key, true) + (v == "on" ? "已打开" : "已关闭");
+  }
   return c.dump();
 }
 
@@ -119,17 +153,14 @@ std::string action_text(const Action& a, bool zh) {
     if (g.contains("query")) return zh ? "播放“" + s(g, "query") + "”" : "play \"" + s(g, "query") + "\"";
     return zh ? "播放音乐" : "play music";
   }
-  if (t == "phone.set_ringer_mode") {
-    static const std::map<std::string, std::string> kZh = {{"silent", "静音"}, {"vibrate", "振动"}, {"normal", "响铃"}};
-    auto it = kZh.find(s(g, "mode"));
-    return zh ? "把手机设为" + (it == kZh.end() ? s(g, "mode") : it->second) + "模式" : "set the ringer to " + s(g, "mode");
-  }
+  if (t == "phone.set_ringer_mode") return zh ? "把手机设为" + mode_zh(s(g, "mode")) + "模式" : "set the ringer to " + s(g, "mode");
   if (t == "alarm.set") {
     std::string when = g.contains("date") ? s(g, "date") + " " : "";
     if (g.contains("weekdays")) when = days_text(g["weekdays"], zh) + " ";
     return zh ? "设置" + when + s(g, "time") + "的闹钟" : "set an alarm for " + when + s(g, "time");
   }
-  if (t == "timer.start") return zh ? "开始" + s(g, "duration_s") + "秒的计时" : "start a " + s(g, "duration_s") + "-second timer";
+  if (t == "timer.start") return zh ? "开始" + duration_text(g.value("duration_s", json()), true) + "的计时"
+                                    : "start a timer for " + duration_text(g.value("duration_s", json()), false);
   if (t == "reminder.create") return zh ? "创建提醒（" + s(g, "at") + "）：" + s(g, "text") : "create a reminder at " + s(g, "at") + ": " + s(g, "text");
   if (t == "calendar.create_event")
     return zh ? "在日历中添加“" + s(g, "title") + "”（" + s(g, "start") + (g.contains("end") ? "-" + s(g, "end") : "") + "）"
@@ -137,8 +168,13 @@ std::string action_text(const Action& a, bool zh) {
   if (t == "phone.call") return zh ? "给" + s(g, "contact") + "打电话" : "call " + s(g, "contact");
   if (t == "sms.send") return zh ? "给" + s(g, "to") + "发短信：" + s(g, "text") : "text " + s(g, "to") + ": " + s(g, "text");
   if (t == "media.pause") return zh ? "暂停播放" : "pause playback";
-  if (t == "phone.set_volume") return zh ? "把" + s(g, "stream") + "音量调到" + s(g, "level") : "set the " + s(g, "stream") + " volume to " + s(g, "level");
-  if (t == "settings.set") return zh ? "把" + s(g, "setting") + "设为" + s(g, "value") : "set " + s(g, "setting") + " to " + s(g, "value");
+  if (t == "phone.set_volume")
+    return zh ? "把" + setting_name(s(g, "stream"), true) + "调到" + s(g, "level") : "set " + setting_name(s(g, "stream"), false) + " to " + s(g, "level");
+  if (t == "settings.set") {
+    const std::string key = s(g, "setting"), v = s(g, "value");
+    if (key == "brightness") return zh ? "把屏幕亮度调到" + v : "set the brightness to " + v;
+    return zh ? (v == "on" ? "打开" : "关闭") + setting_name(key, true) : "turn " + v + " " + setting_name(key, false);
+  }
   if (t == "news.read") return zh ? "播报新闻" : "read the news";
   if (t == "app.open") return zh ? "打开" + s(g, "app") : "open " + s(g, "app");
   if (t == "navigation.start") return zh ? "导航到" + place_text(s(g, "destination"), true) : "navigate to " + s(g, "destination");

@@ -255,7 +255,7 @@ Result<std::string> normalize_time(std::string_view text) {
     return Status::invalid_argument("\"" + std::string(text) + "\" is not a time of day (minutes need two digits)");
   if (h > 23 || mi > 59)
     return Status::invalid_argument(std::string(text) + " is not a valid time of day (hours 0-23, minutes 0-59)");
-  char buf[16];
+  char buf[32];
   std::snprintf(buf, sizeof buf, "%02d:%02d", h, mi);
   return std::string(buf);
 }

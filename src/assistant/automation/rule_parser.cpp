@@ -162,7 +162,7 @@ int day_index_en(std::string d) {
 struct HM {
   int h = 0, m = 0;
   std::string text() const {
-    char b[16];
+    char b[32];
     std::snprintf(b, sizeof b, "%02d:%02d", h, m);
     return b;
   }
@@ -368,7 +368,8 @@ Result<ParsedRequest> Parser::parse(std::string_view text) {
   if (t.size() > 1000) return Status::invalid_argument("could not understand: the request is too long (over 1000 bytes)");
   for (unsigned char c : t)
     if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') return Status::invalid_argument("could not understand: the request holds control characters");
-  for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{{"％", "%"}, {"：", ":"}, {"\r", "\n"}, {"\t", " "}}) 
+  t = std::regex_replace(t, re("\\b([ap])\\.m\\.(?=\\s|$|,)"), "$1m");  // "6 a.m. read" is not the end of a sentence
+  for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{{"％", "%"}, {"：", ":"}, {"\r", "\n"}, {"\t", " "}})
     for (size_t p; (p = t.find(from)) != std::string::npos;) t.replace(p, from.size(), to);
   ParsedRequest out;
   out.zh = is_chinese_text(t);
@@ -916,19 +917,29 @@ Status Parser::plain_text_actions(const std::string& rest, Draft& d) {
   static const std::regex sep = re("并且|并|然后|接着|同时|再|\\s+and\\s+|\\s+then\\s+|&|;|、");
   const std::string cleaned = strip_fillers(trim(rest));
   if (cleaned.empty()) return Status::ok();
-  // Try the whole text first (a message may contain "and"), then its pieces.
-  if (Result<Action> whole = action_of(cleaned); whole.is_ok()) {
-    d.actions.push_back(*whole);
-    return Status::ok();
-  }
+  // The pieces between 并/然后/and/then first; when one of them is not an action, the whole text
+  // as one action (a message may contain "and": "remind me to buy milk and eggs").
+  std::vector<Action> pieces;
+  Status first_error = Status::ok();
   for (const std::string& piece : split(cleaned, sep)) {
     const std::string phrase = strip_fillers(piece);
     if (phrase.empty()) continue;
     Result<Action> a = action_of(phrase);
-    if (!a.is_ok()) return a.status();
-    d.actions.push_back(*a);
+    if (!a.is_ok()) {
+      first_error = a.status();
+      break;
+    }
+    pieces.push_back(*a);
   }
-  return Status::ok();
+  if (first_error.is_ok()) {
+    d.actions.insert(d.actions.end(), pieces.begin(), pieces.end());
+    return Status::ok();
+  }
+  if (Result<Action> whole = action_of(cleaned); whole.is_ok()) {
+    d.actions.push_back(*whole);
+    return Status::ok();
+  }
+  return first_error;
 }
 
 Result<std::vector<Rule>> Parser::build(Draft& d) {
