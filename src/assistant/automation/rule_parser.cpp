@@ -248,7 +248,9 @@ int duration_seconds(const std::string& number, const std::string& unit) {
   return n * unit_s;
 }
 
-std::string place_name(const std::string& raw) {
+std::string place_name(const std::string& quoted) {
+  static const std::regex quotes("^\\s*(?:“|\"|「|『|‘)|(?:”|\"|」|』|’)\\s*$");
+  const std::string raw = std::regex_replace(quoted, quotes, "");
   const std::string p = lower(trim(raw));
   if (p == "家" || p == "家里" || p == "home") return "home";
   if (p == "公司" || p == "单位" || p == "work" || p == "office" || p == "the office") return "work";
@@ -350,7 +352,7 @@ std::string strip_fillers(std::string s) {
       "^(?:\\s|就|请|帮我|给我|自动|也|都|顺便|记得|马上|立刻|那么|便|要|please\\b|also\\b|automatically\\b|then\\b|and\\b|"
       "just\\b|并且|并|然后|接着|同时|再|at\\b|on\\b|in\\b|and\\b|from\\b|between\\b|和|只在|只有在|仅在|只有|只|only\\b|当|在|每当|的时候|时候|的话|之间|期间|之后|以后)+",
       std::regex::ECMAScript | std::regex::icase);
-  static const std::regex tail("(?:\\s|吧|哦|啊|please|for me|的话|的时候|时候|时|之间|期间)+$",
+  static const std::regex tail("(?:\\s|吧|哦|啊|please|for me|的话|的时候|时候|时|之间|期间|\\band|\\bthen|并且|并|然后|和)+$",
                                std::regex::ECMAScript | std::regex::icase);
   for (int i = 0; i < 3; ++i) {
     s = std::regex_replace(s, lead, "");
@@ -847,7 +849,7 @@ Result<Action> Parser::action_of(const std::string& phrase) {
   static const std::regex toggle = re("(打开|开启|开|关闭|关掉|关上|关)\\s*(?:一下)?\\s*(?:手机的)?" + setting + "|(?:把)?\\s*" + setting + "\\s*(打开|开启|关闭|关掉|关上)|\\bturn\\s+(on|off)\\s+(?:the\\s+)?" + setting_en + "|\\bturn\\s+(?:the\\s+)?" + setting_en + "\\s+(on|off)|\\b(enable|disable)\\s+" + setting_en);
   static const std::regex brightness = re("(?:把)?\\s*(?:屏幕)?亮度\\s*(?:调到|调成|调为|设为|设置为|设成|改成|调至)\\s*(" + kNum + ")\\s*%?|\\bset\\s+(?:the\\s+)?(?:screen\\s+)?brightness\\s+to\\s+([0-9]+)\\s*%?");
   static const std::regex call = re("(?:给)\\s*(.+?)\\s*打(?:个|一个)?电话|(?:打电话给|呼叫|拨打)\\s*(.+?)(?:的电话)?|\\bcall\\s+(.+)");
-  static const std::regex notify = re("(?:提醒我|通知我|提示我)\\s*(?:要|该|去)?\\s*(.+)|(?:发|显示|弹出)(?:一条|一个|个|条)?通知\\s*:?\\s*(.+)|\\bremind\\s+me\\s+(?:to\\s+|that\\s+|about\\s+)?(.+)|\\b(?:notify\\s+me|show\\s+(?:a\\s+)?notification)\\s*(?::|that|saying)?\\s*(.+)");
+  static const std::regex notify = re("(?:提醒我|通知我|提示我)\\s*(?:(?:要|该)\\s*)?(.+)|(?:发|显示|弹出)(?:一条|一个|个|条)?通知\\s*:?\\s*(.+)|\\bremind\\s+me\\s+(?:to\\s+|that\\s+|about\\s+)?(.+)|\\b(?:notify\\s+me|show\\s+(?:a\\s+)?notification)\\s*(?::|that|saying)?\\s*(.+)");
   static const std::regex open_app = re("(?:打开|启动|开启)\\s*(.+?)\\s*(?:应用|app)?|\\b(?:open|launch|start)\\s+(?:the\\s+)?(.+?)(?:\\s+app)?");
 
   auto first_of = [](const Groups& g) {
