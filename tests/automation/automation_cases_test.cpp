@@ -225,3 +225,30 @@ TEST(AutomationCases, CorruptedRequestsNeverCrash) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(AutomationCli, ThirdPartyToolsFile) {
+  const std::string dir = pm::test::temp_dir();
+  const std::string good = dir + "/tools.json", clash = dir + "/clash.json", broken = dir + "/broken.json";
+  std::ofstream(good) << R"([{"type": "function", "function": {"name": "taxi.order", "description": "Order a taxi",
+                             "parameters": {"type": "object", "properties": {"to": {"type": "string"}}}}}])";
+  std::ofstream(clash) << R"([{"name": "alarm.set", "description": "mine", "parameters": {"type": "object"}}])";
+  std::ofstream(broken) << "[{";
+  const std::vector<std::string> base = {"automation", "parse", "--now", "2026-11-24T09:00:00+08:00", "--tools"};
+  auto run = [&](const std::string& file) {
+    std::vector<std::string> args = base;
+    args.push_back(file);
+    args.push_back("每天早上7点播报新闻");
+    return pm::test::run_pocketmind(args);
+  };
+  EXPECT_EQ(run(good).exit_code, 0) << run(good).err;
+  pm::test::CommandResult r = run(clash);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("built-in tool cannot be replaced"), std::string::npos) << r.err;
+  r = run(broken);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not valid JSON"), std::string::npos) << r.err;
+}
+
+}  // namespace

@@ -238,3 +238,57 @@ TEST(ParseTime, IsoAndOffsets) {
 }
 
 }  // namespace
+
+#include "assistant/automation/model_parser.h"
+#include "generate/grammar/grammar.h"
+#include "generate/grammar/json_schema.h"
+#include "generate/tool_calls.h"
+
+namespace {
+
+TEST(ModelOutput, SchemaCompilesToAGrammar) {
+  au::ToolRegistry reg;
+  ASSERT_TRUE(reg.add({"taxi.order", "Order a taxi",
+                       json::parse(R"({"type": "object", "properties": {"to": {"type": "string"}}, "required": ["to"]})"), false})
+                  .is_ok());
+  const json schema = au::rules_output_schema(reg);
+  pm::Result<std::string> gbnf = pm::json_schema_value_to_gbnf(schema);
+  ASSERT_TRUE(gbnf.is_ok()) << gbnf.status().message();
+  EXPECT_TRUE(pm::parse_grammar(*gbnf).is_ok());
+  EXPECT_NE(gbnf->find("taxi.order"), std::string::npos);  // third-party tools are offered to the model
+  // The design example is valid under the output schema, and the prompt names every tool.
+  const json example = json::parse(R"({"rules": [{"name": "weekday weather", "mode": "single",
+      "triggers": [{"type": "time", "at": "06:30", "weekdays": ["mon","tue","wed","thu","fri"]}],
+      "conditions": [], "actions": [{"tool": "weather.read", "args": {"when": "today"}}]}]})");
+  EXPECT_TRUE(pm::validate_json(schema, example).is_ok()) << pm::validate_json(schema, example).message();
+  const au::LocalTime now = *au::parse_iso_local_time("2026-11-24T09:00:00+08:00");
+  for (bool compact : {false, true}) {
+    const std::string prompt = au::model_prompt("每天早上7点播报新闻", now, reg, compact);
+    for (const au::ToolDef& t : reg.tools()) EXPECT_NE(prompt.find(t.name), std::string::npos) << t.name;
+    EXPECT_NE(prompt.find("2026-11-24T09:00"), std::string::npos);
+  }
+}
+
+TEST(ModelOutput, GoesThroughNormalizerAndValidator) {
+  au::ToolRegistry reg;
+  pm::Result<au::ParsedRequest> ok = au::rules_from_model_output(
+      R"({"rules": [{"name": "n", "mode": "single", "triggers": [{"type": "time", "at": "6:30", "weekdays": ["fri", "mon"]}],
+          "conditions": [], "actions": [{"tool": "news.read", "args": {}}]}]})",
+      "每周一和周五早上6点半播报新闻", reg);
+  ASSERT_TRUE(ok.is_ok()) << ok.status().message();
+  EXPECT_TRUE(ok->zh);
+  EXPECT_EQ(ok->rules[0].triggers[0]["at"], "06:30");
+  EXPECT_EQ(ok->rules[0].triggers[0]["weekdays"], json::parse(R"(["mon","fri"])"));
+  pm::Result<au::ParsedRequest> bad = au::rules_from_model_output(
+      R"({"rules": [{"name": "n", "mode": "single", "triggers": [{"type": "time", "at": "25:61"}],
+          "conditions": [], "actions": [{"tool": "phone.set_volume", "args": {"stream": "media", "level": 150}}]}]})",
+      "x", reg);
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.status().message().find("triggers[0].at: 25:61 is not a valid time"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("actions[0].args.level: 150 is above the maximum 100"), std::string::npos);
+  EXPECT_FALSE(au::rules_from_model_output("not json", "x", reg).is_ok());
+  EXPECT_FALSE(au::rules_from_model_output(R"({"rules": []})", "x", reg).is_ok());
+  EXPECT_FALSE(au::rules_from_model_output(R"({"rules": [{"name": "n", "triggers": [], "actions": [{"tool": "pizza.order"}]}]})", "x", reg).is_ok());
+}
+
+}  // namespace
