@@ -137,6 +137,7 @@ TEST(AutomationCli, ConflictsAreReported) {
   const ujson j = ujson::parse(r.out);
   ASSERT_EQ(j["conflicts"].size(), 1u) << r.out;
   EXPECT_EQ(j["conflicts"][0]["rules"], ujson::parse("[1,2]"));
+  EXPECT_EQ(j["conflicts"][0]["text"], "冲突：规则1和规则2可能同时触发，却把铃声模式分别设为“静音”和“响铃”");
 }
 
 TEST(AutomationCli, NonsenseFailsCleanly) {

@@ -206,9 +206,21 @@ std::string confirmation_text(const std::vector<Rule>& rules, bool zh) {
 std::string conflict_text(const Conflict& c, const std::vector<Rule>& rules, bool zh) {
   (void)rules;
   if (!zh) return "Conflict: " + c.message;
-  if (c.rule_a == c.rule_b) return "冲突：规则" + std::to_string(c.rule_a + 1) + "把同一项设置设成了不同的值（" + c.message + "）";
-  return "冲突：规则" + std::to_string(c.rule_a + 1) + "和规则" + std::to_string(c.rule_b + 1) + "可能同时触发，却把同一项设置设成不同的值（" +
-         c.message + "）";
+  // target is "ringer mode", "<stream> volume" or "<setting> setting" (rule.cpp target_of).
+  std::string what = c.target;
+  auto value = [&](const json& v) {
+    const std::string t = v.is_string() ? v.get<std::string>() : v.dump();
+    if (c.target == "ringer mode") return mode_zh(t);
+    if (t == "on") return std::string("打开");
+    if (t == "off") return std::string("关闭");
+    return t;
+  };
+  if (what == "ringer mode") what = "铃声模式";
+  else if (what.size() > 7 && what.substr(what.size() - 7) == " volume") what = setting_name(what.substr(0, what.size() - 7), true);
+  else if (what.size() > 8 && what.substr(what.size() - 8) == " setting") what = setting_name(what.substr(0, what.size() - 8), true);
+  const std::string values = "“" + value(c.value_a) + "”和“" + value(c.value_b) + "”";
+  if (c.rule_a == c.rule_b) return "冲突：规则" + std::to_string(c.rule_a + 1) + "把" + what + "同时设为" + values;
+  return "冲突：规则" + std::to_string(c.rule_a + 1) + "和规则" + std::to_string(c.rule_b + 1) + "可能同时触发，却把" + what + "分别设为" + values;
 }
 
 }  // namespace pm::automation

@@ -544,6 +544,9 @@ std::vector<Conflict> find_conflicts(const std::vector<Rule>& rules) {
           Conflict c;
           c.rule_a = i;
           c.rule_b = j;
+          c.target = ka;
+          c.value_a = va;
+          c.value_b = vb;
           c.message = i == j ? "rule " + std::to_string(i + 1) + " \"" + rules[i].name + "\" sets the " + ka + " to both " +
                                    show(va) + " and " + show(vb)
                              : "rules " + std::to_string(i + 1) + " \"" + rules[i].name + "\" and " + std::to_string(j + 1) +

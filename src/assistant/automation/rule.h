@@ -66,6 +66,8 @@ std::vector<std::string> validate_value(const nlohmann::ordered_json& schema, co
 struct Conflict {
   size_t rule_a = 0, rule_b = 0;  // indexes into the rule list (equal for a conflict inside one rule)
   std::string message;            // English, names both rules and both values
+  std::string target;             // what both set: "ringer", "media volume", "wifi" (a setting), ...
+  nlohmann::ordered_json value_a, value_b;
 };
 std::vector<Conflict> find_conflicts(const std::vector<Rule>& rules);
 
