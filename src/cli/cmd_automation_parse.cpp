@@ -38,8 +38,8 @@ Result<au::LocalTime> current_time(const ParseArgs& a) {
     const std::time_t t = std::time(nullptr);
     std::tm local{};
     localtime_r(&t, &local);
-    now = {local.tm_year + 1900, local.tm_mon + 1, local.tm_mday, local.tm_hour, local.tm_min, local.tm_sec,
-           int(local.tm_gmtoff / 60)};
+    now = {local.tm_year + 1900, local.tm_mon + 1,         local.tm_mday, local.tm_hour, local.tm_min,
+           local.tm_sec,         int(local.tm_gmtoff / 60)};
   }
   if (!a.tz.empty()) {
     Result<int> off = au::parse_utc_offset(a.tz);
@@ -70,7 +70,8 @@ Result<au::ParsedRequest> parse_with_model(const ParseArgs& a, const std::string
   if (!m.is_ok()) return m.status();
   PM_RETURN_IF_ERROR(need_tokenizer(*m, a.model));
   if (!m->model) return Status::invalid_argument(a.model + ": no weights (a vocabulary-only file cannot generate)");
-  Result<std::string> tmpl_text = m->gguf ? m->gguf->get_string_or("tokenizer.chat_template", "") : Result<std::string>(std::string());
+  Result<std::string> tmpl_text =
+      m->gguf ? m->gguf->get_string_or("tokenizer.chat_template", "") : Result<std::string>(std::string());
   if (!tmpl_text.is_ok()) return tmpl_text.status();
   ChatTemplate tmpl = chat_template_for(*tmpl_text, m->model->info().arch);
   Result<std::unique_ptr<Session>> session = Session::create(*m->model, m->plan.n_ctx, m->pool.get());
@@ -90,8 +91,8 @@ int run_parse(const ParseArgs& a) {
   if (!now.is_ok()) return fail(verb, now.status());
   au::ToolRegistry registry;
   if (Status s = add_tools(a.tools_file, registry); !s.is_ok()) return fail(verb, s);
-  Result<au::ParsedRequest> parsed = a.model.empty() ? au::parse_request(text, *now, registry)
-                                                     : parse_with_model(a, text, *now, registry);
+  Result<au::ParsedRequest> parsed =
+      a.model.empty() ? au::parse_request(text, *now, registry) : parse_with_model(a, text, *now, registry);
   if (!parsed.is_ok()) return fail(verb, parsed.status().message() + "; nothing was saved");
   const std::vector<au::Conflict> conflicts = au::find_conflicts(parsed->rules);
   const std::string confirmation = au::confirmation_text(parsed->rules, parsed->zh);
@@ -118,12 +119,15 @@ int run_parse(const ParseArgs& a) {
 void add_automation_parse(CLI::App* automation, int& result) {
   auto a = std::make_shared<ParseArgs>();
   CLI::App* cmd = automation->add_subcommand(
-      "parse", "Turn a request (Chinese or English) into automation rules and show them for confirmation; nothing is saved");
+      "parse",
+      "Turn a request (Chinese or English) into automation rules and show them for confirmation; nothing is saved");
   cmd->add_option("text", a->text, "the request, e.g. \"每周一到周五早上6点半播报当天天气\"")->required();
   cmd->add_option("--now", a->now, "the current time, ISO 8601 (2026-11-24T09:00:00+08:00); default: the system clock");
   cmd->add_option("--tz", a->tz, "the user's UTC offset (+08:00, -05:00, UTC); --now is converted to it");
-  cmd->add_option("-m,--model", a->model, "GGUF model: generate the rules under the rule schema instead of the built-in parser");
-  cmd->add_option("--tools", a->tools_file, "JSON file of third-party tools (OpenAI shape: name, description, parameters)");
+  cmd->add_option("-m,--model", a->model,
+                  "GGUF model: generate the rules under the rule schema instead of the built-in parser");
+  cmd->add_option("--tools", a->tools_file,
+                  "JSON file of third-party tools (OpenAI shape: name, description, parameters)");
   cmd->add_option("-n,--n-predict", a->n_predict, "with -m: the most tokens to generate")->check(CLI::Range(16, 8192));
   cmd->add_option("--seed", a->seed, "with -m: sampling seed");
   add_model_options(cmd, a->load);

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "assistant/automation/rule_parser.h"
@@ -45,7 +44,8 @@ void check_case(const fs::path& path) {
   if (c.contains("error")) {
     ASSERT_FALSE(r.is_ok()) << text << "\n  unexpectedly parsed into " << au::rule_to_json(r->rules.at(0)).dump();
     EXPECT_NE(r.status().message().find(c["error"].get<std::string>()), std::string::npos)
-        << text << "\n  error: " << r.status().message() << "\n  expected to contain: " << c["error"].get<std::string>();
+        << text << "\n  error: " << r.status().message()
+        << "\n  expected to contain: " << c["error"].get<std::string>();
     return;
   }
   ASSERT_TRUE(r.is_ok()) << text << "\n  error: " << r.status().message();
@@ -56,7 +56,8 @@ void check_case(const fs::path& path) {
     const json got = au::rule_to_json(r->rules[i]);
     const json& want = expected[i];
     for (const char* key : {"triggers", "conditions", "actions"})
-      EXPECT_EQ(ujson(got.at(key)), ujson(want.value(key, json::array()))) << text << "\n  rule " << i + 1 << " " << key;
+      EXPECT_EQ(ujson(got.at(key)), ujson(want.value(key, json::array())))
+          << text << "\n  rule " << i + 1 << " " << key;
     for (const char* key : {"mode", "name"})
       if (want.contains(key)) {
         EXPECT_EQ(got.at(key), want.at(key)) << text << "\n  rule " << i + 1 << " " << key;
@@ -113,7 +114,8 @@ TEST(AutomationCli, ParseExampleAsJson) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const ujson j = ujson::parse(r.out);
   ASSERT_EQ(j["rules"].size(), 2u);
-  EXPECT_EQ(j["rules"][0]["triggers"][0], ujson::parse(R"({"type":"time","at":"06:30","weekdays":["mon","tue","wed","thu","fri"]})"));
+  EXPECT_EQ(j["rules"][0]["triggers"][0],
+            ujson::parse(R"({"type":"time","at":"06:30","weekdays":["mon","tue","wed","thu","fri"]})"));
   EXPECT_EQ(j["rules"][1]["actions"][1], ujson::parse(R"({"tool":"phone.set_ringer_mode","args":{"mode":"silent"}})"));
   EXPECT_TRUE(j["conflicts"].empty());
   // Chinese request -> Chinese confirmation.
@@ -130,9 +132,9 @@ TEST(AutomationCli, EnglishConfirmationText) {
 }
 
 TEST(AutomationCli, ConflictsAreReported) {
-  pm::test::CommandResult r = pm::test::run_pocketmind(
-      {"automation", "parse", "--now", "2026-11-24T09:00:00+08:00", "--json",
-       "每天晚上10点把手机设为静音。工作日晚上10点把手机设为响铃模式"});
+  pm::test::CommandResult r =
+      pm::test::run_pocketmind({"automation", "parse", "--now", "2026-11-24T09:00:00+08:00", "--json",
+                                "每天晚上10点把手机设为静音。工作日晚上10点把手机设为响铃模式"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const ujson j = ujson::parse(r.out);
   ASSERT_EQ(j["conflicts"].size(), 1u) << r.out;
@@ -149,7 +151,8 @@ TEST(AutomationCli, NonsenseFailsCleanly) {
 }
 
 TEST(AutomationCli, BadNowAndTimeAreRejected) {
-  pm::test::CommandResult r = pm::test::run_pocketmind({"automation", "parse", "--now", "2026-13-45T09:00", "每天早上7点播报新闻"});
+  pm::test::CommandResult r =
+      pm::test::run_pocketmind({"automation", "parse", "--now", "2026-13-45T09:00", "每天早上7点播报新闻"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("--now"), std::string::npos) << r.err;
   r = pm::test::run_pocketmind({"automation", "parse", "--now", "2026-11-24T09:00:00+08:00", "每天25:61提醒我喝水"});
@@ -175,8 +178,8 @@ TEST(AutomationCli, HelpExists) {
 // With a model: random weights, so the output must either be valid rules or be rejected cleanly.
 TEST(AutomationCli, ModelOutputIsValidatedOrRejected) {
   PM_REQUIRE_FIXTURE(model, "gguf/qwen2-bpe-tiny-q8_0.gguf");
-  pm::test::CommandResult r = pm::test::run_pocketmind(
-      {"automation", "parse", "-m", model, "-n", "200", "--now", "2026-11-24T09:00:00+08:00", "--json", "每天早上7点播报新闻"});
+  pm::test::CommandResult r = pm::test::run_pocketmind({"automation", "parse", "-m", model, "-n", "200", "--now",
+                                                        "2026-11-24T09:00:00+08:00", "--json", "每天早上7点播报新闻"});
   if (r.exit_code == 0) {
     const ujson j = ujson::parse(r.out);
     ASSERT_FALSE(j["rules"].empty());

@@ -22,7 +22,7 @@ struct ModelParseOptions {
 };
 
 Result<ParsedRequest> parse_request_with_model(Session& session, const Tokenizer& tokenizer, const ChatTemplate& tmpl,
-                                               std::string_view text, const LocalTime& now, const ToolRegistry& registry,
-                                               const ModelParseOptions& options = {});
+                                               std::string_view text, const LocalTime& now,
+                                               const ToolRegistry& registry, const ModelParseOptions& options = {});
 
 }  // namespace pm::automation

@@ -35,7 +35,8 @@ bool valid_date(const std::string& s) {
 }
 
 // A time-of-day field: must be a string already in "HH:MM" form.
-void check_time(const json& obj, const char* key, const std::string& path, bool required, std::vector<std::string>& out) {
+void check_time(const json& obj, const char* key, const std::string& path, bool required,
+                std::vector<std::string>& out) {
   auto it = obj.find(key);
   if (it == obj.end()) {
     if (required) out.push_back(path + "." + key + ": missing (a time of day \"HH:MM\")");
@@ -46,8 +47,10 @@ void check_time(const json& obj, const char* key, const std::string& path, bool 
     return;
   }
   Result<std::string> t = normalize_time(it->get<std::string>());
-  if (!t.is_ok()) out.push_back(path + "." + key + ": " + t.status().message());
-  else if (*t != it->get<std::string>()) out.push_back(path + "." + key + ": \"" + it->get<std::string>() + "\" is not in \"HH:MM\" form");
+  if (!t.is_ok())
+    out.push_back(path + "." + key + ": " + t.status().message());
+  else if (*t != it->get<std::string>())
+    out.push_back(path + "." + key + ": \"" + it->get<std::string>() + "\" is not in \"HH:MM\" form");
 }
 
 void check_weekdays(const json& obj, const std::string& path, std::vector<std::string>& out) {
@@ -61,13 +64,15 @@ void check_weekdays(const json& obj, const std::string& path, std::vector<std::s
   for (size_t i = 0; i < it->size(); ++i) {
     const json& d = (*it)[i];
     if (!d.is_string() || !contains(kWeekdays, d.get<std::string>()))
-      out.push_back(path + ".weekdays[" + std::to_string(i) + "]: " + show(d) + " is not one of mon, tue, wed, thu, fri, sat, sun");
+      out.push_back(path + ".weekdays[" + std::to_string(i) + "]: " + show(d) +
+                    " is not one of mon, tue, wed, thu, fri, sat, sun");
     else if (!seen.insert(d.get<std::string>()).second)
       out.push_back(path + ".weekdays[" + std::to_string(i) + "]: " + show(d) + " is repeated");
   }
 }
 
-void check_keys(const json& obj, const std::vector<std::string>& allowed, const std::string& path, std::vector<std::string>& out) {
+void check_keys(const json& obj, const std::vector<std::string>& allowed, const std::string& path,
+                std::vector<std::string>& out) {
   for (auto it = obj.begin(); it != obj.end(); ++it)
     if (!contains(allowed, it.key())) out.push_back(path + ": unknown field \"" + it.key() + "\"");
 }
@@ -97,19 +102,26 @@ void validate_trigger(const json& t, const std::string& path, std::vector<std::s
   } else if (ty == "interval") {
     check_keys(t, {"type", "every_minutes", "between"}, path, out);
     auto e = t.find("every_minutes");
-    if (e == t.end()) out.push_back(path + ".every_minutes: missing (minutes between runs, 1-1440)");
+    if (e == t.end())
+      out.push_back(path + ".every_minutes: missing (minutes between runs, 1-1440)");
     else if (!e->is_number_integer() || e->get<int64_t>() < 1 || e->get<int64_t>() > 1440)
       out.push_back(path + ".every_minutes: " + show(*e) + " is not a whole number of minutes from 1 to 1440");
     if (auto b = t.find("between"); b != t.end()) {
-      if (!b->is_array() || b->size() != 2) out.push_back(path + ".between: expected [\"HH:MM\", \"HH:MM\"]");
+      if (!b->is_array() || b->size() != 2)
+        out.push_back(path + ".between: expected [\"HH:MM\", \"HH:MM\"]");
       else {
         for (size_t k = 0; k < 2; ++k) {
           const std::string bp = path + ".between[" + std::to_string(k) + "]";
           const json& v = (*b)[k];
-          if (!v.is_string()) { out.push_back(bp + ": " + show(v) + " is not a time of day \"HH:MM\""); continue; }
+          if (!v.is_string()) {
+            out.push_back(bp + ": " + show(v) + " is not a time of day \"HH:MM\"");
+            continue;
+          }
           Result<std::string> n = normalize_time(v.get<std::string>());
-          if (!n.is_ok()) out.push_back(bp + ": " + n.status().message());
-          else if (*n != v.get<std::string>()) out.push_back(bp + ": \"" + v.get<std::string>() + "\" is not in \"HH:MM\" form");
+          if (!n.is_ok())
+            out.push_back(bp + ": " + n.status().message());
+          else if (*n != v.get<std::string>())
+            out.push_back(bp + ": \"" + v.get<std::string>() + "\" is not in \"HH:MM\" form");
         }
       }
     }
@@ -138,7 +150,8 @@ void validate_trigger(const json& t, const std::string& path, std::vector<std::s
       if (!contains(def->filter_keys, it.key()))
         out.push_back(path + ".filter: event " + def->name + " has no filter \"" + it.key() + "\"");
       else if (it.key() == "below") {
-        if (!is_percent(*it) || it->get<int64_t>() < 1) out.push_back(fp + ": " + show(*it) + " is not a battery percentage 1-100");
+        if (!is_percent(*it) || it->get<int64_t>() < 1)
+          out.push_back(fp + ": " + show(*it) + " is not a battery percentage 1-100");
       } else if (!it->is_string() || it->get<std::string>().empty())
         out.push_back(fp + ": expected a non-empty string");
     }
@@ -170,7 +183,8 @@ void validate_condition(const json& c, const std::string& path, std::vector<std:
     const bool a = c.contains("above"), b = c.contains("below");
     if (a == b) out.push_back(path + ": give exactly one of above, below");
     for (const char* k : {"above", "below"})
-      if (c.contains(k) && !is_percent(c[k])) out.push_back(path + "." + k + ": " + show(c[k]) + " is not a percentage 0-100");
+      if (c.contains(k) && !is_percent(c[k]))
+        out.push_back(path + "." + k + ": " + show(c[k]) + " is not a percentage 0-100");
   } else if (ty == "location") {
     check_keys(c, {"type", "place"}, path, out);
     if (!c.contains("place") || !c["place"].is_string() || c["place"].get<std::string>().empty())
@@ -183,7 +197,8 @@ void validate_condition(const json& c, const std::string& path, std::vector<std:
     }
     const std::string key = c["key"].get<std::string>();
     if (!contains(state_keys(), key)) {
-      out.push_back(path + ".key: unknown state \"" + key + "\" (one of ringer_mode, do_not_disturb, wifi, bluetooth, charging)");
+      out.push_back(path + ".key: unknown state \"" + key +
+                    "\" (one of ringer_mode, do_not_disturb, wifi, bluetooth, charging)");
       return;
     }
     if (!c.contains("equals")) {
@@ -200,7 +215,8 @@ void validate_condition(const json& c, const std::string& path, std::vector<std:
       out.push_back(path + ".equals: " + show(v) + " is not \"on\" or \"off\"");
     }
   } else {
-    out.push_back(path + ".type: unknown condition type \"" + ty + "\" (one of time_between, battery, location, state)");
+    out.push_back(path + ".type: unknown condition type \"" + ty +
+                  "\" (one of time_between, battery, location, state)");
   }
 }
 
@@ -216,7 +232,8 @@ std::string type_name(const json& v) {
 
 bool has_type(const json& v, const std::string& t) {
   if (t == "string") return v.is_string();
-  if (t == "integer") return v.is_number_integer() || (v.is_number_float() && v.get<double>() == double(int64_t(v.get<double>())));
+  if (t == "integer")
+    return v.is_number_integer() || (v.is_number_float() && v.get<double>() == double(int64_t(v.get<double>())));
   if (t == "number") return v.is_number();
   if (t == "boolean") return v.is_boolean();
   if (t == "object") return v.is_object();
@@ -308,7 +325,8 @@ Result<Rule> rule_from_json(const json& j) {
     if (!a.is_object() || !a.contains("tool") || !a["tool"].is_string())
       return Status::invalid_argument(p + ": expected {\"tool\": NAME, \"args\": {...}}");
     for (auto it = a.begin(); it != a.end(); ++it)
-      if (it.key() != "tool" && it.key() != "args") return Status::invalid_argument(p + ": unknown field \"" + it.key() + "\"");
+      if (it.key() != "tool" && it.key() != "args")
+        return Status::invalid_argument(p + ": unknown field \"" + it.key() + "\"");
     Action act;
     act.tool = a["tool"].get<std::string>();
     if (a.contains("args")) {
@@ -388,10 +406,11 @@ std::vector<std::string> validate_value(const json& schema, const json& value, c
     return out;
   }
   if (auto t = schema.find("type"); t != schema.end() && t->is_string() && !has_type(value, t->get<std::string>())) {
-    out.push_back(path + ": expected " + (t->get<std::string>() == "integer" ? std::string("an integer")
-                                          : t->get<std::string>() == "object" ? std::string("an object")
-                                          : t->get<std::string>() == "array" ? std::string("a list")
-                                                                             : "a " + t->get<std::string>()) +
+    out.push_back(path + ": expected " +
+                  (t->get<std::string>() == "integer"  ? std::string("an integer")
+                   : t->get<std::string>() == "object" ? std::string("an object")
+                   : t->get<std::string>() == "array"  ? std::string("a list")
+                                                       : "a " + t->get<std::string>()) +
                   ", got " + type_name(value) + " " + show(value));
     return out;
   }
@@ -440,9 +459,12 @@ std::vector<std::string> validate_value(const json& schema, const json& value, c
 std::vector<std::string> validate(const Rule& rule, const ToolRegistry& registry) {
   std::vector<std::string> out;
   if (rule.name.empty()) out.push_back("name: empty");
-  if (!contains(kModes, rule.mode)) out.push_back("mode: \"" + rule.mode + "\" is not one of single, restart, queued, parallel");
-  if (rule.triggers.empty()) out.push_back("triggers: empty (a rule needs at least one trigger: a time, an interval or an event)");
-  for (size_t i = 0; i < rule.triggers.size(); ++i) validate_trigger(rule.triggers[i], "triggers[" + std::to_string(i) + "]", out);
+  if (!contains(kModes, rule.mode))
+    out.push_back("mode: \"" + rule.mode + "\" is not one of single, restart, queued, parallel");
+  if (rule.triggers.empty())
+    out.push_back("triggers: empty (a rule needs at least one trigger: a time, an interval or an event)");
+  for (size_t i = 0; i < rule.triggers.size(); ++i)
+    validate_trigger(rule.triggers[i], "triggers[" + std::to_string(i) + "]", out);
   for (size_t i = 0; i < rule.conditions.size(); ++i)
     validate_condition(rule.conditions[i], "conditions[" + std::to_string(i) + "]", out);
   if (rule.actions.empty()) out.push_back("actions: empty (a rule needs at least one action)");
@@ -547,11 +569,12 @@ std::vector<Conflict> find_conflicts(const std::vector<Rule>& rules) {
           c.target = ka;
           c.value_a = va;
           c.value_b = vb;
-          c.message = i == j ? "rule " + std::to_string(i + 1) + " \"" + rules[i].name + "\" sets the " + ka + " to both " +
-                                   show(va) + " and " + show(vb)
-                             : "rules " + std::to_string(i + 1) + " \"" + rules[i].name + "\" and " + std::to_string(j + 1) +
-                                   " \"" + rules[j].name + "\" can fire at the same moment and set the " + ka + " to " +
-                                   show(va) + " and " + show(vb);
+          c.message = i == j ? "rule " + std::to_string(i + 1) + " \"" + rules[i].name + "\" sets the " + ka +
+                                   " to both " + show(va) + " and " + show(vb)
+                             : "rules " + std::to_string(i + 1) + " \"" + rules[i].name + "\" and " +
+                                   std::to_string(j + 1) + " \"" + rules[j].name +
+                                   "\" can fire at the same moment and set the " + ka + " to " + show(va) + " and " +
+                                   show(vb);
           out.push_back(std::move(c));
         }
     }

@@ -15,11 +15,10 @@
 // Triggers are alternatives (any fires the rule); conditions must all hold; actions run in order.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "assistant/automation/tool_catalog.h"
 #include "core/status.h"

@@ -5,11 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "assistant/automation/rule.h"
 #include "assistant/automation/tool_catalog.h"
@@ -51,7 +50,8 @@ Result<ParsedRequest> parse_request(std::string_view text, const LocalTime& now,
 nlohmann::ordered_json rules_output_schema(const ToolRegistry& registry);
 // The prompt text: the tool catalog, events, conventions, the current time and the request.
 // `compact`: tool names with their argument names only, no conventions (small contexts).
-std::string model_prompt(std::string_view request, const LocalTime& now, const ToolRegistry& registry, bool compact = false);
+std::string model_prompt(std::string_view request, const LocalTime& now, const ToolRegistry& registry,
+                         bool compact = false);
 // Parses the model's output text ({"rules": [...]}) into rules, normalizes and validates them;
 // errors name what was wrong.
 Result<ParsedRequest> rules_from_model_output(std::string_view output, std::string_view request,

@@ -1,8 +1,9 @@
 // Unit tests: time normalizer, rule validation (messages with JSON paths), JSON round trip,
 // conflict detection, tool registry, confirmation text.
+#include "assistant/automation/rule.h"
+
 #include <gtest/gtest.h>
 
-#include "assistant/automation/rule.h"
 #include "assistant/automation/rule_parser.h"
 #include "assistant/automation/tool_catalog.h"
 
@@ -34,7 +35,9 @@ TEST(NormalizeTime, PadsAndRejects) {
   EXPECT_EQ(*au::normalize_time("06:30"), "06:30");
   EXPECT_EQ(*au::normalize_time("7"), "07:00");
   EXPECT_EQ(*au::normalize_time("23:59"), "23:59");
-  EXPECT_EQ(*au::normalize_time("6\xEF\xBC\x9A" "05"), "06:05");  // full-width colon
+  EXPECT_EQ(*au::normalize_time("6\xEF\xBC\x9A"
+                                "05"),
+            "06:05");  // full-width colon
   pm::Result<std::string> bad = au::normalize_time("25:61");
   ASSERT_FALSE(bad.is_ok());
   EXPECT_NE(bad.status().message().find("25:61 is not a valid time"), std::string::npos);
@@ -208,14 +211,16 @@ TEST(Registry, BuiltinsAndThirdPartyTools) {
   EXPECT_FALSE(reg.add({"taxi.call", "", schema, false}).is_ok());
   EXPECT_FALSE(reg.add({"taxi.call", "array schema", json::parse(R"({"type": "array"})"), false}).is_ok());
   // A rule using the registered tool validates against its schema.
-  au::Rule r = rule_of(R"({"name": "taxi", "triggers": [{"type": "event", "event": "location.left", "filter": {"place": "work"}}],
+  au::Rule r = rule_of(
+      R"({"name": "taxi", "triggers": [{"type": "event", "event": "location.left", "filter": {"place": "work"}}],
     "actions": [{"tool": "taxi.order", "args": {}}]})");
   EXPECT_TRUE(has_problem(au::validate(r, reg), "actions[0].args.to: missing"));
   EXPECT_TRUE(has_problem(au::validate(r, au::ToolRegistry()), "unknown tool \"taxi.order\""));
 }
 
 TEST(Confirmation, ChineseAndEnglish) {
-  au::Rule r = rule_of(R"({"name": "n", "triggers": [{"type": "time", "at": "06:30", "weekdays": ["mon","tue","wed","thu","fri"]}],
+  au::Rule r = rule_of(
+      R"({"name": "n", "triggers": [{"type": "time", "at": "06:30", "weekdays": ["mon","tue","wed","thu","fri"]}],
     "actions": [{"tool": "weather.read", "args": {"when": "today"}}]})");
   EXPECT_EQ(au::confirmation_text({r}, true), "规则1：每周一至周五 06:30，播报今天的天气。\n");
   EXPECT_EQ(au::confirmation_text({r}, false), "Rule 1: on weekdays (Mon-Fri) at 06:30, read today's weather.\n");
@@ -248,9 +253,11 @@ namespace {
 
 TEST(ModelOutput, SchemaCompilesToAGrammar) {
   au::ToolRegistry reg;
-  ASSERT_TRUE(reg.add({"taxi.order", "Order a taxi",
-                       json::parse(R"({"type": "object", "properties": {"to": {"type": "string"}}, "required": ["to"]})"), false})
-                  .is_ok());
+  ASSERT_TRUE(
+      reg.add({"taxi.order", "Order a taxi",
+               json::parse(R"({"type": "object", "properties": {"to": {"type": "string"}}, "required": ["to"]})"),
+               false})
+          .is_ok());
   const json schema = au::rules_output_schema(reg);
   pm::Result<std::string> gbnf = pm::json_schema_value_to_gbnf(schema);
   ASSERT_TRUE(gbnf.is_ok()) << gbnf.status().message();
@@ -284,11 +291,14 @@ TEST(ModelOutput, GoesThroughNormalizerAndValidator) {
           "conditions": [], "actions": [{"tool": "phone.set_volume", "args": {"stream": "media", "level": 150}}]}]})",
       "x", reg);
   ASSERT_FALSE(bad.is_ok());
-  EXPECT_NE(bad.status().message().find("triggers[0].at: 25:61 is not a valid time"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("triggers[0].at: 25:61 is not a valid time"), std::string::npos)
+      << bad.status().message();
   EXPECT_NE(bad.status().message().find("actions[0].args.level: 150 is above the maximum 100"), std::string::npos);
   EXPECT_FALSE(au::rules_from_model_output("not json", "x", reg).is_ok());
   EXPECT_FALSE(au::rules_from_model_output(R"({"rules": []})", "x", reg).is_ok());
-  EXPECT_FALSE(au::rules_from_model_output(R"({"rules": [{"name": "n", "triggers": [], "actions": [{"tool": "pizza.order"}]}]})", "x", reg).is_ok());
+  EXPECT_FALSE(au::rules_from_model_output(
+                   R"({"rules": [{"name": "n", "triggers": [], "actions": [{"tool": "pizza.order"}]}]})", "x", reg)
+                   .is_ok());
 }
 
 }  // namespace

@@ -5,11 +5,10 @@
 // "com_example.order_taxi"). Built-in tools cannot be replaced or removed.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 
@@ -25,7 +24,7 @@ struct ToolDef {
 struct EventDef {
   std::string name;
   std::string description;
-  std::vector<std::string> filter_keys;  // keys allowed in a trigger's "filter"
+  std::vector<std::string> filter_keys;    // keys allowed in a trigger's "filter"
   std::vector<std::string> required_keys;  // keys the filter must have
 };
 
