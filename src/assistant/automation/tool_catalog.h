@@ -1,0 +1,58 @@
+// The device tools and events automation rules may use: a fixed built-in catalog (names from
+// issue #8) plus tools that third-party apps register with a name, description and JSON Schema.
+//
+// Names are lowercase dotted identifiers: "^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$" ("alarm.set",
+// "com_example.order_taxi"). Built-in tools cannot be replaced or removed.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace pm::automation {
+
+struct ToolDef {
+  std::string name;
+  std::string description;
+  nlohmann::ordered_json schema;  // JSON Schema of the args object (type object, additionalProperties false)
+  bool builtin = false;
+};
+
+struct EventDef {
+  std::string name;
+  std::string description;
+  std::vector<std::string> filter_keys;    // keys allowed in a trigger's "filter"
+  std::vector<std::string> required_keys;  // keys the filter must have
+};
+
+// Trigger kinds: time, interval, event. Condition kinds: time_between, battery, location, state.
+const std::vector<std::string>& trigger_types();
+const std::vector<std::string>& condition_types();
+// State condition keys (DESIGN.md): ringer_mode, do_not_disturb, wifi, bluetooth, charging.
+const std::vector<std::string>& state_keys();
+
+const std::vector<ToolDef>& builtin_tools();
+const std::vector<EventDef>& builtin_events();
+const EventDef* find_event(std::string_view name);
+
+// True when `name` is a valid tool name (see the pattern above).
+bool valid_tool_name(std::string_view name);
+
+// Built-in tools plus registered third-party tools. Not thread-safe for concurrent writes.
+class ToolRegistry {
+ public:
+  ToolRegistry();  // holds the built-in tools
+  // Errors: invalid name, empty description, a name already taken (built-ins included), a schema
+  // that is not an object schema.
+  Status add(ToolDef tool);
+  const ToolDef* find(std::string_view name) const;
+  const std::vector<ToolDef>& tools() const { return tools_; }
+
+ private:
+  std::vector<ToolDef> tools_;
+};
+
+}  // namespace pm::automation
