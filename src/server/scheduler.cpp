@@ -151,7 +151,17 @@ void Scheduler::start_job(Slot& slot, std::shared_ptr<Job> job) {
   }
   job->n_prompt_cached_ = int64_t(reuse);
   job->n_prompt_evaluated_ = int64_t(prompt.size() - reuse);
-  Status st = session.eval(prompt.data() + reuse, int64_t(prompt.size() - reuse));
+  Status st = Status::ok();
+  size_t pos = reuse;
+  if (recurrent_)
+    for (int64_t c : job->checkpoints) {
+      if (c <= int64_t(pos) || c >= int64_t(prompt.size())) continue;
+      st = session.eval(prompt.data() + pos, c - int64_t(pos));
+      if (!st.is_ok()) break;
+      save_snapshot(session);
+      pos = size_t(c);
+    }
+  if (st.is_ok()) st = session.eval(prompt.data() + pos, int64_t(prompt.size() - pos));
   if (st.is_ok() && recurrent_) save_snapshot(session);
   auto gen = std::make_unique<Generation>(tokenizer_, job->options, [j = job.get()](std::string_view s) {
     j->push_text(s);

@@ -33,6 +33,9 @@ class Job {
  public:
   std::vector<TokenId> prompt;
   GenerateOptions options;
+  // Recurrent models: prompt lengths (turn boundaries, ascending) after which the state is saved,
+  // so a later prompt that shares those turns starts from there.
+  std::vector<int64_t> checkpoints;
 
   // HTTP thread: waits (at most timeout_ms; < 0: no limit) for new text or the end; returns false
   // when finished and drained. `piece` gets the text produced since the last call ("" on timeout).

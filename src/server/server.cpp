@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -502,6 +503,18 @@ void Server::chat(const httplib::Request& req, httplib::Response& res) {
         json_engine(r.json_schema ? *r.json_schema : Json{{"type", "object"}});
     if (!engine.is_ok()) return send_error(res, bad_request("response_format", engine.status().message()));
     job->options.grammar = *engine;
+  }
+  if (served_.model->info().recurrent) {
+    // Turn boundaries: the state after each earlier message is kept for the next request.
+    for (size_t i = 1; i < cr.messages.size(); ++i) {
+      ChatRequest head = cr;
+      head.messages.resize(i);
+      head.add_generation_prompt = false;
+      const std::vector<TokenId> t =
+          served_.tokenizer->encode(render_conversation(served_.chat_template, head).text, true, true);
+      if (t.size() < prompt.size() && std::equal(t.begin(), t.end(), prompt.begin()))
+        job->checkpoints.push_back(int64_t(t.size()));
+    }
   }
   job->prompt = std::move(prompt);
   Status st = scheduler_->submit(job);

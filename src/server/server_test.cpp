@@ -11,6 +11,7 @@
 
 #include "formats/gguf.h"
 #include "models/model.h"
+#include "tokenizer/byte_level.h"
 #include "generate/chat_template.h"
 #include "generate/tool_calls.h"
 #include "server/auth.h"
@@ -673,6 +674,39 @@ TEST_F(ChatServer, CloudRouteWithPrivacyRuleAndRemoteDown) {
   ASSERT_EQ(down->status, 200) << down->body;
   EXPECT_EQ(down->get_header_value("X-Pocketmind-Route"), "local");
   EXPECT_FALSE(down->get_header_value("X-Pocketmind-Route-Fallback").empty());
+}
+
+TEST(RwkvServer, SharedTurnsRestoreASavedStateInsteadOfRecomputing) {
+  PM_REQUIRE_FIXTURE(path, "rwkv/tiny-rwkv-5v2-730K-FP32.bin");
+  Result<std::unique_ptr<Model>> model = load_model(path);
+  ASSERT_TRUE(model.is_ok()) << model.status().message();
+  ASSERT_TRUE((*model)->info().recurrent);
+  std::unique_ptr<Tokenizer> tok = make_byte_level_tokenizer();
+  ThreadPool pool(1);
+  ServedModel served;
+  served.model = model->get();
+  served.tokenizer = tok.get();
+  served.pool = &pool;
+  served.chat_template = chat_template_for("", "rwkv");
+  ServerConfig c;
+  c.db_dir = test::temp_dir();
+  c.scheduler.n_parallel = 2;
+  const std::string token = add_app(c.db_dir, "rwkv", "chat");
+  auto r = start(c, served);
+  ASSERT_TRUE(r);
+  const std::string system = "You are a terse assistant. Answer in one line.";
+  auto ask = [&](const std::string& q) {
+    Json body = {{"messages", {{{"role", "system"}, {"content", system}}, {{"role", "user"}, {"content", q}}}},
+                 {"max_tokens", 3}};
+    auto res = r->client().Post("/v1/chat/completions", bearer(token), body.dump(), "application/json");
+    EXPECT_TRUE(res && res->status == 200) << (res ? res->body : "no response");
+    return Json::parse(res->body)["usage"];
+  };
+  EXPECT_EQ(ask("first question")["prompt_tokens_details"]["cached_tokens"], 0);
+  // Byte-level tokens: the system turn alone is longer than the system text.
+  const Json u = ask("another one");
+  EXPECT_GT(u["prompt_tokens_details"]["cached_tokens"].get<int64_t>(), int64_t(system.size()));
+  EXPECT_LT(u["prompt_tokens_details"]["cached_tokens"].get<int64_t>(), u["prompt_tokens"].get<int64_t>());
 }
 
 TEST(EmbeddingServer, EmbeddingsAreNormalizedVectors) {
