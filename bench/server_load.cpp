@@ -150,7 +150,8 @@ int main(int argc, char** argv) {
   config.db_dir = (std::filesystem::temp_directory_path() / ("pm_server_load_" + std::to_string(::getpid()))).string();
   config.scheduler.n_parallel = parallel;
   config.scheduler.queue_size = queue;
-  config.scheduler.n_ctx = 1024;
+  const int64_t train = (*model)->info().n_ctx_train;
+  config.scheduler.n_ctx = train > 0 && train < 1024 ? train : 1024;
   auto reg = server::AppRegistry::open(config.db_dir);
   if (!reg.is_ok()) {
     std::fprintf(stderr, "server_load: %s\n", reg.status().message().c_str());
@@ -158,8 +159,9 @@ int main(int argc, char** argv) {
   }
   const std::string token = *(*reg)->add("load", {"chat"});
   auto s = server::Server::create(config, served);
-  if (!s.is_ok() || !(*s)->bind().is_ok()) {
-    std::fprintf(stderr, "server_load: cannot start the server\n");
+  const Status bound = s.is_ok() ? (*s)->bind() : s.status();
+  if (!bound.is_ok()) {
+    std::fprintf(stderr, "server_load: cannot start the server: %s\n", bound.message().c_str());
     return 1;
   }
   std::thread server_thread([&] { (*s)->run(); });
