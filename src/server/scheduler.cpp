@@ -151,23 +151,11 @@ void Scheduler::start_job(Slot& slot, std::shared_ptr<Job> job) {
   }
   job->n_prompt_cached_ = int64_t(reuse);
   job->n_prompt_evaluated_ = int64_t(prompt.size() - reuse);
-  Status st = Status::ok();
-  size_t pos = reuse;
-  if (recurrent_)
-    for (int64_t c : job->checkpoints) {
-      if (c <= int64_t(pos) || c >= int64_t(prompt.size())) continue;
-      st = session.eval(prompt.data() + pos, c - int64_t(pos));
-      if (!st.is_ok()) break;
-      save_snapshot(session);
-      pos = size_t(c);
-    }
-  if (st.is_ok()) st = session.eval(prompt.data() + pos, int64_t(prompt.size() - pos));
-  if (st.is_ok() && recurrent_) save_snapshot(session);
   auto gen = std::make_unique<Generation>(tokenizer_, job->options, [j = job.get()](std::string_view s) {
     j->push_text(s);
     return !j->cancelled();
   });
-  if (st.is_ok()) st = gen->init(int32_t(model_.info().n_vocab));
+  const Status st = gen->init(int32_t(model_.info().n_vocab));
   {
     std::lock_guard<std::mutex> lock(mu_);
     m_.prompt_tokens_cached_total += job->n_prompt_cached_;
@@ -175,11 +163,36 @@ void Scheduler::start_job(Slot& slot, std::shared_ptr<Job> job) {
   }
   slot.job = std::move(job);
   slot.gen = std::move(gen);
-  slot.needs_sample = true;
+  slot.prefill_pos = reuse;
+  slot.needs_sample = false;
   if (!st.is_ok()) {
     session.reset();
     end_job(slot, st);
   }
+}
+
+void Scheduler::prefill_step(Slot& slot) {
+  Session& session = *slot.session;
+  const std::vector<TokenId>& prompt = slot.job->prompt;
+  // One chunk: up to the next checkpoint (recurrent models save their state there) or kPrefillChunk.
+  size_t end = std::min(prompt.size(), slot.prefill_pos + size_t(kPrefillChunk));
+  bool checkpoint = false;
+  if (recurrent_)
+    for (int64_t c : slot.job->checkpoints)
+      if (c > int64_t(slot.prefill_pos) && size_t(c) < end) {
+        end = size_t(c);
+        checkpoint = true;
+        break;
+      }
+  const Status st = session.eval(prompt.data() + slot.prefill_pos, int64_t(end - slot.prefill_pos));
+  if (!st.is_ok()) {
+    session.reset();
+    end_job(slot, st);
+    return;
+  }
+  slot.prefill_pos = end;
+  if (recurrent_ && (checkpoint || end == prompt.size())) save_snapshot(session);
+  if (end == prompt.size()) slot.needs_sample = true;
 }
 
 void Scheduler::end_job(Slot& slot, Status status) {
@@ -193,6 +206,7 @@ void Scheduler::end_job(Slot& slot, Status status) {
   slot.job.reset();
   slot.gen.reset();
   slot.needs_sample = false;
+  slot.prefill_pos = 0;
   std::lock_guard<std::mutex> lock(mu_);
   --active_;
 }
@@ -235,6 +249,10 @@ void Scheduler::loop() {
       }
       start_job(*best, std::move(job));
     }
+    // Prompts are evaluated a chunk per slot per iteration, so a long prompt does not stall the
+    // streams already decoding.
+    for (Slot& s : slots_)
+      if (s.job && !s.needs_sample && !s.job->cancelled()) prefill_step(s);
     // 2. Sample for every active slot; collect the tokens to evaluate.
     std::vector<Session*> batch;
     std::vector<TokenId> tokens;
@@ -246,6 +264,7 @@ void Scheduler::loop() {
         end_job(s, Status::ok());
         continue;
       }
+      if (!s.needs_sample) continue;  // still evaluating its prompt
       Result<Generation::Step> step = s.gen->accept_logits(s.session->logits(), s.session->tokens());
       if (!step.is_ok()) {
         end_job(s, step.status());

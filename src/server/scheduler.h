@@ -3,8 +3,8 @@
 //   1. admits queued requests into free slots, choosing the slot whose token history shares the
 //      longest prefix with the new prompt (KV caches: Session::truncate to that prefix; recurrent
 //      models: continue when the slot holds a prefix of the prompt, else restore the longest
-//      saved state snapshot that is a prefix, else start from zero), and evaluates the rest of
-//      the prompt;
+//      saved state snapshot that is a prefix, else start from zero), and evaluates the next
+//      chunk (kPrefillChunk tokens) of each prompt not yet fully evaluated;
 //   2. lets every active slot's Generation sample from its logits;
 //   3. evaluates one new token for all active slots together (Session::eval_step), so parallel
 //      streams share each forward pass.
@@ -102,8 +102,10 @@ class Scheduler {
     std::unique_ptr<Session> session;
     std::shared_ptr<Job> job;
     std::unique_ptr<Generation> gen;
-    bool needs_sample = false;
+    bool needs_sample = false;  // the prompt is evaluated: logits() are the next token's
+    size_t prefill_pos = 0;     // prompt tokens the session holds so far
   };
+  static constexpr int64_t kPrefillChunk = 256;
   struct Snapshot {
     std::vector<TokenId> tokens;
     std::vector<uint8_t> state;
@@ -111,7 +113,8 @@ class Scheduler {
   };
   Scheduler(const Model& model, const Tokenizer& tokenizer) : model_(model), tokenizer_(tokenizer) {}
   void loop();
-  void start_job(Slot& slot, std::shared_ptr<Job> job);
+  void start_job(Slot& slot, std::shared_ptr<Job> job);  // picks the prefix to reuse
+  void prefill_step(Slot& slot);                           // evaluates the next prompt chunk
   void end_job(Slot& slot, Status status);
   void save_snapshot(const Session& session);
 

@@ -588,6 +588,32 @@ TEST_F(ChatServer, SharedSystemPromptIsNotRecomputed) {
   EXPECT_EQ(m["prompt_tokens_cached_total"], cached);
 }
 
+TEST_F(ChatServer, LongPromptIsEvaluatedInChunksWhileAnotherStreamDecodes) {
+  config_.scheduler.n_parallel = 2;
+  auto r = run();
+  ASSERT_TRUE(r);
+  std::string long_text;
+  for (int i = 0; i < 40; ++i) long_text += "第" + std::to_string(i) + "段 some words here. ";
+  std::thread other([&] {
+    auto res = post(*r, "/v1/chat/completions",
+                    {{"messages", {{{"role", "user"}, {"content", "short"}}}}, {"max_tokens", 20}, {"ignore_eos", true}});
+    EXPECT_TRUE(res && res->status == 200);
+  });
+  auto res = post(*r, "/v1/chat/completions",
+                  {{"messages", {{{"role", "user"}, {"content", long_text}}}}, {"max_tokens", 3}, {"ignore_eos", true}});
+  other.join();
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const Json u = Json::parse(res->body)["usage"];
+  EXPECT_GT(u["prompt_tokens"].get<int64_t>(), 256);  // more than one chunk
+  EXPECT_EQ(u["completion_tokens"], 3);
+  // A prompt longer than a slot's context is refused up front.
+  std::string too_long;
+  for (int i = 0; i < 200; ++i) too_long += "很长的句子 words words. ";
+  const Json e = expect_error(post(*r, "/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", too_long}}}}}), 400);
+  EXPECT_EQ(e["code"], "context_length_exceeded");
+}
+
 TEST_F(ChatServer, FullQueueIs429AndDisconnectFreesTheSlot) {
   config_.scheduler.n_parallel = 1;
   config_.scheduler.queue_size = 1;
