@@ -52,11 +52,16 @@ PhaseResult run_phase(int port, const std::string& token, int clients, double se
       c.set_read_timeout(120, 0);
       int n = 0;
       while (std::chrono::steady_clock::now() < until) {
-        Json body = {{"messages", {{{"role", "system"}, {"content", "You are a helpful assistant."}},
-                                   {{"role", "user"}, {"content", "Client " + std::to_string(i) + " request " + std::to_string(n++)}}}},
-                     {"max_tokens", max_tokens}, {"ignore_eos", true}, {"stream", true},
-                     {"stream_options", {{"include_usage", true}}}};
-        auto res = c.Post("/v1/chat/completions", {{"Authorization", "Bearer " + token}}, body.dump(), "application/json");
+        Json body = {
+            {"messages",
+             {{{"role", "system"}, {"content", "You are a helpful assistant."}},
+              {{"role", "user"}, {"content", "Client " + std::to_string(i) + " request " + std::to_string(n++)}}}},
+            {"max_tokens", max_tokens},
+            {"ignore_eos", true},
+            {"stream", true},
+            {"stream_options", {{"include_usage", true}}}};
+        auto res =
+            c.Post("/v1/chat/completions", {{"Authorization", "Bearer " + token}}, body.dump(), "application/json");
         std::lock_guard<std::mutex> lock(mu);
         if (!res) {
           ++out.errors["transport: " + httplib::to_string(res.error())];
@@ -85,16 +90,21 @@ PhaseResult run_phase(int port, const std::string& token, int clients, double se
 Json phase_json(const PhaseResult& p) {
   Json errors = Json::object();
   for (const auto& [k, v] : p.errors) errors[k] = v;
-  return {{"clients", p.clients}, {"seconds", p.seconds}, {"tokens", p.tokens}, {"requests_ok", p.requests_ok},
-          {"tokens_per_s", p.tokens_per_s()}, {"errors", errors}};
+  return {{"clients", p.clients},
+          {"seconds", p.seconds},
+          {"tokens", p.tokens},
+          {"requests_ok", p.requests_ok},
+          {"tokens_per_s", p.tokens_per_s()},
+          {"errors", errors}};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::string(argv[1]) == "--help") {
-    std::fprintf(stderr, "usage: server_load MODEL [--clients 16] [--seconds 60] [--single-seconds 10] [--parallel 4] "
-                         "[--queue 16] [--max-tokens 32] [--threads N] [--json]\n");
+    std::fprintf(stderr,
+                 "usage: server_load MODEL [--clients 16] [--seconds 60] [--single-seconds 10] [--parallel 4] "
+                 "[--queue 16] [--max-tokens 32] [--threads N] [--json]\n");
     return argc < 2 ? 1 : 0;
   }
   const std::string path = argv[1];
@@ -110,14 +120,22 @@ int main(int argc, char** argv) {
       }
       return std::atof(argv[++i]);
     };
-    if (a == "--clients") clients = int(next());
-    else if (a == "--seconds") seconds = next();
-    else if (a == "--single-seconds") single_seconds = next();
-    else if (a == "--parallel") parallel = int(next());
-    else if (a == "--queue") queue = int(next());
-    else if (a == "--max-tokens") max_tokens = int(next());
-    else if (a == "--threads") threads = int(next());
-    else if (a == "--json") json = true;
+    if (a == "--clients")
+      clients = int(next());
+    else if (a == "--seconds")
+      seconds = next();
+    else if (a == "--single-seconds")
+      single_seconds = next();
+    else if (a == "--parallel")
+      parallel = int(next());
+    else if (a == "--queue")
+      queue = int(next());
+    else if (a == "--max-tokens")
+      max_tokens = int(next());
+    else if (a == "--threads")
+      threads = int(next());
+    else if (a == "--json")
+      json = true;
     else {
       std::fprintf(stderr, "server_load: unknown argument %s\n", a.c_str());
       return 1;
@@ -182,8 +200,12 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(config.db_dir, ec);
   const double speedup = single.tokens_per_s() > 0 ? many.tokens_per_s() / single.tokens_per_s() : 0;
   if (json) {
-    std::printf("%s\n", Json{{"model", path}, {"parallel", parallel}, {"queue", queue}, {"max_tokens", max_tokens},
-                             {"single", phase_json(single)}, {"concurrent", phase_json(many)},
+    std::printf("%s\n", Json{{"model", path},
+                             {"parallel", parallel},
+                             {"queue", queue},
+                             {"max_tokens", max_tokens},
+                             {"single", phase_json(single)},
+                             {"concurrent", phase_json(many)},
                              {"aggregate_speedup", speedup},
                              {"rss_bytes", {{"start", rss_start}, {"middle", rss_middle}, {"end", rss_end}}}}
                             .dump(2)

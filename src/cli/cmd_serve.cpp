@@ -164,17 +164,26 @@ void add_server_verbs(CLI::App& app, int& result) {
   auto a = std::make_shared<ServeArgs>();
   CLI::App* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP API (and assistant endpoints) on this machine");
   cmd->add_option("--host", a->host, "address to bind (loopback unless --allow-remote)")->capture_default_str();
-  cmd->add_option("--port", a->port, "port (0: any free port, printed on stderr)")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--port", a->port, "port (0: any free port, printed on stderr)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
   cmd->add_option("-m,--model", a->model, "model to serve (a chat model, or an embedding model for /v1/embeddings)");
   cmd->add_option("--db", a->db, "store directory: apps, access log, personal data")->required();
   cmd->add_flag("--allow-remote", a->allow_remote, "allow binding a non-loopback address");
-  cmd->add_option("--parallel", a->parallel, "generation slots sharing the model")->capture_default_str()->check(CLI::Range(1, 256));
-  cmd->add_option("--queue", a->queue, "requests that may wait for a slot (more: 429)")->capture_default_str()->check(CLI::Range(0, 100000));
+  cmd->add_option("--parallel", a->parallel, "generation slots sharing the model")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--queue", a->queue, "requests that may wait for a slot (more: 429)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
   cmd->add_option("--cloud-url", a->cloud_url, "OpenAI-compatible remote for requests the local model should not take");
   cmd->add_option("--cloud-model", a->cloud_model, "model name at the remote");
   cmd->add_option("--cloud-key-env", a->cloud_key_env, "environment variable holding the remote's API key");
-  cmd->add_option("--cloud-sources", a->cloud_sources, "personal-data sources that may go to the cloud (sms,note,...)")->delimiter(',');
-  cmd->add_option("--cloud-timeout-ms", a->cloud_timeout_ms, "read timeout for the remote")->capture_default_str()->check(CLI::Range(100, 600000));
+  cmd->add_option("--cloud-sources", a->cloud_sources, "personal-data sources that may go to the cloud (sms,note,...)")
+      ->delimiter(',');
+  cmd->add_option("--cloud-timeout-ms", a->cloud_timeout_ms, "read timeout for the remote")
+      ->capture_default_str()
+      ->check(CLI::Range(100, 600000));
   add_model_options(cmd, a->load);
   cmd->add_flag("--json", a->json, "print {host, port, model} on stdout once listening");
   cmd->callback([a, &result] { result = run_serve(*a); });
@@ -185,8 +194,10 @@ void add_server_verbs(CLI::App& app, int& result) {
   CLI::App* c_add = apps->add_subcommand("add", "Create an app; prints its bearer token once");
   c_add->add_option("--db", add->db, "store directory")->required();
   c_add->add_option("name", add->name, "app name")->required();
-  c_add->add_option("--scopes", add->scopes,
-                    "comma-separated: chat, completions, embeddings, ask, automations, forget, search:SOURCE, write:SOURCE")
+  c_add
+      ->add_option(
+          "--scopes", add->scopes,
+          "comma-separated: chat, completions, embeddings, ask, automations, forget, search:SOURCE, write:SOURCE")
       ->required();
   c_add->add_flag("--json", add->json, "machine-readable output");
   c_add->callback([add, &result] { result = run_apps_add(*add); });

@@ -9,13 +9,13 @@
 //   apps(name TEXT PRIMARY KEY, token_sha256 TEXT hex, scopes TEXT comma-separated, created TEXT ISO 8601)
 #pragma once
 
+#include <sqlite3.h>
+
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <sqlite3.h>
 
 #include "core/status.h"
 

@@ -1,8 +1,8 @@
 #include "server/cloud.h"
 
-#include <algorithm>
-
 #include <httplib.h>
+
+#include <algorithm>
 
 namespace pm::server {
 
@@ -34,8 +34,8 @@ Result<Json> forward_chat(const CloudConfig& cloud, const Json& body) {
     origin.resize(slash);
   }
   while (!base.empty() && base.back() == '/') base.pop_back();
-  const std::string path = (base.size() >= 3 && base.compare(base.size() - 3, 3, "/v1") == 0 ? base : base + "/v1") +
-                           "/chat/completions";
+  const std::string path =
+      (base.size() >= 3 && base.compare(base.size() - 3, 3, "/v1") == 0 ? base : base + "/v1") + "/chat/completions";
   httplib::Client client(origin);
   if (!client.is_valid()) return Status::invalid_argument("cloud: cannot use the URL \"" + cloud.url + "\"");
   client.set_connection_timeout(cloud.connect_timeout_ms / 1000, (cloud.connect_timeout_ms % 1000) * 1000);

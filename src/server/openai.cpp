@@ -192,9 +192,12 @@ Result<ChatCompletionRequest> parse_chat_request(const std::string& body, ApiErr
   if (auto it = j.find("tool_choice"); it != j.end() && !it->is_null()) {
     if (it->is_string()) {
       const std::string c = it->get<std::string>();
-      if (c == "auto") r.tool_choice = ChatCompletionRequest::ToolChoice::kAuto;
-      else if (c == "none") r.tool_choice = ChatCompletionRequest::ToolChoice::kNone;
-      else if (c == "required") r.tool_choice = ChatCompletionRequest::ToolChoice::kRequired;
+      if (c == "auto")
+        r.tool_choice = ChatCompletionRequest::ToolChoice::kAuto;
+      else if (c == "none")
+        r.tool_choice = ChatCompletionRequest::ToolChoice::kNone;
+      else if (c == "required")
+        r.tool_choice = ChatCompletionRequest::ToolChoice::kRequired;
       else {
         error = bad_request("tool_choice", "'tool_choice' must be \"auto\", \"none\", \"required\" or a function");
         return fail(error);
@@ -204,12 +207,13 @@ Result<ChatCompletionRequest> parse_chat_request(const std::string& body, ApiErr
       r.tool_choice = ChatCompletionRequest::ToolChoice::kRequired;
       r.tool_choice_name = (*it)["function"]["name"].get<std::string>();
     } else {
-      error = bad_request("tool_choice", "'tool_choice' must be \"auto\", \"none\", \"required\" or "
-                                         "{\"type\": \"function\", \"function\": {\"name\": ...}}");
+      error = bad_request("tool_choice",
+                          "'tool_choice' must be \"auto\", \"none\", \"required\" or "
+                          "{\"type\": \"function\", \"function\": {\"name\": ...}}");
       return fail(error);
     }
-    if (r.tool_choice != ChatCompletionRequest::ToolChoice::kNone && r.tool_choice != ChatCompletionRequest::ToolChoice::kAuto &&
-        r.tools.is_null()) {
+    if (r.tool_choice != ChatCompletionRequest::ToolChoice::kNone &&
+        r.tool_choice != ChatCompletionRequest::ToolChoice::kAuto && r.tools.is_null()) {
       error = bad_request("tool_choice", "'tool_choice' asks for a tool call but 'tools' is empty");
       return fail(error);
     }
@@ -224,7 +228,8 @@ Result<ChatCompletionRequest> parse_chat_request(const std::string& body, ApiErr
     if (type == "json_schema") {
       if (!f.contains("json_schema") || !f["json_schema"].is_object() || !f["json_schema"].contains("schema") ||
           !f["json_schema"]["schema"].is_object()) {
-        error = bad_request("response_format.json_schema.schema", "'response_format.json_schema.schema' must be an object");
+        error =
+            bad_request("response_format.json_schema.schema", "'response_format.json_schema.schema' must be an object");
         return fail(error);
       }
       r.json_schema = f["json_schema"]["schema"];
@@ -242,8 +247,7 @@ Result<ChatCompletionRequest> parse_chat_request(const std::string& body, ApiErr
       error = bad_request("pocketmind", "'pocketmind' must be an object");
       return fail(error);
     }
-    if (!get_string(*it, "route", r.route, error) ||
-        (!r.route.empty() && r.route != "local" && r.route != "cloud")) {
+    if (!get_string(*it, "route", r.route, error) || (!r.route.empty() && r.route != "local" && r.route != "cloud")) {
       error = bad_request("pocketmind.route", "'pocketmind.route' must be \"local\" or \"cloud\"");
       return fail(error);
     }
@@ -297,7 +301,8 @@ Result<EmbeddingRequest> parse_embedding_request(const std::string& body, ApiErr
   } else if (in != j.end() && in->is_array() && !in->empty() && in->size() <= 2048) {
     for (const Json& e : *in) {
       if (!e.is_string()) {
-        error = bad_request("input", "'input' must be a string or an array of strings (token arrays are not supported)");
+        error =
+            bad_request("input", "'input' must be a string or an array of strings (token arrays are not supported)");
         return fail(error);
       }
       r.input.push_back(e.get<std::string>());
@@ -328,8 +333,8 @@ GenerateOptions generate_options(const SamplingFields& s) {
   o.sampler.presence_penalty = s.presence_penalty;
   o.sampler.frequency_penalty = s.frequency_penalty;
   static std::atomic<uint64_t> counter{0};
-  o.sampler.seed = s.seed ? *s.seed
-                          : uint64_t(std::chrono::steady_clock::now().time_since_epoch().count()) + counter.fetch_add(1);
+  o.sampler.seed =
+      s.seed ? *s.seed : uint64_t(std::chrono::steady_clock::now().time_since_epoch().count()) + counter.fetch_add(1);
   o.stop = s.stop;
   o.stop_at_eog = !s.ignore_eos;
   return o;
@@ -339,8 +344,10 @@ const char* openai_finish_reason(FinishReason r, bool has_tool_calls) {
   if (has_tool_calls) return "tool_calls";
   switch (r) {
     case FinishReason::kLength:
-    case FinishReason::kContextFull: return "length";
-    default: return "stop";
+    case FinishReason::kContextFull:
+      return "length";
+    default:
+      return "stop";
   }
 }
 

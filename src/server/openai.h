@@ -3,11 +3,10 @@
 // and error objects {"error": {"message", "type", "param", "code"}}.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 #include "generate/chat_template.h"
@@ -44,13 +43,13 @@ struct ChatCompletionRequest {
   std::vector<ChatMessage> messages;
   Json tools;  // null when none
   enum class ToolChoice { kAuto, kNone, kRequired } tool_choice = ToolChoice::kAuto;
-  std::string tool_choice_name;  // {"type":"function","function":{"name":...}}: only that tool, forced
+  std::string tool_choice_name;     // {"type":"function","function":{"name":...}}: only that tool, forced
   std::optional<Json> json_schema;  // response_format json_schema: the schema
   bool json_object = false;         // response_format json_object
   SamplingFields sampling;
   bool stream = false;
-  bool include_usage = false;  // stream_options.include_usage
-  std::string route;           // extension "pocketmind": {"route": "local"|"cloud"}; "" = automatic
+  bool include_usage = false;                 // stream_options.include_usage
+  std::string route;                          // extension "pocketmind": {"route": "local"|"cloud"}; "" = automatic
   std::vector<std::string> personal_sources;  // extension "pocketmind": {"sources": [...]}: personal data it carries
 };
 

@@ -66,9 +66,9 @@ class Job {
 };
 
 struct SchedulerOptions {
-  int n_parallel = 4;   // slots
-  int queue_size = 16;  // requests waiting for a slot (beyond the busy slots)
-  int64_t n_ctx = 0;    // per slot (0: the model's default)
+  int n_parallel = 4;         // slots
+  int queue_size = 16;        // requests waiting for a slot (beyond the busy slots)
+  int64_t n_ctx = 0;          // per slot (0: the model's default)
   size_t max_snapshots = 16;  // recurrent models: saved prompt states
 };
 
@@ -114,7 +114,7 @@ class Scheduler {
   Scheduler(const Model& model, const Tokenizer& tokenizer) : model_(model), tokenizer_(tokenizer) {}
   void loop();
   void start_job(Slot& slot, std::shared_ptr<Job> job);  // picks the prefix to reuse
-  void prefill_step(Slot& slot);                           // evaluates the next prompt chunk
+  void prefill_step(Slot& slot);                         // evaluates the next prompt chunk
   void end_job(Slot& slot, Status status);
   void save_snapshot(const Session& session);
 

@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <httplib.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,8 +8,6 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-
-#include <httplib.h>
 
 #include "generate/grammar/grammar.h"
 #include "generate/grammar/json_schema.h"
@@ -111,8 +110,10 @@ Result<std::unique_ptr<Server>> Server::create(const ServerConfig& config, const
   PM_ASSIGN_OR_RETURN(s->store_, store::Store::open(config.db_dir));
   s->access_log_.open((std::filesystem::path(config.db_dir) / kAccessLogFile).string(), std::ios::app);
   if (served.model != nullptr) {
-    if (served.tokenizer == nullptr) return Status::invalid_argument("the model has no tokenizer: it cannot serve text");
-    PM_ASSIGN_OR_RETURN(s->scheduler_, Scheduler::create(*served.model, *served.tokenizer, served.pool, config.scheduler));
+    if (served.tokenizer == nullptr)
+      return Status::invalid_argument("the model has no tokenizer: it cannot serve text");
+    PM_ASSIGN_OR_RETURN(s->scheduler_,
+                        Scheduler::create(*served.model, *served.tokenizer, served.pool, config.scheduler));
   }
   s->http_ = std::make_unique<httplib::Server>();
   const int threads = config.http_threads;
@@ -232,7 +233,8 @@ void Server::routes() {
     if (!authorize(req, res, "", app)) return;
     Json data = Json::array();
     if (served_.model || served_.embedder)
-      data.push_back({{"id", config_.model_name}, {"object", "model"}, {"created", started_unix_}, {"owned_by", "pocketmind"}});
+      data.push_back(
+          {{"id", config_.model_name}, {"object", "model"}, {"created", started_unix_}, {"owned_by", "pocketmind"}});
     send_json(res, 200, {{"object", "list"}, {"data", data}});
   });
   h.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) { chat(req, res); });
@@ -307,14 +309,14 @@ Json chunk(const StreamState& s, Json delta, const Json& finish) {
                 {"created", s.created},
                 {"model", s.model},
                 {"choices", Json::array({Json{{"index", 0}, {"delta", std::move(delta)}, {"finish_reason", finish}}})}};
-  return Json{{"id", s.id},
-              {"object", "text_completion"},
-              {"created", s.created},
-              {"model", s.model},
-              {"choices", Json::array({Json{{"index", 0},
-                                            {"text", delta.value("content", "")},
-                                            {"logprobs", nullptr},
-                                            {"finish_reason", finish}}})}};
+  return Json{
+      {"id", s.id},
+      {"object", "text_completion"},
+      {"created", s.created},
+      {"model", s.model},
+      {"choices",
+       Json::array({Json{
+           {"index", 0}, {"text", delta.value("content", "")}, {"logprobs", nullptr}, {"finish_reason", finish}}})}};
 }
 
 void start_tool_stream(StreamState& s) {
@@ -407,9 +409,9 @@ void Server::chat(const httplib::Request& req, httplib::Response& res) {
   // Personal data an app declares it carries must be data it may read.
   for (const std::string& src : r.personal_sources)
     if (!has_scope(app.scopes, "search:" + src))
-      return deny(req, res, 403, app.name,
-                  "app \"" + app.name + "\" sends personal data from \"" + src + "\" without the scope \"search:" +
-                      src + "\"");
+      return deny(
+          req, res, 403, app.name,
+          "app \"" + app.name + "\" sends personal data from \"" + src + "\" without the scope \"search:" + src + "\"");
   if (!scheduler_ && !config_.cloud.enabled())
     return send_error(res, api_error(503, "server_error", "no chat model is loaded (serve -m MODEL)", "no_model"));
 
@@ -453,13 +455,13 @@ void Server::chat(const httplib::Request& req, httplib::Response& res) {
       // The remote answered whole: send it as one stream.
       const Json& choice = (*remote)["choices"][0];
       Json delta = choice.contains("message") ? choice["message"] : Json::object();
-      Json c = {{"id", remote->value("id", new_id("chatcmpl-"))},
-                {"object", "chat.completion.chunk"},
-                {"created", remote->value("created", int64_t(std::time(nullptr)))},
-                {"model", remote->value("model", config_.cloud.model)},
-                {"choices", Json::array({Json{{"index", 0},
-                                              {"delta", delta},
-                                              {"finish_reason", choice.value("finish_reason", "stop")}}})}};
+      Json c = {
+          {"id", remote->value("id", new_id("chatcmpl-"))},
+          {"object", "chat.completion.chunk"},
+          {"created", remote->value("created", int64_t(std::time(nullptr)))},
+          {"model", remote->value("model", config_.cloud.model)},
+          {"choices", Json::array({Json{
+                          {"index", 0}, {"delta", delta}, {"finish_reason", choice.value("finish_reason", "stop")}}})}};
       std::string text = sse_event(c);
       if (r.include_usage && remote->contains("usage")) {
         Json u = c;
@@ -478,7 +480,8 @@ void Server::chat(const httplib::Request& req, httplib::Response& res) {
   }
   res.set_header("X-Pocketmind-Route", "local");
   if (!scheduler_)
-    return send_error(res, api_error(503, "server_error", "no local model is loaded and the cloud did not answer", "no_model"));
+    return send_error(
+        res, api_error(503, "server_error", "no local model is loaded and the cloud did not answer", "no_model"));
 
   auto job = std::make_shared<Job>();
   job->options = generate_options(r.sampling);
@@ -596,8 +599,8 @@ void Server::embeddings(const httplib::Request& req, httplib::Response& res) {
   Result<EmbeddingRequest> parsed = parse_embedding_request(req.body, err);
   if (!parsed.is_ok()) return send_error(res, err);
   if (!served_.embedder)
-    return send_error(res, api_error(503, "server_error", "no embedding model is loaded (serve -m an embedding model)",
-                                     "no_model"));
+    return send_error(
+        res, api_error(503, "server_error", "no embedding model is loaded (serve -m an embedding model)", "no_model"));
   std::vector<float> vectors;
   Status st;
   {
@@ -639,7 +642,8 @@ void Server::ingest(const httplib::Request& req, httplib::Response& res) {
       start = end + 1;
     }
   }
-  if (lines.empty()) return send_error(res, bad_request("body", "no records: send JSON Lines or a JSON array of records"));
+  if (lines.empty())
+    return send_error(res, bad_request("body", "no records: send JSON Lines or a JSON array of records"));
   std::vector<store::Record> records;
   for (size_t i = 0; i < lines.size(); ++i) {
     Result<store::Record> rec = store::parse_record(lines[i]);
@@ -660,9 +664,12 @@ void Server::ingest(const httplib::Request& req, httplib::Response& res) {
       st = o.status();
       break;
     }
-    if (*o == store::UpsertOutcome::kAdded) ++added;
-    else if (*o == store::UpsertOutcome::kReplaced) ++replaced;
-    else ++unchanged;
+    if (*o == store::UpsertOutcome::kAdded)
+      ++added;
+    else if (*o == store::UpsertOutcome::kReplaced)
+      ++replaced;
+    else
+      ++unchanged;
   }
   if (st.is_ok()) st = store_->commit();
   if (!st.is_ok()) {
@@ -680,7 +687,8 @@ void Server::search(const httplib::Request& req, httplib::Response& res) {
     if (has_scope(app.scopes, std::string("search:") + src)) allowed.push_back(src);
   if (allowed.empty()) return deny(req, res, 403, app.name, "app \"" + app.name + "\" has no search:<source> scope");
   const Json j = Json::parse(req.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return send_error(res, bad_request("", "the request body must be a JSON object"));
+  if (j.is_discarded() || !j.is_object())
+    return send_error(res, bad_request("", "the request body must be a JSON object"));
   if (!j.contains("query") || !j["query"].is_string() || j["query"].get<std::string>().empty())
     return send_error(res, bad_request("query", "'query' must be a non-empty string"));
   int k = 10;

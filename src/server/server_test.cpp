@@ -1,5 +1,8 @@
 // End-to-end tests of `pocketmind serve` on 127.0.0.1: a real Server on an ephemeral port, real
 // HTTP through httplib::Client, a real store directory. Models come from ../shared/fixtures.
+#include "server/server.h"
+
+#include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <chrono>
@@ -7,18 +10,15 @@
 #include <fstream>
 #include <thread>
 
-#include <gtest/gtest.h>
-
 #include "formats/gguf.h"
-#include "models/model.h"
-#include "tokenizer/byte_level.h"
 #include "generate/chat_template.h"
 #include "generate/tool_calls.h"
+#include "models/model.h"
 #include "server/auth.h"
 #include "server/openai.h"
-#include "server/server.h"
 #include "store/embedder.h"
 #include "test_util.h"
+#include "tokenizer/byte_level.h"
 
 namespace pm::server {
 namespace {
@@ -230,7 +230,8 @@ TEST(ServerHttp, AuthFailuresAndScopeDenialsAreLogged) {
   ASSERT_TRUE(models);
   EXPECT_EQ(models->status, 200);
   EXPECT_EQ(Json::parse(models->body)["object"], "list");
-  const Json e = expect_error(cl.Post("/v1/embeddings", bearer(chat_token), R"({"input":"hi"})", "application/json"), 403);
+  const Json e =
+      expect_error(cl.Post("/v1/embeddings", bearer(chat_token), R"({"input":"hi"})", "application/json"), 403);
   EXPECT_NE(e["message"].get<std::string>().find("embeddings"), std::string::npos);
   expect_error(cl.Post("/v1/pocketmind/search", bearer(chat_token), R"({"query":"妈妈"})", "application/json"), 403);
   expect_error(cl.Post("/v1/pocketmind/ask", bearer(chat_token), "{}", "application/json"), 403);
@@ -302,13 +303,20 @@ TEST(ServerHttp, MalformedBodiesGet400WithTheField) {
   expect_error(post("/v1/chat/completions", "{"), 400);
   expect_error(post("/v1/chat/completions", "[]"), 400);
   EXPECT_EQ(expect_error(post("/v1/chat/completions", R"({"messages":[]})"), 400)["param"], "messages");
-  EXPECT_EQ(expect_error(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"hi"}],"temperature":"hot"})"), 400)["param"],
-            "temperature");
-  EXPECT_EQ(expect_error(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"hi"}],"max_tokens":-3})"), 400)["param"],
-            "max_tokens");
-  EXPECT_EQ(expect_error(post("/v1/chat/completions", R"({"messages":[{"role":"wizard","content":"hi"}]})"), 400)["param"],
-            "messages[0].role");
-  EXPECT_EQ(expect_error(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"hi"}],"tool_choice":"required"})"), 400)["param"],
+  EXPECT_EQ(
+      expect_error(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"hi"}],"temperature":"hot"})"),
+                   400)["param"],
+      "temperature");
+  EXPECT_EQ(
+      expect_error(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"hi"}],"max_tokens":-3})"),
+                   400)["param"],
+      "max_tokens");
+  EXPECT_EQ(
+      expect_error(post("/v1/chat/completions", R"({"messages":[{"role":"wizard","content":"hi"}]})"), 400)["param"],
+      "messages[0].role");
+  EXPECT_EQ(expect_error(post("/v1/chat/completions",
+                              R"({"messages":[{"role":"user","content":"hi"}],"tool_choice":"required"})"),
+                         400)["param"],
             "tool_choice");
   EXPECT_EQ(expect_error(post("/v1/embeddings", R"({"input":[1,2]})"), 400)["param"], "input");
   EXPECT_EQ(expect_error(post("/v1/completions", R"({"prompt":5})"), 400)["param"], "prompt");
@@ -346,10 +354,18 @@ TEST(ServerHttp, CorruptedBodiesNeverCrashAndGet4xxWithAReason) {
       for (int e = 0; e < edits && !body.empty(); ++e) {
         const size_t at = next() % body.size();
         switch (next() % 4) {
-          case 0: body[at] = char(next() & 0xff); break;             // flip a byte
-          case 1: body.resize(at); break;                            // truncate
-          case 2: body.insert(at, 1, "{}[]\",:0-e\xff"[next() % 12]); break;  // insert structure
-          case 3: body.erase(at, 1 + next() % 8); break;             // delete a run
+          case 0:
+            body[at] = char(next() & 0xff);
+            break;  // flip a byte
+          case 1:
+            body.resize(at);
+            break;  // truncate
+          case 2:
+            body.insert(at, 1, "{}[]\",:0-e\xff"[next() % 12]);
+            break;  // insert structure
+          case 3:
+            body.erase(at, 1 + next() % 8);
+            break;  // delete a run
         }
       }
       auto res = cl.Post(path, bearer(token), body, "application/json");
@@ -375,7 +391,8 @@ class ChatServer : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string path = test::fixture("gguf/qwen2-bpe-tiny-f16.gguf");
-    if (path.empty()) GTEST_SKIP() << "fixture gguf/qwen2-bpe-tiny-f16.gguf not found under ../shared/fixtures; skipping";
+    if (path.empty())
+      GTEST_SKIP() << "fixture gguf/qwen2-bpe-tiny-f16.gguf not found under ../shared/fixtures; skipping";
     model_ = load_chat_model(path);
     ASSERT_TRUE(model_);
     config_.db_dir = test::temp_dir();
@@ -476,8 +493,9 @@ TEST_F(ChatServer, JsonSchemaResponseIsValidJson) {
   auto r = run();
   ASSERT_TRUE(r);
   const Json schema = {{"type", "object"},
-                       {"properties", {{"city", {{"type", "string"}, {"enum", {"Paris", "北京"}}}},
-                                       {"days", {{"type", "integer"}, {"enum", {1, 2, 3}}}}}},
+                       {"properties",
+                        {{"city", {{"type", "string"}, {"enum", {"Paris", "北京"}}}},
+                         {"days", {{"type", "integer"}, {"enum", {1, 2, 3}}}}}},
                        {"required", {"city", "days"}},
                        {"additionalProperties", false}};
   Json body = {{"messages", {{{"role", "user"}, {"content", "Where and how long?"}}}},
@@ -497,12 +515,14 @@ TEST_F(ChatServer, ToolCallRoundTrip) {
   auto r = run();
   ASSERT_TRUE(r);
   const Json tools = Json::array({{{"type", "function"},
-                                   {"function", {{"name", "get_weather"},
-                                                 {"description", "Weather of a city"},
-                                                 {"parameters", {{"type", "object"},
-                                                                 {"properties", {{"city", {{"type", "string"}, {"enum", {"上海", "Berlin"}}}}}},
-                                                                 {"required", {"city"}},
-                                                                 {"additionalProperties", false}}}}}}});
+                                   {"function",
+                                    {{"name", "get_weather"},
+                                     {"description", "Weather of a city"},
+                                     {"parameters",
+                                      {{"type", "object"},
+                                       {"properties", {{"city", {{"type", "string"}, {"enum", {"上海", "Berlin"}}}}}},
+                                       {"required", {"city"}},
+                                       {"additionalProperties", false}}}}}}});
   Json body = {{"messages", {{{"role", "user"}, {"content", "上海天气怎么样？"}}}},
                {"tools", tools},
                {"tool_choice", "required"},
@@ -521,9 +541,10 @@ TEST_F(ChatServer, ToolCallRoundTrip) {
   const Json args = Json::parse(call["function"]["arguments"].get<std::string>());
   EXPECT_TRUE(args["city"] == "上海" || args["city"] == "Berlin") << args.dump();
   // Second turn: the tool's answer goes back; the server answers with text.
-  Json turn2 = {{"messages", {{{"role", "user"}, {"content", "上海天气怎么样？"}},
-                              {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", msg["tool_calls"]}},
-                              {{"role", "tool"}, {"tool_call_id", call["id"]}, {"content", "晴，25°C"}}}},
+  Json turn2 = {{"messages",
+                 {{{"role", "user"}, {"content", "上海天气怎么样？"}},
+                  {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", msg["tool_calls"]}},
+                  {{"role", "tool"}, {"tool_call_id", call["id"]}, {"content", "晴，25°C"}}}},
                 {"tools", tools},
                 {"tool_choice", "none"},
                 {"max_tokens", 6}};
@@ -537,12 +558,18 @@ TEST_F(ChatServer, StreamedToolCallArrivesWhole) {
   auto r = run();
   ASSERT_TRUE(r);
   const Json tools = Json::array({{{"type", "function"},
-                                   {"function", {{"name", "set_alarm"},
-                                                 {"parameters", {{"type", "object"},
-                                                                 {"properties", {{"time", {{"type", "string"}, {"enum", {"06:30"}}}}}},
-                                                                 {"required", {"time"}}, {"additionalProperties", false}}}}}}});
+                                   {"function",
+                                    {{"name", "set_alarm"},
+                                     {"parameters",
+                                      {{"type", "object"},
+                                       {"properties", {{"time", {{"type", "string"}, {"enum", {"06:30"}}}}}},
+                                       {"required", {"time"}},
+                                       {"additionalProperties", false}}}}}}});
   Json body = {{"messages", {{{"role", "user"}, {"content", "明早6:30叫我"}}}},
-               {"tools", tools}, {"tool_choice", "required"}, {"max_tokens", 120}, {"stream", true}};
+               {"tools", tools},
+               {"tool_choice", "required"},
+               {"max_tokens", 120},
+               {"stream", true}};
   auto res = post(*r, "/v1/chat/completions", body);
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
@@ -595,12 +622,14 @@ TEST_F(ChatServer, LongPromptIsEvaluatedInChunksWhileAnotherStreamDecodes) {
   std::string long_text;
   for (int i = 0; i < 40; ++i) long_text += "第" + std::to_string(i) + "段 some words here. ";
   std::thread other([&] {
-    auto res = post(*r, "/v1/chat/completions",
-                    {{"messages", {{{"role", "user"}, {"content", "short"}}}}, {"max_tokens", 20}, {"ignore_eos", true}});
+    auto res =
+        post(*r, "/v1/chat/completions",
+             {{"messages", {{{"role", "user"}, {"content", "short"}}}}, {"max_tokens", 20}, {"ignore_eos", true}});
     EXPECT_TRUE(res && res->status == 200);
   });
-  auto res = post(*r, "/v1/chat/completions",
-                  {{"messages", {{{"role", "user"}, {"content", long_text}}}}, {"max_tokens", 3}, {"ignore_eos", true}});
+  auto res =
+      post(*r, "/v1/chat/completions",
+           {{"messages", {{{"role", "user"}, {"content", long_text}}}}, {"max_tokens", 3}, {"ignore_eos", true}});
   other.join();
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
@@ -610,7 +639,8 @@ TEST_F(ChatServer, LongPromptIsEvaluatedInChunksWhileAnotherStreamDecodes) {
   // A prompt longer than a slot's context is refused up front.
   std::string too_long;
   for (int i = 0; i < 200; ++i) too_long += "很长的句子 words words. ";
-  const Json e = expect_error(post(*r, "/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", too_long}}}}}), 400);
+  const Json e =
+      expect_error(post(*r, "/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", too_long}}}}}), 400);
   EXPECT_EQ(e["code"], "context_length_exceeded");
 }
 
@@ -622,7 +652,9 @@ TEST_F(ChatServer, FullQueueIs429AndDisconnectFreesTheSlot) {
   // Two long streams fill the one slot and the one queue place; the clients hang up after
   // their first piece of text.
   Json body = {{"messages", {{{"role", "user"}, {"content", "Count forever"}}}},
-               {"max_tokens", 100000}, {"ignore_eos", true}, {"stream", true}};
+               {"max_tokens", 100000},
+               {"ignore_eos", true},
+               {"stream", true}};
   std::atomic<int> received{0};
   std::atomic<bool> hang_up{false};
   auto stream = [&] {
@@ -655,7 +687,8 @@ TEST_F(ChatServer, FullQueueIs429AndDisconnectFreesTheSlot) {
     const Json m = metrics(*r, token_);
     return m.is_object() && m["active_slots"] == 0 && m["queue_depth"] == 0;
   }));
-  auto again = post(*r, "/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", "hi"}}}}, {"max_tokens", 2}});
+  auto again =
+      post(*r, "/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", "hi"}}}}, {"max_tokens", 2}});
   ASSERT_TRUE(again);
   EXPECT_EQ(again->status, 200);
 }
@@ -675,7 +708,8 @@ TEST_F(ChatServer, CloudRouteWithPrivacyRuleAndRemoteDown) {
   config_.model_name = "local-model";
   auto local = run();
   ASSERT_TRUE(local);
-  Json body = {{"messages", {{{"role", "user"}, {"content", "hi"}}}}, {"max_tokens", 3}, {"pocketmind", {{"route", "cloud"}}}};
+  Json body = {
+      {"messages", {{{"role", "user"}, {"content", "hi"}}}}, {"max_tokens", 3}, {"pocketmind", {{"route", "cloud"}}}};
   auto res = post(*local, "/v1/chat/completions", body);
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
