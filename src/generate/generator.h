@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,51 @@ struct GenerateResult {
 
 // Called with each piece of new text; return false to cancel.
 using TextCallback = std::function<bool(std::string_view)>;
+
+// The generation loop in steps, for callers that own the forward passes (the server's scheduler
+// evaluates many sessions in one batch and then lets each one's Generation sample):
+//   Generation g(tokenizer, options, on_text); check g.init(n_vocab) ...
+//   evaluate the prompt; loop { step = g.accept_logits(logits, history); if finished break;
+//   (context full? g.finish(kContextFull), break); evaluate step.token } ; g.finish_text()
+// generate() below is exactly this over one Session.
+class Generation {
+ public:
+  struct Step {
+    bool finished = false;  // true: no token to feed (result().finish says why)
+    TokenId token = -1;     // the sampled token to evaluate next (when !finished)
+  };
+  Generation(const Tokenizer& tokenizer, const GenerateOptions& options, TextCallback on_text = nullptr);
+  // Validates the options against the model's vocabulary size; call once before accept_logits.
+  Status init(int32_t n_vocab);
+  // Samples from the logits of the last evaluated token (history: every token the session holds,
+  // for repetition penalties) and streams the text this token completes.
+  Result<Step> accept_logits(const float* logits, const std::vector<TokenId>& history);
+  // Ends the generation for a reason found outside (context full, cancelled by the caller).
+  void stop(FinishReason reason) { result_.finish = reason; finished_ = true; }
+  // Flushes held-back text (unless it ended on a stop string or was cancelled); call once at the end.
+  void finish_text();
+  bool finished() const { return finished_; }
+  GenerateResult& result() { return result_; }
+  int32_t n_generated() const { return step_; }
+
+ private:
+  bool emit(std::string_view s) { return !on_text_ || on_text_(s); }
+  const Tokenizer& tokenizer_;
+  GenerateOptions options_;
+  TextCallback on_text_;
+  Sampler sampler_;
+  StreamingDetokenizer detok_;
+  GenerateResult result_;
+  int32_t n_vocab_ = 0;
+  int32_t step_ = 0;
+  bool finished_ = false;
+  std::string unsent_;  // decoded text not yet passed to on_text (possible stop-string prefix)
+  std::optional<GrammarMatcher> matcher_;
+  std::vector<uint8_t> allowed_;
+  bool lazy_ = false;
+  bool active_ = false;    // the grammar constrains the next token
+  size_t scan_from_ = 0;   // lazy: where in the output to look for the next trigger
+};
 
 // Evaluates `prompt` (appended to what the session already holds) and generates.
 Result<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, const std::vector<TokenId>& prompt,
