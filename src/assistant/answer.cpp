@@ -213,6 +213,7 @@ Result<Retrieval> retrieve(store::Store& st, std::string_view question, const As
   store::TextAnalyzer& an = **analyzer;
   store::SearchOptions so;
   so.k = std::max(1, options.k);
+  if (!options.allowed_sources.empty()) so.k *= 4;  // room for hits from sources the asker may not read
   so.now = options.now;
   so.embedder = options.embedder;
 
@@ -253,6 +254,16 @@ Result<Retrieval> retrieve(store::Store& st, std::string_view question, const As
     const int needed = int(content.size()) / 2 + 1;  // strict majority
     r.filters_only = content.empty() && has_filters(r.search.plan);
 
+    if (!options.allowed_sources.empty()) {  // records the asker may not read are never seen
+      std::vector<store::SearchHit>& hits = r.search.hits;
+      hits.erase(std::remove_if(hits.begin(), hits.end(),
+                                [&](const store::SearchHit& h) {
+                                  return std::find(options.allowed_sources.begin(), options.allowed_sources.end(),
+                                                   h.source) == options.allowed_sources.end();
+                                }),
+                 hits.end());
+      if (hits.size() > size_t(std::max(1, options.k))) hits.resize(size_t(std::max(1, options.k)));
+    }
     for (const store::SearchHit& h : r.search.hits) {
       Result<json> rec = st.get(h.id);
       if (!rec.is_ok()) continue;  // forgotten between search and fetch

@@ -43,6 +43,8 @@ struct AskOptions {
   int max_evidence = 3;                           // relevant records an answer uses
   store::Timestamp now;                           // what relative times resolve against
   const store::TextEmbedder* embedder = nullptr;  // hybrid retrieval when set
+  // Sources the asker may read (an app's search:<source> scopes); empty: every source.
+  std::vector<std::string> allowed_sources;
 };
 
 // One retrieved record and what the answer takes from it.

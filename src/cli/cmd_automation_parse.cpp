@@ -7,6 +7,7 @@
 
 #include "assistant/automation/model_parser.h"
 #include "assistant/automation/rule_parser.h"
+#include "cli/automation_common.h"
 #include "cli/common.h"
 #include "core/mapped_file.h"
 #include "generate/tool_calls.h"
@@ -28,10 +29,13 @@ struct ParseArgs {
   LoadOptions load;
 };
 
-Result<au::LocalTime> current_time(const ParseArgs& a) {
+}  // namespace
+
+Result<automation::LocalTime> automation_now(const std::string& now_text, const std::string& tz) {
+  namespace au = pm::automation;
   au::LocalTime now;
-  if (!a.now.empty()) {
-    Result<au::LocalTime> t = au::parse_iso_local_time(a.now);
+  if (!now_text.empty()) {
+    Result<au::LocalTime> t = au::parse_iso_local_time(now_text);
     if (!t.is_ok()) return t.status().with_context("--now");
     now = *t;
   } else {
@@ -41,13 +45,15 @@ Result<au::LocalTime> current_time(const ParseArgs& a) {
     now = {local.tm_year + 1900, local.tm_mon + 1,         local.tm_mday, local.tm_hour, local.tm_min,
            local.tm_sec,         int(local.tm_gmtoff / 60)};
   }
-  if (!a.tz.empty()) {
-    Result<int> off = au::parse_utc_offset(a.tz);
+  if (!tz.empty()) {
+    Result<int> off = au::parse_utc_offset(tz);
     if (!off.is_ok()) return off.status().with_context("--tz");
     now = au::to_offset(now, *off);
   }
   return now;
 }
+
+namespace {
 
 Status add_tools(const std::string& path, au::ToolRegistry& registry) {
   if (path.empty()) return Status::ok();
@@ -87,7 +93,7 @@ int run_parse(const ParseArgs& a) {
   const char* verb = "automation parse";
   std::string text;
   for (const std::string& w : a.text) text += (text.empty() ? "" : " ") + w;
-  Result<au::LocalTime> now = current_time(a);
+  Result<au::LocalTime> now = automation_now(a.now, a.tz);
   if (!now.is_ok()) return fail(verb, now.status());
   au::ToolRegistry registry;
   if (Status s = add_tools(a.tools_file, registry); !s.is_ok()) return fail(verb, s);

@@ -13,8 +13,10 @@
 #include <thread>
 
 #include "assistant/automation/device_bridge.h"
+#include "assistant/automation/rule.h"
 #include "assistant/automation/rule_store.h"
 #include "assistant/automation/scheduler.h"
+#include "cli/automation_common.h"
 #include "cli/common.h"
 #include "store/time_util.h"
 
@@ -43,58 +45,107 @@ json run_json(const au::RunRecord& r, const au::Zone& z) {
 // ---- add ------------------------------------------------------------------------------------------
 
 struct AddArgs {
-  std::string db, rule_file;
+  std::string db, rule_file, now, tz;
+  std::vector<std::string> text;
   bool yes = false, json = false;
 };
 
-int run_add(const AddArgs& a) {
-  const char* verb = "automation add";
+// The rules to add, as the rule type of the validator: from a request in plain language (the
+// deterministic parser, as `automation parse` runs it) or from a rules JSON file.
+Result<std::vector<au::Rule>> rules_to_add(const AddArgs& a, bool* zh) {
+  au::ToolRegistry registry;
+  if (!a.text.empty()) {
+    if (!a.rule_file.empty()) return Status::invalid_argument("give either a request TEXT or --rule-file, not both");
+    std::string request;
+    for (const std::string& t : a.text) request += (request.empty() ? "" : " ") + t;
+    PM_ASSIGN_OR_RETURN(au::LocalTime now, automation_now(a.now, a.tz));
+    PM_ASSIGN_OR_RETURN(au::ParsedRequest parsed, au::parse_request(request, now, registry));
+    *zh = parsed.zh;
+    return parsed.rules;
+  }
+  if (a.rule_file.empty()) return Status::invalid_argument("give a request TEXT or --rule-file FILE");
   std::string text;
+  std::stringstream ss;
   if (a.rule_file == "-") {
-    std::stringstream ss;
     ss << std::cin.rdbuf();
-    text = ss.str();
   } else {
     std::ifstream f(a.rule_file, std::ios::binary);
-    if (!f) return fail(verb, a.rule_file + ": cannot read the rule file");
-    std::stringstream ss;
+    if (!f) return Status::not_found(a.rule_file + ": cannot read the rule file");
     ss << f.rdbuf();
-    text = ss.str();
   }
+  text = ss.str();
   const std::string src = a.rule_file == "-" ? "stdin" : a.rule_file;
   json doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded()) return fail(verb, src + ": not valid JSON");
-  Result<std::vector<json>> rules = au::split_rules_document(doc);
-  if (!rules.is_ok()) return fail(verb, rules.status().with_context(src));
+  if (doc.is_discarded()) return Status::invalid_argument(src + ": not valid JSON");
+  Result<std::vector<json>> docs = au::split_rules_document(doc);
+  if (!docs.is_ok()) return docs.status().with_context(src);
+  std::vector<au::Rule> rules;
+  for (size_t i = 0; i < docs->size(); ++i) {
+    const std::string where = src + ": rule " + std::to_string(i + 1) + " of " + std::to_string(docs->size());
+    Result<au::Rule> r = au::rule_from_json(nlohmann::ordered_json::parse((*docs)[i].dump()));
+    if (!r.is_ok()) return r.status().with_context(where);
+    au::normalize_rule(*r);
+    const std::vector<std::string> problems = au::validate(*r, registry);
+    if (!problems.empty()) {
+      std::string msg;
+      for (const std::string& p : problems) msg += (msg.empty() ? "" : "; ") + p;
+      return Status::invalid_argument(where + ": " + msg);
+    }
+    *zh = *zh || au::is_chinese_text(r->name);
+    rules.push_back(std::move(*r));
+  }
+  return rules;
+}
+
+int run_add(const AddArgs& a) {
+  const char* verb = "automation add";
+  bool zh = false;
+  Result<std::vector<au::Rule>> rules = rules_to_add(a, &zh);
+  if (!rules.is_ok()) return fail(verb, rules.status().message() + " (nothing was saved)");
+  // The scheduler's own checks, then the form it stores.
   std::vector<au::RuleSpec> specs;
   std::vector<std::string> texts;
   for (size_t i = 0; i < rules->size(); ++i) {
-    Result<au::RuleSpec> r = au::parse_rule((*rules)[i]);
-    if (!r.is_ok())
-      return fail(verb, r.status().with_context(src + ": rule " + std::to_string(i + 1) + " of " + std::to_string(rules->size())));
+    const json j = json::parse(au::rule_to_json((*rules)[i]).dump());
+    Result<au::RuleSpec> r = au::parse_rule(j);
+    if (!r.is_ok()) return fail(verb, r.status().with_context("rule " + std::to_string(i + 1)));
     specs.push_back(*r);
-    texts.push_back((*rules)[i].dump());
+    texts.push_back(j.dump());
+  }
+  Result<std::unique_ptr<au::RuleStore>> st = au::RuleStore::open(a.db, true);
+  if (!st.is_ok()) return fail(verb, st.status());
+  // Conflicts with each other and with the rules already saved are shown before asking.
+  Result<std::vector<au::StoredRule>> saved = (*st)->list();
+  if (!saved.is_ok()) return fail(verb, saved.status());
+  std::vector<au::Rule> all = *rules;
+  for (const au::StoredRule& sr : *saved) {
+    Result<au::Rule> r = au::rule_from_json(nlohmann::ordered_json::parse(sr.json, nullptr, false));
+    if (r.is_ok()) all.push_back(std::move(*r));
+  }
+  std::vector<std::string> conflicts;
+  for (const au::Conflict& c : au::find_conflicts(all))
+    if (c.rule_a < rules->size() || c.rule_b < rules->size()) conflicts.push_back(au::conflict_text(c, all, zh));
+  if (!a.json || !a.yes) {
+    std::FILE* out = a.json ? stderr : stdout;
+    std::fprintf(out, "%s", au::confirmation_text(*rules, zh).c_str());
+    for (const std::string& c : conflicts) std::fprintf(out, "%s %s\n", zh ? "冲突：" : "conflict:", c.c_str());
   }
   if (!a.yes) {
     if (!isatty(STDIN_FILENO))
       return fail(verb, "refusing to save without confirmation: stdin is not a terminal (review the rules, then pass --yes)");
-    std::printf("About to save %zu rule%s:\n", specs.size(), specs.size() == 1 ? "" : "s");
-    for (const au::RuleSpec& r : specs) std::printf("%s", au::describe_rule(r).c_str());
-    std::printf("Save? [y/N] ");
+    std::printf(zh ? "保存？[y/N] " : "Save? [y/N] ");
     std::fflush(stdout);
     std::string answer;
     std::getline(std::cin, answer);
     if (answer != "y" && answer != "Y" && answer != "yes") return fail(verb, "not confirmed; nothing saved");
   }
-  Result<std::unique_ptr<au::RuleStore>> st = au::RuleStore::open(a.db, true);
-  if (!st.is_ok()) return fail(verb, st.status());
   au::RealClock clock;
   Result<std::vector<std::string>> ids = (*st)->add(texts, clock.now());
   if (!ids.is_ok()) return fail(verb, ids.status());
   if (a.json) {
     json out = json::array();
     for (size_t i = 0; i < ids->size(); ++i) out.push_back({{"id", (*ids)[i]}, {"name", specs[i].name}});
-    print_json({{"added", out}});
+    print_json({{"added", out}, {"conflicts", conflicts}});
     return 0;
   }
   for (size_t i = 0; i < ids->size(); ++i) std::printf("added %s \"%s\"\n", (*ids)[i].c_str(), specs[i].name.c_str());
@@ -423,9 +474,14 @@ int run_simulate(const SimArgs& a) {
 void add_automation_rules(CLI::App* automation, int& result) {
   {
     auto a = std::make_shared<AddArgs>();
-    CLI::App* c = automation->add_subcommand("add", "Save rules (JSON: one rule, an array, or {\"rules\": [...]})");
+    CLI::App* c = automation->add_subcommand(
+        "add", "Save rules from a request in plain language, or from JSON (one rule, an array, or {\"rules\": [...]}); "
+               "every rule is validated and shown for confirmation first");
+    c->add_option("TEXT", a->text, "the request, e.g. \"每天早上7点播报天气\" (as `automation parse` reads it)");
     c->add_option("--db", a->db, "directory holding automations.sqlite (created when missing)")->required();
-    c->add_option("--rule-file", a->rule_file, "rules JSON file, or - for stdin")->required();
+    c->add_option("--rule-file", a->rule_file, "rules JSON file, or - for stdin");
+    c->add_option("--now", a->now, "with TEXT: the current time, ISO 8601; default: the system clock");
+    c->add_option("--tz", a->tz, "with TEXT: the user's UTC offset (+08:00)");
     c->add_flag("--yes", a->yes, "save without asking (otherwise a summary is shown and y/N asked on the terminal)");
     c->add_flag("--json", a->json, "machine-readable output");
     c->callback([a, &result] { result = run_add(*a); });

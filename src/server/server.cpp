@@ -9,6 +9,11 @@
 #include <ctime>
 #include <filesystem>
 
+#include "assistant/answer.h"
+#include "assistant/automation/rule.h"
+#include "assistant/automation/rule_parser.h"
+#include "assistant/automation/rule_store.h"
+#include "generate/grammar/engine_cache.h"
 #include "generate/grammar/grammar.h"
 #include "generate/grammar/json_schema.h"
 #include "generate/tool_calls.h"
@@ -196,14 +201,13 @@ bool Server::authorize(const httplib::Request& req, httplib::Response& res, cons
 
 Result<std::shared_ptr<GrammarEngine>> Server::json_engine(const Json& schema) {
   PM_ASSIGN_OR_RETURN(std::string gbnf, json_schema_value_to_gbnf(schema));
-  PM_ASSIGN_OR_RETURN(std::shared_ptr<const Grammar> grammar, parse_grammar(gbnf));
-  std::shared_ptr<const TokenTrie> trie;
-  {
-    std::lock_guard<std::mutex> lock(trie_mu_);
-    if (!trie_) trie_ = TokenTrie::build(*served_.tokenizer);
-    trie = trie_;
-  }
-  return std::make_shared<GrammarEngine>(std::move(grammar), std::move(trie));
+  return grammar_cache()->get(gbnf);
+}
+
+GrammarCache* Server::grammar_cache() {
+  std::lock_guard<std::mutex> lock(grammar_mu_);
+  if (!grammars_) grammars_ = std::make_unique<GrammarCache>(*served_.tokenizer);
+  return grammars_.get();
 }
 
 void Server::routes() {
@@ -243,16 +247,10 @@ void Server::routes() {
   h.Post("/v1/pocketmind/ingest", [this](const httplib::Request& req, httplib::Response& res) { ingest(req, res); });
   h.Post("/v1/pocketmind/search", [this](const httplib::Request& req, httplib::Response& res) { search(req, res); });
   h.Post("/v1/pocketmind/forget", [this](const httplib::Request& req, httplib::Response& res) { forget(req, res); });
-  for (const char* what : {"ask", "automations"}) {
-    const std::string scope = what;
-    auto not_built = [this, scope](const httplib::Request& req, httplib::Response& res) {
-      AppInfo app;
-      if (!authorize(req, res, scope, app)) return;
-      send_error(res, api_error(501, "not_implemented", "/v1/pocketmind/" + scope + " is not built yet"));
-    };
-    h.Post("/v1/pocketmind/" + scope, not_built);
-    h.Get("/v1/pocketmind/" + scope, not_built);
-  }
+  h.Post("/v1/pocketmind/ask", [this](const httplib::Request& req, httplib::Response& res) { ask(req, res); });
+  h.Get("/v1/pocketmind/automations", [this](const httplib::Request& req, httplib::Response& res) { automations(req, res); });
+  h.Post("/v1/pocketmind/automations/parse",
+         [this](const httplib::Request& req, httplib::Response& res) { automations(req, res); });
   h.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     if (res.status == 404)
@@ -489,7 +487,9 @@ void Server::chat(const httplib::Request& req, httplib::Response& res) {
   std::string forced_opener;
   const ToolCallSyntax syntax = tool_call_syntax_for(served_.chat_template);
   if (use_tools) {
-    Result<std::shared_ptr<GrammarEngine>> engine = tool_call_engine(specs, syntax, *served_.tokenizer);
+    // The same tool list on every request of an app: compiled once, its masks stay warm.
+    Result<std::string> gbnf = tool_call_grammar(specs, syntax);
+    Result<std::shared_ptr<GrammarEngine>> engine = gbnf.is_ok() ? grammar_cache()->get(*gbnf) : gbnf.status();
     if (!engine.is_ok()) return send_error(res, bad_request("tools", engine.status().message()));
     const std::string opener = tool_call_opener(syntax);
     job->options.grammar = *engine;
@@ -679,6 +679,23 @@ void Server::ingest(const httplib::Request& req, httplib::Response& res) {
   send_json(res, 200, {{"added", added}, {"replaced", replaced}, {"unchanged", unchanged}});
 }
 
+namespace {
+
+// The request's "now" (ISO 8601), against which relative times resolve; default: the clock.
+Result<store::Timestamp> request_now(const Json& j) {
+  if (!j.contains("now")) {
+    store::Timestamp t;
+    t.epoch_s = int64_t(std::time(nullptr));
+    return t;
+  }
+  if (!j["now"].is_string()) return Status::invalid_argument("'now' must be an ISO 8601 string");
+  Result<store::Timestamp> t = store::parse_iso8601(j["now"].get<std::string>());
+  if (!t.is_ok()) return Status::invalid_argument("'now': " + t.status().message());
+  return t;
+}
+
+}  // namespace
+
 void Server::search(const httplib::Request& req, httplib::Response& res) {
   AppInfo app;
   if (!authorize(req, res, "", app)) return;
@@ -699,14 +716,9 @@ void Server::search(const httplib::Request& req, httplib::Response& res) {
   }
   store::SearchOptions o;
   o.k = k * 8;  // room for hits from sources the app may not see
-  if (j.contains("now")) {
-    if (!j["now"].is_string()) return send_error(res, bad_request("now", "'now' must be an ISO 8601 string"));
-    Result<store::Timestamp> t = store::parse_iso8601(j["now"].get<std::string>());
-    if (!t.is_ok()) return send_error(res, bad_request("now", "'now': " + t.status().message()));
-    o.now = *t;
-  } else {
-    o.now.epoch_s = int64_t(std::time(nullptr));
-  }
+  Result<store::Timestamp> now = request_now(j);
+  if (!now.is_ok()) return send_error(res, bad_request("now", now.status().message()));
+  o.now = *now;
   std::lock_guard<std::mutex> lock(store_mu_);
   Result<store::SearchResult> r = store::search(*store_, j["query"].get<std::string>(), o);
   if (!r.is_ok()) return send_error(res, bad_request("query", r.status().message()));
@@ -717,6 +729,80 @@ void Server::search(const httplib::Request& req, httplib::Response& res) {
     hits.push_back({{"id", h.id}, {"source", h.source}, {"time", h.time}, {"score", h.score}, {"snippet", h.snippet}});
   }
   send_json(res, 200, {{"hits", hits}, {"sources", allowed}});
+}
+
+// POST /v1/pocketmind/ask {"question", "now"?, "k"?}: the extractive grounded answer over the
+// records the app may read (scope "ask" plus search:<source>), {answer, citations[], records[]}.
+void Server::ask(const httplib::Request& req, httplib::Response& res) {
+  AppInfo app;
+  if (!authorize(req, res, "ask", app)) return;
+  assistant::AskOptions o;
+  for (const char* src : {"sms", "note", "calendar", "call", "photo", "contact", "email"})
+    if (has_scope(app.scopes, std::string("search:") + src)) o.allowed_sources.push_back(src);
+  if (o.allowed_sources.empty())
+    return deny(req, res, 403, app.name, "app \"" + app.name + "\" has no search:<source> scope to answer from");
+  const Json j = Json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return send_error(res, bad_request("", "the request body must be a JSON object"));
+  if (!j.contains("question") || !j["question"].is_string() || j["question"].get<std::string>().empty())
+    return send_error(res, bad_request("question", "'question' must be a non-empty string"));
+  if (j.contains("k")) {
+    if (!j["k"].is_number_integer() || j["k"].get<int64_t>() < 1 || j["k"].get<int64_t>() > 50)
+      return send_error(res, bad_request("k", "'k' must be an integer from 1 to 50"));
+    o.k = int(j["k"].get<int64_t>());
+  }
+  Result<store::Timestamp> now = request_now(j);
+  if (!now.is_ok()) return send_error(res, bad_request("now", now.status().message()));
+  o.now = *now;
+  std::lock_guard<std::mutex> lock(store_mu_);
+  Result<assistant::Retrieval> r = assistant::retrieve(*store_, j["question"].get<std::string>(), o);
+  if (!r.is_ok()) return send_error(res, bad_request("question", r.status().message()));
+  send_json(res, 200, assistant::answer_json(*r, assistant::extractive_answer(*r)));
+}
+
+// GET /v1/pocketmind/automations: the saved rules. POST .../automations/parse {"text", "now"?}:
+// rules from a request in plain language, validated, with their confirmation text (nothing saved).
+void Server::automations(const httplib::Request& req, httplib::Response& res) {
+  AppInfo app;
+  if (!authorize(req, res, "automations", app)) return;
+  namespace au = pm::automation;
+  if (req.method == "GET") {
+    Result<std::unique_ptr<au::RuleStore>> st = au::RuleStore::open(config_.db_dir, true);
+    if (!st.is_ok()) return send_error(res, api_error(500, "server_error", st.status().message()));
+    Result<std::vector<au::StoredRule>> rules = (*st)->list();
+    if (!rules.is_ok()) return send_error(res, api_error(500, "server_error", rules.status().message()));
+    Json out = Json::array();
+    for (const au::StoredRule& r : *rules)
+      out.push_back({{"id", r.id}, {"enabled", r.enabled}, {"rule", Json::parse(r.json, nullptr, false)}});
+    return send_json(res, 200, {{"rules", out}});
+  }
+  const Json j = Json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return send_error(res, bad_request("", "the request body must be a JSON object"));
+  if (!j.contains("text") || !j["text"].is_string() || j["text"].get<std::string>().empty())
+    return send_error(res, bad_request("text", "'text' must be a non-empty string"));
+  au::LocalTime now;
+  if (j.contains("now")) {
+    if (!j["now"].is_string()) return send_error(res, bad_request("now", "'now' must be an ISO 8601 string"));
+    Result<au::LocalTime> t = au::parse_iso_local_time(j["now"].get<std::string>());
+    if (!t.is_ok()) return send_error(res, bad_request("now", "'now': " + t.status().message()));
+    now = *t;
+  } else {
+    const std::time_t t = std::time(nullptr);
+    std::tm local{};
+    localtime_r(&t, &local);
+    now = {local.tm_year + 1900, local.tm_mon + 1, local.tm_mday, local.tm_hour, local.tm_min, local.tm_sec,
+           int(local.tm_gmtoff / 60)};
+  }
+  au::ToolRegistry registry;
+  Result<au::ParsedRequest> parsed = au::parse_request(j["text"].get<std::string>(), now, registry);
+  if (!parsed.is_ok()) return send_error(res, bad_request("text", parsed.status().message()));
+  Json rules = Json::array();
+  for (const au::Rule& r : parsed->rules) rules.push_back(Json::parse(au::rule_to_json(r).dump()));
+  Json conflicts = Json::array();
+  for (const au::Conflict& c : au::find_conflicts(parsed->rules)) conflicts.push_back(au::conflict_text(c, parsed->rules, parsed->zh));
+  send_json(res, 200, {{"rules", rules}, {"confirmation", au::confirmation_text(parsed->rules, parsed->zh)},
+                       {"conflicts", conflicts}});
 }
 
 void Server::forget(const httplib::Request& req, httplib::Response& res) {

@@ -22,7 +22,7 @@
 #include <string>
 
 #include "generate/chat_template.h"
-#include "generate/grammar/matcher.h"
+#include "generate/grammar/engine_cache.h"
 #include "server/auth.h"
 #include "server/cloud.h"
 #include "server/scheduler.h"
@@ -84,6 +84,8 @@ class Server {
   void ingest(const httplib::Request& req, httplib::Response& res);
   void search(const httplib::Request& req, httplib::Response& res);
   void forget(const httplib::Request& req, httplib::Response& res);
+  void ask(const httplib::Request& req, httplib::Response& res);
+  void automations(const httplib::Request& req, httplib::Response& res);
   void metrics(const httplib::Request& req, httplib::Response& res);
   Result<std::shared_ptr<GrammarEngine>> json_engine(const Json& schema);
 
@@ -96,8 +98,10 @@ class Server {
   std::unique_ptr<store::Store> store_;
   std::mutex log_mu_;
   std::ofstream access_log_;
-  std::mutex trie_mu_;
-  std::shared_ptr<const TokenTrie> trie_;
+  // Compiled grammars of response formats and tool lists, reused across requests.
+  GrammarCache* grammar_cache();
+  std::mutex grammar_mu_;
+  std::unique_ptr<GrammarCache> grammars_;
   int port_ = 0;
   int64_t started_unix_ = 0;
 };

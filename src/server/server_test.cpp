@@ -287,7 +287,47 @@ TEST(ServerHttp, IngestSearchAndForgetAreGatedPerSource) {
   expect_error(cl.Post("/v1/pocketmind/forget", bearer(sms_reader), R"({"id":"sms-1"})", "application/json"), 404);
   auto all2 = cl.Post("/v1/pocketmind/search", bearer(all_reader), q, "application/json");
   EXPECT_EQ(Json::parse(all2->body)["hits"].size(), 1u);
-  expect_error(cl.Post("/v1/pocketmind/ask", bearer(all_reader), "{}", "application/json"), 501);
+
+  // ask answers from the records the app may read, and only from those.
+  expect_error(cl.Post("/v1/pocketmind/ask", bearer(all_reader), "{}", "application/json"), 400);
+  const std::string question = R"({"question":"买菜的笔记","now":"2026-11-25T12:00:00+08:00"})";
+  auto a = cl.Post("/v1/pocketmind/ask", bearer(all_reader), question, "application/json");
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 200) << a->body;
+  const Json answer = Json::parse(a->body);
+  EXPECT_EQ(answer["citations"], Json::array({"note-1"})) << a->body;
+  const std::string sms_asker = add_app(c.db_dir, "sms-asker", "search:sms,ask");
+  auto hidden = cl.Post("/v1/pocketmind/ask", bearer(sms_asker), question, "application/json");
+  ASSERT_TRUE(hidden);
+  ASSERT_EQ(hidden->status, 200) << hidden->body;
+  EXPECT_TRUE(Json::parse(hidden->body)["citations"].empty()) << hidden->body;
+  expect_error(cl.Post("/v1/pocketmind/ask", bearer(sms_reader), question, "application/json"), 403);  // no "ask"
+}
+
+TEST(ServerHttp, AutomationsParseAndList) {
+  ServerConfig c;
+  c.db_dir = test::temp_dir();
+  const std::string app = add_app(c.db_dir, "rules", "automations");
+  const std::string other = add_app(c.db_dir, "chat-only", "chat");
+  auto r = start(c, {});
+  ASSERT_TRUE(r);
+  auto cl = r->client();
+  const std::string body = R"({"text":"每周一到周五早上6点半播报当天天气","now":"2026-11-24T09:00:00+08:00"})";
+  auto p = cl.Post("/v1/pocketmind/automations/parse", bearer(app), body, "application/json");
+  ASSERT_TRUE(p);
+  ASSERT_EQ(p->status, 200) << p->body;
+  const Json j = Json::parse(p->body);
+  ASSERT_EQ(j["rules"].size(), 1u);
+  EXPECT_EQ(j["rules"][0]["triggers"][0],
+            Json::parse(R"({"type":"time","at":"06:30","weekdays":["mon","tue","wed","thu","fri"]})"));
+  EXPECT_EQ(j["rules"][0]["actions"][0], Json::parse(R"({"tool":"weather.read","args":{"when":"today"}})"));
+  EXPECT_FALSE(j["confirmation"].get<std::string>().empty());
+  expect_error(cl.Post("/v1/pocketmind/automations/parse", bearer(app), R"({"text":"asdf qwer"})", "application/json"), 400);
+  expect_error(cl.Post("/v1/pocketmind/automations/parse", bearer(other), body, "application/json"), 403);
+  auto list = cl.Get("/v1/pocketmind/automations", bearer(app));
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->status, 200) << list->body;
+  EXPECT_TRUE(Json::parse(list->body)["rules"].empty());
 }
 
 TEST(ServerHttp, MalformedBodiesGet400WithTheField) {

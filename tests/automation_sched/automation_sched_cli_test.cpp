@@ -29,7 +29,7 @@ constexpr const char* kRules = R"({"rules": [
   "actions": [{"tool": "weather.read", "args": {"when": "today"}}]},
  {"name": "到家开灯", "mode": "single",
   "triggers": [{"type": "event", "event": "wifi.connected", "filter": {"ssid": "Home"}}],
-  "actions": [{"tool": "settings.set", "args": {"wifi": "on"}}, {"tool": "notification.show", "args": {"text": "欢迎回家"}}]}
+  "actions": [{"tool": "settings.set", "args": {"setting": "wifi", "value": "on"}}, {"tool": "notification.show", "args": {"text": "欢迎回家"}}]}
 ]})";
 
 std::vector<std::string> lines_of(const std::string& path) {
@@ -101,7 +101,7 @@ TEST(AutomationSchedCli, SimulateAcrossWeekdaysAndDst) {
   const std::string rules = write_file(dir, "rules.json", R"([
     {"name":"weekday weather","triggers":[{"type":"time","at":"06:30","weekdays":["mon","tue","wed","thu","fri"]}],
      "actions":[{"tool":"weather.read","args":{"when":"today"}}]},
-    {"name":"night","triggers":[{"type":"time","at":"02:30"}],"actions":[{"tool":"settings.set","args":{"do_not_disturb":"on"}}]}])");
+    {"name":"night","triggers":[{"type":"time","at":"02:30"}],"actions":[{"tool":"settings.set","args":{"setting":"do_not_disturb","value":"on"}}]}])");
   ASSERT_EQ(run_pocketmind({"automation", "add", "--db", db, "--rule-file", rules, "--yes"}).exit_code, 0);
   // Sat 2026-03-07 .. Mon 2026-03-09 in New York: the weather rule fires on Monday only (EDT by then);
   // 02:30 on Sunday does not exist and fires at 03:00 EDT.
@@ -281,6 +281,31 @@ TEST(AutomationSchedCli, EveryVerbHasHelpAndMissingDbIsAnError) {
   CommandResult r = run_pocketmind({"automation", "list", "--db", dir + "/nothing-here"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("no automation rules here"), std::string::npos) << r.err;
+}
+
+// `add` takes a request in plain language too: parsed as `automation parse` does, validated
+// against the tool catalog, confirmed, saved; rules that break a tool's schema are refused whole.
+TEST(AutomationSchedCli, AddFromTextAndValidatesAgainstTheCatalog) {
+  const std::string dir = temp_dir(), db = dir + "/db";
+  CommandResult r = run_pocketmind({"automation", "add", "--db", db, "--now", "2026-11-24T09:00:00+08:00", "--yes", "--json",
+                                    "每周一到周五早上6点半播报当天天气。戴上蓝牙耳机的时候，就播放收藏的歌曲，并把手机设为静音模式"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["added"].size(), 2u) << r.out;
+  r = run_pocketmind({"automation", "list", "--db", db, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("weather.read"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("phone.set_ringer_mode"), std::string::npos) << r.out;
+
+  r = run_pocketmind({"automation", "add", "--db", db, "--yes", "blorp the frobnicator"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("nothing was saved"), std::string::npos) << r.err;
+  const std::string loud = write_file(dir, "loud.json", R"({"name":"loud","triggers":[{"type":"time","at":"07:00"}],
+      "actions":[{"tool":"phone.set_volume","args":{"stream":"media","level":150}}]})");
+  r = run_pocketmind({"automation", "add", "--db", db, "--rule-file", loud, "--yes"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("actions[0].args.level"), std::string::npos) << r.err;
+  r = run_pocketmind({"automation", "list", "--db", db, "--json"});
+  EXPECT_EQ(r.out.find("loud"), std::string::npos) << r.out;
 }
 
 }  // namespace
