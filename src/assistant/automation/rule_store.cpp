@@ -209,9 +209,7 @@ Status RuleStore::advance_progress(const std::string& rule_id, int64_t processed
   return Status::ok();
 }
 
-Result<int64_t> RuleStore::record_run(const RunRecord& r, std::optional<int64_t> processed_up_to) {
-  std::lock_guard<std::recursive_mutex> l(mu_);
-  PM_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+Status RuleStore::insert_run(const RunRecord& r) {
   Stmt ins(db_, "INSERT INTO runs(rule_id, trigger, scheduled_s, started_s, finished_s, status, detail)"
                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   ins.bind(1, r.rule_id);
@@ -221,8 +219,14 @@ Result<int64_t> RuleStore::record_run(const RunRecord& r, std::optional<int64_t>
   ins.bind(5, r.finished_s);
   ins.bind(6, r.status);
   ins.bind(7, r.detail);
-  if (ins.step() != SQLITE_DONE) {
-    Status e = error("recording a run");
+  if (ins.step() != SQLITE_DONE) return error("recording a run");
+  return Status::ok();
+}
+
+Result<int64_t> RuleStore::record_run(const RunRecord& r, std::optional<int64_t> processed_up_to) {
+  std::lock_guard<std::recursive_mutex> l(mu_);
+  PM_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+  if (Status e = insert_run(r); !e.is_ok()) {
     (void)exec("ROLLBACK");
     return e;
   }
@@ -244,16 +248,7 @@ Status RuleStore::record_runs(const std::vector<RunRecord>& runs, int64_t proces
   PM_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
   Status st = [&]() -> Status {
     for (const RunRecord& r : runs) {
-      Stmt ins(db_, "INSERT INTO runs(rule_id, trigger, scheduled_s, started_s, finished_s, status, detail)"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-      ins.bind(1, r.rule_id);
-      ins.bind(2, r.trigger);
-      ins.bind(3, r.scheduled_s);
-      ins.bind(4, r.started_s);
-      ins.bind(5, r.finished_s);
-      ins.bind(6, r.status);
-      ins.bind(7, r.detail);
-      if (ins.step() != SQLITE_DONE) return error("recording runs");
+      PM_RETURN_IF_ERROR(insert_run(r));
     }
     return advance_progress(runs.front().rule_id, processed_up_to);
   }();

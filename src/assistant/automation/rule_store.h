@@ -64,6 +64,7 @@ class RuleStore {
   // Several records and the progress advance in one transaction (missed runs after a long outage).
   Status record_runs(const std::vector<RunRecord>& runs, int64_t processed_up_to);
   Status advance_progress(const std::string& rule_id, int64_t processed_up_to);
+  Status insert_run(const RunRecord& r);  // inside the caller's transaction
   Status finish_run(int64_t run_id, int64_t finished_s, const std::string& status, const std::string& detail);
   // Runs left "running" by a process that died: marked "interrupted"; returns how many.
   Result<int64_t> mark_interrupted(int64_t now_s);
