@@ -1,7 +1,14 @@
 // A fixed pool of worker threads for data-parallel loops (no thread creation per token).
 // The calling thread takes part in the work, so a pool of n threads has n - 1 workers.
+//
+// Generating a token runs a few hundred short parallel regions (one per matrix product), each
+// some tens of microseconds long, back to back. Waking a sleeping thread through the kernel costs
+// about as much, so between regions the workers (and the caller, waiting for them) spin for a
+// bounded while (kSpinIterations pauses, some tens of microseconds) before they block: a region
+// that follows at once starts without a system call, and an idle pool still sleeps.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -30,15 +37,17 @@ class ThreadPool {
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
  private:
+  static constexpr int kSpinIterations = 2000;
+
   void worker_loop(int index);
 
   std::vector<std::thread> workers_;
-  std::mutex mu_;
+  std::mutex mu_;  // guards the sleeping side: changes a sleeper waits for are made under it
   std::condition_variable start_cv_, done_cv_;
-  const std::function<void(int, int)>* job_ = nullptr;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
+  std::atomic<const std::function<void(int, int)>*> job_{nullptr};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace pm
