@@ -24,13 +24,13 @@ double thread_seconds() {
 
 // Seconds per call of y = W x for n_tok activation rows (median of 5 after a warm-up).
 double time_matmul(const Kernels& k, GgmlType t, const std::vector<uint8_t>& w, int64_t n_in, int64_t n_out,
-                   const std::vector<float>& x, int64_t n_tok) {
+                   const std::vector<float>& x, int64_t n_tok, const uint8_t* packed) {
   std::vector<float> y(size_t(n_out * n_tok));
   std::vector<uint8_t> scratch;
   std::vector<double> times;
   for (int rep = 0; rep < 6; ++rep) {
     const double t0 = thread_seconds();
-    matmul(k, t, w.data(), n_in, n_out, x.data(), n_tok, y.data(), scratch, nullptr);
+    matmul(k, t, w.data(), n_in, n_out, x.data(), n_tok, y.data(), scratch, nullptr, packed);
     times.push_back(thread_seconds() - t0);
   }
   times.erase(times.begin());
@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   for (float& v : wf) v = normal(rng) * 0.02f;
   const GgmlType types[] = {GgmlType::kF16, GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K,
                             GgmlType::kQ5_1};
-  if (!json) std::printf("%-8s %-6s %6s %12s %10s\n", "isa", "type", "tokens", "ms/call", "GMAC/s");
+  if (!json) std::printf("%-14s %-6s %6s %12s %10s\n", "isa", "type", "tokens", "ms/call", "GMAC/s");
   std::string out = "[";
   for (GgmlType t : types) {
     std::vector<uint8_t> w(row_size_bytes(t, n_in) * size_t(n_out));
@@ -71,16 +71,23 @@ int main(int argc, char** argv) {
       std::vector<float> x(size_t(n_in * n_tok));
       for (float& v : x) v = normal(rng);
       for (const Kernels* k : available_kernels()) {
-        const double s = time_matmul(*k, t, w, n_in, n_out, x, n_tok);
+       // Each table as it is, then with the weights packed as a model load packs them.
+       std::vector<uint8_t> packed(packed_size_bytes(*k, t, n_in, n_out));
+       if (!packed.empty()) pack_weights(*k, t, w.data(), n_in, n_out, packed.data());
+       for (const bool use_packed : {false, true}) {
+        if (use_packed && packed.empty()) continue;
+        const std::string isa = std::string(k->isa) + (use_packed ? "+packed" : "");
+        const double s = time_matmul(*k, t, w, n_in, n_out, x, n_tok, use_packed ? packed.data() : nullptr);
         const double gmacs = double(n_in) * double(n_out) * double(n_tok) / s / 1e9;
         if (json) {
           char buf[256];
           std::snprintf(buf, sizeof(buf), "%s{\"isa\":\"%s\",\"type\":\"%s\",\"tokens\":%lld,\"ms\":%.4f,\"gmac_per_s\":%.3f}",
-                        out.size() > 1 ? "," : "", k->isa, type_name(t), (long long)n_tok, s * 1e3, gmacs);
+                        out.size() > 1 ? "," : "", isa.c_str(), type_name(t), (long long)n_tok, s * 1e3, gmacs);
           out += buf;
         } else {
-          std::printf("%-8s %-6s %6lld %12.3f %10.2f\n", k->isa, type_name(t), (long long)n_tok, s * 1e3, gmacs);
+          std::printf("%-14s %-6s %6lld %12.3f %10.2f\n", isa.c_str(), type_name(t), (long long)n_tok, s * 1e3, gmacs);
         }
+       }
       }
     }
   }

@@ -48,6 +48,13 @@ MappedFile::~MappedFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+void MappedFile::release(const uint8_t* p, size_t n) const {
+  if (!contains(p, n)) return;
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (uintptr_t(p) + page - 1) / page * page, end = (uintptr_t(p) + n) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 Status MappedFile::read(const uint8_t* p, size_t n, void* dst) const {
   if (!contains(p, n)) return Status::out_of_range(path_ + ": read outside the mapped file");
   size_t done = 0;

@@ -30,6 +30,9 @@ class MappedFile {
   // page cache without their pages joining this process's resident memory (for rows read now
   // and then, like token embeddings: a long chat touches more and more of the table).
   Status read(const uint8_t* p, size_t n, void* dst) const;
+  // Drops the whole pages inside [p, p + n) (inside the mapping) from this process's resident
+  // memory, as for data copied elsewhere; a later read faults them back in from the file.
+  void release(const uint8_t* p, size_t n) const;
 
  private:
   MappedFile() = default;

@@ -38,12 +38,36 @@ using VecDot2x2Fn = void (*)(int64_t n, const void* w, size_t w_stride, const vo
 using Gemm8Fn = void (*)(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, int64_t n_tok,
                          float* out, size_t out_stride);
 
+// Weights repacked at load time (optional, per table): `pack` rewrites pack_rows consecutive rows
+// of n elements (row_stride bytes apart) into one group, in a layout private to the table that
+// puts the rows side by side (one SIMD lane per row), so a block of every row is read with a few
+// wide loads and nothing is transposed per call. A group takes exactly the bytes of the rows it
+// replaces: pack_rows * row_size_bytes(type, n).
+using PackFn = void (*)(int64_t n, const void* rows, size_t row_stride, void* group);
+
+// What the packed kernels read of a 32-element activation block (Q8_0) besides its quants: the
+// sum of the quants and the scale as a float (see block_sums() in matmul.h).
+struct ActBlock {
+  int32_t sum;
+  float d;
+};
+
+// One packed group by n_tok activation rows: out[t * out_stride + r] = vec_dot(n, row r,
+// a + t * a_stride) for r < pack_rows, bit for bit (so packing changes no result).
+// blocks[t * (n / 32) + b] describes activation row t's block b (32-element activation types),
+// nullptr for the others.
+using GemmPackedFn = void (*)(int64_t n, const void* group, const void* a, size_t a_stride, const ActBlock* blocks,
+                              int64_t n_tok, float* out, size_t out_stride);
+
 struct TypeKernels {
   ToFloatFn to_float = nullptr;
   FromFloatFn from_float = nullptr;
   VecDotFn vec_dot = nullptr;
   VecDot2x2Fn vec_dot_2x2 = nullptr;  // optional: matmul falls back to vec_dot
   Gemm8Fn gemm8 = nullptr;            // optional: matmul falls back to vec_dot_2x2 / vec_dot
+  int pack_rows = 0;                  // optional with pack and gemm_packed: rows per packed group
+  PackFn pack = nullptr;
+  GemmPackedFn gemm_packed = nullptr;
 };
 
 struct Kernels {

@@ -3,24 +3,72 @@
 #include <algorithm>
 #include <cassert>
 
+#include "core/fp16.h"
+
 namespace pm {
 
+size_t packed_size_bytes(const Kernels& k, GgmlType wtype, int64_t n_in, int64_t n_out) {
+  const TypeKernels& tk = k.of(wtype);
+  if (tk.pack_rows <= 0 || tk.pack == nullptr || tk.gemm_packed == nullptr) return 0;
+  return size_t(n_out / tk.pack_rows) * size_t(tk.pack_rows) * row_size_bytes(wtype, n_in);
+}
+
+void pack_weights(const Kernels& k, GgmlType wtype, const void* w, int64_t n_in, int64_t n_out, uint8_t* dst,
+                  ThreadPool* pool) {
+  const TypeKernels& tk = k.of(wtype);
+  const int64_t groups = packed_size_bytes(k, wtype, n_in, n_out) == 0 ? 0 : n_out / tk.pack_rows;
+  const size_t row_bytes = row_size_bytes(wtype, n_in), group_bytes = size_t(tk.pack_rows) * row_bytes;
+  const uint8_t* src = static_cast<const uint8_t*>(w);
+  auto run = [&](int64_t g0, int64_t g1) {
+    for (int64_t g = g0; g < g1; ++g) tk.pack(n_in, src + size_t(g) * group_bytes, row_bytes, dst + size_t(g) * group_bytes);
+  };
+  if (pool != nullptr && groups > 1) pool->parallel_for(groups, 1, run);
+  else run(0, groups);
+}
+
+void block_sums(const void* a, size_t stride, int64_t n, int64_t n_tok, ActBlock* blocks) {
+  const int64_t nb = n / 32;
+  for (int64_t t = 0; t < n_tok; ++t) {
+    const BlockQ8_0* y = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + size_t(t) * stride);
+    for (int64_t b = 0; b < nb; ++b) {
+      int32_t s = 0;
+      for (int j = 0; j < 32; ++j) s += y[b].qs[j];
+      blocks[t * nb + b] = ActBlock{s, fp16_to_fp32(y[b].d)};
+    }
+  }
+}
+
 void matmul(const Kernels& k, GgmlType wtype, const void* w, int64_t n_in, int64_t n_out,
-            const float* x, int64_t n_tok, float* y, std::vector<uint8_t>& scratch, ThreadPool* pool) {
+            const float* x, int64_t n_tok, float* y, std::vector<uint8_t>& scratch, ThreadPool* pool,
+            const uint8_t* packed) {
   const TypeInfo* wi = type_info(wtype);
   assert(wi != nullptr && wi->supported && n_in % wi->block_size == 0);
   const GgmlType at = wi->vec_dot_type;
   const size_t w_row_bytes = row_size_bytes(wtype, n_in);
   const size_t a_row_bytes = row_size_bytes(at, n_in);
 
+  const TypeKernels& tk = k.of(wtype);
+  const int64_t pack_rows = packed != nullptr && packed_size_bytes(k, wtype, n_in, n_out) != 0 ? tk.pack_rows : 0;
+  const bool sums = pack_rows > 0 && at == GgmlType::kQ8_0;
+  const size_t act_bytes = at == GgmlType::kF32 ? 0 : a_row_bytes * size_t(n_tok);
+  const size_t sums_bytes = sums ? sizeof(ActBlock) * size_t(n_tok) * size_t(n_in / 32) : 0;
+  // Activations, then their block sums (4-byte aligned: a_row_bytes * n_tok rounded up).
+  const size_t sums_at = (act_bytes + 63) / 64 * 64;
+  if (act_bytes + sums_bytes > 0) scratch.resize(sums_at + sums_bytes);
+
   const uint8_t* act = nullptr;
   if (at == GgmlType::kF32) {
     act = reinterpret_cast<const uint8_t*>(x);
   } else {
-    scratch.resize(a_row_bytes * size_t(n_tok));
     const FromFloatFn convert = k.of(at).from_float;
     for (int64_t t = 0; t < n_tok; ++t) convert(x + t * n_in, scratch.data() + t * a_row_bytes, n_in);
     act = scratch.data();
+  }
+  const ActBlock* a_blocks = nullptr;
+  if (sums) {
+    ActBlock* b = reinterpret_cast<ActBlock*>(scratch.data() + sums_at);
+    block_sums(act, a_row_bytes, n_in, n_tok, b);
+    a_blocks = b;
   }
 
   const VecDotFn dot = k.of(wtype).vec_dot;
@@ -60,6 +108,21 @@ void matmul(const Kernels& k, GgmlType wtype, const void* w, int64_t n_in, int64
   };
   // Waking the pool costs microseconds: only worth it for at least ~256K multiply-adds.
   constexpr int64_t kMinParallelWork = 1 << 18;
+  const bool parallel = pool != nullptr && n_out >= 32 && n_in * n_out * n_tok >= kMinParallelWork;
+  if (pack_rows > 0) {
+    // Whole groups from the packed copy, the rows left over (n_out % pack_rows) as above.
+    const int64_t groups = n_out / pack_rows;
+    const size_t group_bytes = size_t(pack_rows) * w_row_bytes;
+    auto run = [&](int64_t g0, int64_t g1) {
+      for (int64_t g = g0; g < g1; ++g)
+        tk.gemm_packed(n_in, packed + size_t(g) * group_bytes, act, a_row_bytes, a_blocks, n_tok, y + g * pack_rows,
+                       size_t(n_out));
+    };
+    if (parallel) pool->parallel_for(groups, 1, run);
+    else run(0, groups);
+    rows(groups * pack_rows, n_out);
+    return;
+  }
   if (pool != nullptr && n_out >= 32 && n_in * n_out * n_tok >= kMinParallelWork) {
     // Split in groups of eight rows, so that every thread's share starts on a gemm8 boundary.
     const int64_t groups = (n_out + 7) / 8;

@@ -16,8 +16,24 @@ namespace pm {
 // Activations are first converted to the weight type's vec_dot_type (into `scratch`), as the
 // dot products consume them, then each weight row meets every activation row while it is hot.
 // Output rows are split across `pool`'s threads when given.
+// `packed`, when given, is pack_weights()'s copy of W for this table: its groups are used for the
+// rows they cover (the results are the same bits either way; only the speed differs).
 void matmul(const Kernels& k, GgmlType wtype, const void* w, int64_t n_in, int64_t n_out,
             const float* x, int64_t n_tok, float* y, std::vector<uint8_t>& scratch,
-            ThreadPool* pool = nullptr);
+            ThreadPool* pool = nullptr, const uint8_t* packed = nullptr);
+
+// Bytes of the packed copy of an n_out x n_in `wtype` matrix for table k: the rows that fill
+// whole groups of k.of(wtype).pack_rows. 0 when the table has no packed form for the type.
+size_t packed_size_bytes(const Kernels& k, GgmlType wtype, int64_t n_in, int64_t n_out);
+
+// Writes that copy to `dst` (packed_size_bytes(...) bytes), group after group; rows left over
+// (n_out % pack_rows) are read from W itself.
+void pack_weights(const Kernels& k, GgmlType wtype, const void* w, int64_t n_in, int64_t n_out, uint8_t* dst,
+                  ThreadPool* pool = nullptr);
+
+// blocks[t * (n / 32) + b] = the sum of the 32 quants of block b of activation row t (Q8_0 rows,
+// `stride` bytes apart; what the packed kernels take off for their unsigned weights) and its
+// scale as a float.
+void block_sums(const void* a, size_t stride, int64_t n, int64_t n_tok, ActBlock* blocks);
 
 }  // namespace pm

@@ -14,6 +14,7 @@
 
 #include "core/fp16.h"
 #include "kernels/kernels.h"
+#include "kernels/matmul.h"
 
 namespace pm {
 namespace {
@@ -672,6 +673,100 @@ TEST(QuantsVecDot, Gemm8EqualsVecDot) {
     }
   }
   if (checked == 0) GTEST_SKIP() << "no kernel table on this CPU has an eight-row kernel";
+}
+
+// Packed groups (weights repacked at load) by n_tok activation rows against vec_dot of the same
+// table, bit for bit: packing a model must change no result. Random blocks, a leftover group of
+// tokens, and blocks with infinite and zero scales, zero and extreme quants.
+TEST(QuantsVecDot, PackedGemmEqualsVecDot) {
+  std::mt19937 rng(17);
+  int checked = 0;
+  auto same = [](float a, float b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
+  for (const Kernels* k : tables()) {
+    for (GgmlType t : kSupported) {
+      const TypeKernels& tk = k->of(t);
+      if (tk.pack == nullptr || tk.gemm_packed == nullptr) continue;
+      ASSERT_GT(tk.pack_rows, 0) << k->isa << " " << type_name(t);
+      const GgmlType at = type_info(t)->vec_dot_type;
+      const int64_t rows = tk.pack_rows;
+      for (int64_t n_tok : {int64_t(1), int64_t(3), int64_t(9)}) {
+        const int64_t n = 256 + 32 * n_tok;
+        const size_t wrow = row_size_bytes(t, n), arow = row_size_bytes(at, n);
+        const size_t ostride = size_t(rows) + 3;
+        std::vector<uint8_t> w(size_t(rows) * wrow), a(size_t(n_tok) * arow);
+        for (int64_t r = 0; r < rows; ++r) {
+          auto wq = random_blocks(t, n, rng);
+          if (r == 1) std::memset(wq.data(), 0, wq.size());            // all zero
+          if (r == 2 && t == GgmlType::kQ8_0) {                        // extreme quants, max scale
+            for (size_t b = 0; b < wq.size(); b += sizeof(BlockQ8_0)) {
+              BlockQ8_0 blk;
+              blk.d = 0x7bff;  // 65504
+              std::memset(blk.qs, 0x80, sizeof(blk.qs));  // -128
+              std::memcpy(wq.data() + b, &blk, sizeof(blk));
+            }
+          }
+          if (r == 3) {  // an infinite scale in the first block (block scales are the first two bytes)
+            const uint16_t inf = 0x7c00;
+            std::memcpy(wq.data(), &inf, 2);
+          }
+          std::memcpy(w.data() + size_t(r) * wrow, wq.data(), wrow);
+        }
+        for (int64_t c = 0; c < n_tok; ++c) {
+          auto aq = quantize(*k, at, make_data(n, c % 2 ? Dist::kOutliers : Dist::kNormal, uint32_t(c + 50 * n_tok)));
+          std::memcpy(a.data() + size_t(c) * arow, aq.data(), arow);
+        }
+        std::vector<uint8_t> group(size_t(rows) * wrow);
+        tk.pack(n, w.data(), wrow, group.data());
+        std::vector<ActBlock> sums(size_t(n_tok) * size_t(n / 32));
+        block_sums(a.data(), arow, n, n_tok, sums.data());
+        std::vector<float> out(size_t(n_tok) * ostride, -1.0f);
+        tk.gemm_packed(n, group.data(), a.data(), arow, at == GgmlType::kQ8_0 ? sums.data() : nullptr, n_tok,
+                       out.data(), ostride);
+        for (int64_t c = 0; c < n_tok; ++c) {
+          for (int64_t r = 0; r < rows; ++r) {
+            const float want = tk.vec_dot(n, w.data() + size_t(r) * wrow, a.data() + size_t(c) * arow);
+            EXPECT_TRUE(same(out[size_t(c) * ostride + size_t(r)], want))
+                << k->isa << " " << type_name(t) << " n_tok=" << n_tok << " row " << r << " col " << c << ": "
+                << out[size_t(c) * ostride + size_t(r)] << " vs " << want;
+          }
+          for (size_t r = size_t(rows); r < ostride; ++r) EXPECT_EQ(out[size_t(c) * ostride + r], -1.0f) << "wrote past the group";
+        }
+        ++checked;
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no kernel table on this CPU has packed weights";
+}
+
+// matmul with a packed copy (and rows left over) gives the bits of matmul without one.
+TEST(QuantsVecDot, MatmulWithPackedWeightsEqualsUnpacked) {
+  std::mt19937 rng(19);
+  int checked = 0;
+  for (const Kernels* k : tables()) {
+    for (GgmlType t : kSupported) {
+      if (k->of(t).pack == nullptr) continue;
+      const int64_t n_in = 512, n_out = 2 * k->of(t).pack_rows + 5;
+      const size_t wrow = row_size_bytes(t, n_in);
+      std::vector<uint8_t> w;
+      for (int64_t r = 0; r < n_out; ++r) {
+        const auto wq = random_blocks(t, n_in, rng);
+        w.insert(w.end(), wq.begin(), wq.begin() + long(wrow));
+      }
+      std::vector<uint8_t> packed(packed_size_bytes(*k, t, n_in, n_out));
+      ASSERT_EQ(packed.size(), size_t(2 * k->of(t).pack_rows) * wrow);
+      pack_weights(*k, t, w.data(), n_in, n_out, packed.data());
+      for (int64_t n_tok : {int64_t(1), int64_t(6)}) {
+        const std::vector<float> x = make_data(n_in * n_tok, Dist::kNormal, uint32_t(n_tok));
+        std::vector<float> plain(size_t(n_tok * n_out)), fast(size_t(n_tok * n_out));
+        std::vector<uint8_t> scratch;
+        matmul(*k, t, w.data(), n_in, n_out, x.data(), n_tok, plain.data(), scratch);
+        matmul(*k, t, w.data(), n_in, n_out, x.data(), n_tok, fast.data(), scratch, nullptr, packed.data());
+        for (size_t i = 0; i < plain.size(); ++i) ASSERT_EQ(fast[i], plain[i]) << k->isa << " " << type_name(t) << " at " << i;
+        ++checked;
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no kernel table on this CPU has packed weights";
 }
 
 // ---- fp16 / bf16 ---------------------------------------------------------------------------

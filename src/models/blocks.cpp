@@ -1,6 +1,8 @@
 #include "models/blocks.h"
 
+#include <cstdlib>
 #include <cstring>
+#include <thread>
 
 namespace pm {
 namespace {
@@ -29,6 +31,25 @@ Result<Weight> TensorBinder::weight(const std::string& name, int64_t n_in, int64
     return Status::corrupt(f_.path() + ": tensor " + name + " has shape " + shape_of(t->ne) + ", expected [" +
                            std::to_string(n_in) + ", " + std::to_string(n_out) + "]");
   return Weight{t->type, t->data, n_in, n_out};
+}
+
+void PackedWeights::pack(const Kernels& k, const std::vector<Weight*>& weights, const MappedFile* file) {
+  const char* env = std::getenv("PM_PACK");
+  if (env != nullptr && std::string(env) == "0") return;
+  size_t total = 0;
+  for (const Weight* w : weights) total += packed_size_bytes(k, w->type, w->n_in, w->n_out);
+  if (total == 0) return;
+  buf_.resize(total);
+  ThreadPool pool(int(std::min(4u, std::max(1u, std::thread::hardware_concurrency()))));
+  size_t at = 0;
+  for (Weight* w : weights) {
+    const size_t bytes = packed_size_bytes(k, w->type, w->n_in, w->n_out);
+    if (bytes == 0) continue;
+    pack_weights(k, w->type, w->data, w->n_in, w->n_out, buf_.data() + at, &pool);
+    w->packed = buf_.data() + at;
+    if (file != nullptr) file->release(w->data, bytes);
+    at += bytes;
+  }
 }
 
 Result<FloatVec> TensorBinder::vec(const std::string& name, int64_t n, bool required) {

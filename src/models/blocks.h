@@ -8,17 +8,43 @@
 
 #include "core/status.h"
 #include "formats/gguf.h"
+#include "core/aligned_buffer.h"
+#include "core/mapped_file.h"
 #include "kernels/kernels.h"
+#include "kernels/matmul.h"
 
 namespace pm {
 
-// A 2-D weight used by matmul: n_out rows of n_in elements, straight from the mapping.
+// A 2-D weight used by matmul: n_out rows of n_in elements, straight from the mapping, and
+// its packed copy for the active kernel table when PackedWeights made one.
 struct Weight {
   GgmlType type = GgmlType::kF32;
   const uint8_t* data = nullptr;
   int64_t n_in = 0;
   int64_t n_out = 0;
+  const uint8_t* packed = nullptr;
   bool present() const { return data != nullptr; }
+};
+
+// y[t][o] = sum_i w[o][i] * x[t][i] for n_tok activation rows (see kernels/matmul.h).
+inline void matmul(const Kernels& k, const Weight& w, const float* x, int64_t n_tok, float* y,
+                   std::vector<uint8_t>& scratch, ThreadPool* pool) {
+  matmul(k, w.type, w.data, w.n_in, w.n_out, x, n_tok, y, scratch, pool, w.packed);
+}
+
+// The packed copies of a model's weight matrices (kernels/matmul.h pack_weights), made once at
+// load for the active kernel table: prompt processing and generation then read each block of 16
+// rows with a few wide loads instead of decoding and transposing it on every call. The file's
+// pages of a packed matrix are released, so resident memory stays about the file's size. The
+// environment variable PM_PACK=0 turns packing off (the results are the same bits either way).
+class PackedWeights {
+ public:
+  // Packs those of `weights` the table has a packed form for and sets their `packed`.
+  void pack(const Kernels& k, const std::vector<Weight*>& weights, const MappedFile* file);
+  size_t size_bytes() const { return buf_.size(); }
+
+ private:
+  AlignedBuffer<uint8_t> buf_;
 };
 
 // A 1-D float vector (norm weights, biases): borrowed when the file stores F32, else decoded.

@@ -190,6 +190,7 @@ class DecoderModel final : public Model {
   Weight output_;     // [n_embd -> n_vocab]; = tok_embd_ when tied
   FloatVec rope_freqs_;
   std::vector<DecoderLayer> layers_;
+  PackedWeights packed_;
 };
 
 Status DecoderModel::load(const ModelOptions& options) {
@@ -299,6 +300,11 @@ Status DecoderModel::load(const ModelOptions& options) {
   ModelFingerprint fp(spec_.arch);
   for (const GgufTensorInfo& t : f.tensors()) fp.add_tensor(t.name, t.type, t.ne, t.data, t.size_bytes);
   identity_ = fp.digest();
+
+  std::vector<Weight*> matrices{&output_};
+  for (DecoderLayer& l : layers_)
+    for (Weight* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) matrices.push_back(w);
+  packed_.pack(active_kernels(), matrices, f.mapped_file());
   return Status::ok();
 }
 
@@ -413,9 +419,9 @@ Status DecoderModel::forward(const SeqBatch* seqs, size_t n_seqs, bool all_logit
   for (int64_t il = 0; il < p.n_layer; ++il) {
     const DecoderLayer& l = layers_[size_t(il)];
     for (int64_t r = 0; r < n; ++r) rms_norm(&x[size_t(r * E)], l.attn_norm.data, &xn[size_t(r * E)], E, p.rms_eps);
-    matmul(k, l.wq.type, l.wq.data, E, q_dim, xn.data(), n, q.data(), scratch, pool);
-    matmul(k, l.wk.type, l.wk.data, E, kv_dim, xn.data(), n, kk.data(), scratch, pool);
-    matmul(k, l.wv.type, l.wv.data, E, kv_dim, xn.data(), n, vv.data(), scratch, pool);
+    matmul(k, l.wq, xn.data(), n, q.data(), scratch, pool);
+    matmul(k, l.wk, xn.data(), n, kk.data(), scratch, pool);
+    matmul(k, l.wv, xn.data(), n, vv.data(), scratch, pool);
     for (size_t s = 0; s < n_seqs; ++s) {
       KvCache& cache = *caches[s];
       const FromFloatFn encode = k.of(cache.type()).from_float;
@@ -443,14 +449,14 @@ Status DecoderModel::forward(const SeqBatch* seqs, size_t n_seqs, bool all_logit
       }
       attention(cache, il, seqs[s].n_tokens, &q[size_t(offset[s] * q_dim)], &attn[size_t(offset[s] * q_dim)]);
     }
-    matmul(k, l.wo.type, l.wo.data, q_dim, E, attn.data(), n, tmp.data(), scratch, pool);
+    matmul(k, l.wo, attn.data(), n, tmp.data(), scratch, pool);
     add(x.data(), tmp.data(), n * E);
 
     for (int64_t r = 0; r < n; ++r) rms_norm(&x[size_t(r * E)], l.ffn_norm.data, &xn[size_t(r * E)], E, p.rms_eps);
-    matmul(k, l.w_gate.type, l.w_gate.data, E, p.n_ff, xn.data(), n, gate.data(), scratch, pool);
-    matmul(k, l.w_up.type, l.w_up.data, E, p.n_ff, xn.data(), n, up.data(), scratch, pool);
+    matmul(k, l.w_gate, xn.data(), n, gate.data(), scratch, pool);
+    matmul(k, l.w_up, xn.data(), n, up.data(), scratch, pool);
     swiglu(gate.data(), up.data(), n * p.n_ff);
-    matmul(k, l.w_down.type, l.w_down.data, p.n_ff, E, up.data(), n, tmp.data(), scratch, pool);
+    matmul(k, l.w_down, up.data(), n, tmp.data(), scratch, pool);
     add(x.data(), tmp.data(), n * E);
   }
   for (size_t s = 0; s < n_seqs; ++s) caches[s]->advance(seqs[s].n_tokens);
@@ -466,10 +472,10 @@ Status DecoderModel::forward(const SeqBatch* seqs, size_t n_seqs, bool all_logit
   for (int64_t o = 0; o < n_out; ++o)
     rms_norm(&x[size_t(rows[size_t(o)] * E)], out_norm_.data, &xn[size_t(o * E)], E, p.rms_eps);
   if (n_seqs == 1) {
-    matmul(k, output_.type, output_.data, E, p.n_vocab, xn.data(), n_out, seqs[0].logits, scratch, pool);
+    matmul(k, output_, xn.data(), n_out, seqs[0].logits, scratch, pool);
   } else {
     std::vector<float> out(size_t(n_out * p.n_vocab));
-    matmul(k, output_.type, output_.data, E, p.n_vocab, xn.data(), n_out, out.data(), scratch, pool);
+    matmul(k, output_, xn.data(), n_out, out.data(), scratch, pool);
     for (size_t s = 0; s < n_seqs; ++s)
       std::memcpy(seqs[s].logits, &out[size_t(int64_t(s) * p.n_vocab)], sizeof(float) * size_t(p.n_vocab));
   }
