@@ -1,0 +1,332 @@
+// Encryption at rest (store/crypto_vfs.h, store/store_key.h): what a user of an encrypted store
+// relies on. Records come back after reopening with the passphrase (Chinese included); the files
+// on disk never hold a record's text, not even mid-transaction; a wrong or missing passphrase is
+// refused before anything is written; a damaged or moved page is reported, never read as data.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "store/crypto_vfs.h"
+#include "store/ingest.h"
+#include "store/search.h"
+#include "store/store.h"
+#include "store/store_key.h"
+#include "test_util.h"
+
+namespace pm::store {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const char* const kPass = "correct horse 电池 staple";
+// Distinctive strings that must never appear on disk in an encrypted store.
+const char* const kSecretEn = "ZEBRA-PASSWORD-8841";
+const char* const kSecretZh = "银行卡密码是七三九一";
+
+std::string raw(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool file_has(const std::string& path, const std::string& needle) {
+  return raw(path).find(needle) != std::string::npos;
+}
+
+std::string line(const std::string& id, const std::string& text, const std::string& sender = "妈妈") {
+  return json{{"id", id}, {"source", "sms"}, {"time", "2026-11-20T08:15:00+08:00"}, {"sender", sender}, {"text", text}}
+             .dump() +
+         "\n";
+}
+
+Timestamp now_ts() {
+  Result<Timestamp> t = parse_iso8601("2026-11-25T12:00:00+08:00");
+  return *t;
+}
+
+std::unique_ptr<Store> open_ok(const std::string& dir, const std::string& passphrase, bool create = true) {
+  StoreOptions o;
+  o.passphrase = passphrase;
+  o.create = create;
+  Result<std::unique_ptr<Store>> st = Store::open(dir, o);
+  EXPECT_TRUE(st.is_ok()) << st.status().to_string();
+  return st.is_ok() ? std::move(*st) : nullptr;
+}
+
+void ingest_text(Store& st, const std::string& text) {
+  IngestOptions o;
+  o.now = now_ts();
+  Result<IngestSummary> s = ingest_jsonl_text(st, text, "test.jsonl", o);
+  ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+}
+
+std::vector<std::string> hit_ids(Store& st, const std::string& query) {
+  SearchOptions o;
+  o.now = now_ts();
+  Result<SearchResult> r = search(st, query, o);
+  EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+  std::vector<std::string> ids;
+  if (r.is_ok())
+    for (const auto& h : r->hits) ids.push_back(h.id);
+  return ids;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+// Many records, so the database spans many pages.
+std::string filler(int n) {
+  std::string t;
+  for (int i = 0; i < n; ++i)
+    t += line("fill-" + std::to_string(i), "filler message number " + std::to_string(i) + " 周末去公园散步");
+  return t;
+}
+
+std::map<std::string, std::string> snapshot(const std::string& dir) {
+  std::map<std::string, std::string> m;
+  for (const auto& e : fs::directory_iterator(dir)) m[e.path().filename().string()] = raw(e.path().string());
+  return m;
+}
+
+TEST(CryptoStore, RoundTripFindsRecordsAfterReopeningWithThePassphrase) {
+  const std::string dir = test::temp_dir() + "/store";
+  {
+    auto st = open_ok(dir, kPass);
+    ASSERT_TRUE(st);
+    EXPECT_TRUE(st->encrypted());
+    ingest_text(*st, line("sms-1", "周六回家吃饭吗？") + line("sms-2", "Dinner with Bob at the noodle place", "Bob") +
+                         line("sms-3", kSecretZh));
+  }
+  EXPECT_TRUE(fs::exists(dir + "/" + kStoreKeyFile));
+  auto st = open_ok(dir, kPass, false);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(*st->count(), 3);
+  EXPECT_TRUE(st->check().is_ok());
+  EXPECT_TRUE(contains(hit_ids(*st, "吃饭"), "sms-1"));
+  EXPECT_TRUE(contains(hit_ids(*st, "noodle"), "sms-2"));
+  EXPECT_TRUE(contains(hit_ids(*st, "银行卡"), "sms-3"));
+  Result<json> rec = st->get("sms-1");
+  ASSERT_TRUE(rec.is_ok());
+  EXPECT_EQ((*rec)["text"], "周六回家吃饭吗？");
+}
+
+TEST(CryptoStore, DatabaseIsWalWithFts5AtTheFixedPageSize) {
+  const std::string dir = test::temp_dir() + "/store";
+  auto st = open_ok(dir, kPass);
+  ASSERT_TRUE(st);
+  ingest_text(*st, line("a", "hello 世界"));
+  sqlite3_stmt* q = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(st->handle(), "PRAGMA journal_mode", -1, &q, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_EQ(column_text(q, 0), "wal");
+  sqlite3_finalize(q);
+  ASSERT_EQ(sqlite3_prepare_v2(st->handle(), "SELECT count(*) FROM records_fts WHERE records_fts MATCH 'hello'", -1,
+                               &q, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(q, 0), 1);
+  sqlite3_finalize(q);
+  st.reset();
+  // Page 1 keeps SQLite's 24-byte preamble in plaintext: the magic string, page size 4096 (big
+  // endian at 16), WAL format versions 2/2 (18, 19) and 28 reserved bytes per page (20).
+  const std::string db = raw(dir + "/pocketmind.db");
+  ASSERT_GE(db.size(), size_t(2 * kCryptPageSize));
+  EXPECT_EQ(db.size() % kCryptPageSize, 0u);
+  EXPECT_EQ(db.substr(0, 16), std::string("SQLite format 3\0", 16));
+  EXPECT_EQ(uint8_t(db[16]), 0x10);
+  EXPECT_EQ(uint8_t(db[17]), 0x00);
+  EXPECT_EQ(uint8_t(db[18]), 2);
+  EXPECT_EQ(uint8_t(db[19]), 2);
+  EXPECT_EQ(uint8_t(db[20]), 28);
+  // ...and nothing after it is SQLite's plaintext header (bytes 21..23 are 64, 32, 32 by spec;
+  // the schema format number at 44 would be 4 in a plain file).
+  EXPECT_FALSE(db.find("CREATE TABLE") != std::string::npos);
+}
+
+TEST(CryptoStore, NoPlaintextOnDiskBeforeDuringAndAfterCommit) {
+  // Control: the same steps on a plain store do leave the text on disk (so the grep can see it).
+  const std::string plain = test::temp_dir() + "/plain";
+  {
+    auto st = open_ok(plain, "");
+    ASSERT_TRUE(st);
+    ingest_text(*st, line("s", kSecretEn) + line("z", kSecretZh));
+    EXPECT_TRUE(file_has(plain + "/pocketmind.db-wal", kSecretEn) || file_has(plain + "/pocketmind.db", kSecretEn));
+  }
+  EXPECT_TRUE(file_has(plain + "/pocketmind.db", kSecretZh));
+
+  const std::string dir = test::temp_dir() + "/store";
+  auto st = open_ok(dir, kPass);
+  ASSERT_TRUE(st);
+  const std::string db = dir + "/pocketmind.db", wal = db + "-wal";
+  // An open transaction bigger than the page cache spills pages to the WAL before COMMIT (the
+  // cache is made small so that a few MB do).
+  ASSERT_EQ(sqlite3_exec(st->handle(), "PRAGMA cache_size=64", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_TRUE(st->begin().is_ok());
+  for (int i = 0; i < 3000; ++i) {
+    Result<Record> r = parse_record(line("big-" + std::to_string(i), std::string(kSecretEn) + " " + kSecretZh + " #" +
+                                                                      std::to_string(i) + std::string(400, 'x')));
+    ASSERT_TRUE(r.is_ok());
+    ASSERT_TRUE(st->upsert(*r, "t").is_ok());
+  }
+  ASSERT_TRUE(fs::exists(wal));
+  EXPECT_GT(fs::file_size(wal), 0u) << "nothing spilled: the mid-transaction check proved nothing";
+  for (const std::string& f : {db, wal}) {
+    EXPECT_FALSE(file_has(f, kSecretEn)) << f << " (mid-transaction)";
+    EXPECT_FALSE(file_has(f, kSecretZh)) << f << " (mid-transaction)";
+  }
+  ASSERT_TRUE(st->commit().is_ok());
+  for (const std::string& f : {db, wal}) {
+    EXPECT_FALSE(file_has(f, kSecretEn)) << f << " (committed, before checkpoint)";
+    EXPECT_FALSE(file_has(f, kSecretZh)) << f << " (committed, before checkpoint)";
+  }
+  st.reset();  // closing checkpoints the WAL into the database
+  for (const auto& [name, bytes] : snapshot(dir)) {
+    EXPECT_EQ(bytes.find(kSecretEn), std::string::npos) << name;
+    EXPECT_EQ(bytes.find(kSecretZh), std::string::npos) << name;
+    EXPECT_EQ(bytes.find(kPass), std::string::npos) << name;
+  }
+  auto again = open_ok(dir, kPass, false);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again->count(), 3000);
+  EXPECT_FALSE(hit_ids(*again, "ZEBRA").empty());
+}
+
+TEST(CryptoStore, WrongPassphraseFailsCleanlyAndWritesNothing) {
+  const std::string dir = test::temp_dir() + "/store";
+  { ASSERT_TRUE(open_ok(dir, kPass)); }
+  const auto before = snapshot(dir);
+  StoreOptions o;
+  o.passphrase = "correct horse 电池 stapler";
+  Result<std::unique_ptr<Store>> st = Store::open(dir, o);
+  ASSERT_FALSE(st.is_ok());
+  EXPECT_NE(st.status().message().find("wrong passphrase"), std::string::npos) << st.status().message();
+  EXPECT_EQ(snapshot(dir), before);
+}
+
+TEST(CryptoStore, EncryptedWithoutPassphraseAndPlainWithOneAreRefused) {
+  const std::string enc = test::temp_dir() + "/enc";
+  { ASSERT_TRUE(open_ok(enc, kPass)); }
+  Result<std::unique_ptr<Store>> a = Store::open(enc, StoreOptions{});
+  ASSERT_FALSE(a.is_ok());
+  EXPECT_NE(a.status().message().find("encrypted"), std::string::npos) << a.status().message();
+  EXPECT_NE(a.status().message().find("POCKETMIND_PASSPHRASE"), std::string::npos) << a.status().message();
+
+  const std::string plain = test::temp_dir() + "/plain";
+  { ASSERT_TRUE(open_ok(plain, "")); }
+  StoreOptions o;
+  o.passphrase = kPass;
+  Result<std::unique_ptr<Store>> b = Store::open(plain, o);
+  ASSERT_FALSE(b.is_ok());
+  EXPECT_NE(b.status().message().find("not encrypted"), std::string::npos) << b.status().message();
+  EXPECT_FALSE(fs::exists(plain + "/" + kStoreKeyFile));  // and it did not become "encrypted"
+}
+
+// Builds a closed, checkpointed encrypted store of many pages; returns its database path.
+std::string many_page_store(const std::string& dir) {
+  auto st = open_ok(dir, kPass);
+  ingest_text(*st, filler(3000));
+  st.reset();
+  const std::string db = dir + "/pocketmind.db";
+  EXPECT_FALSE(fs::exists(db + "-wal"));  // the last close checkpointed and removed it
+  EXPECT_GE(fs::file_size(db), uint64_t(20 * kCryptPageSize));
+  return db;
+}
+
+void patch(const std::string& path, size_t offset, const std::string& bytes) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(std::streamoff(offset));
+  f.write(bytes.data(), std::streamsize(bytes.size()));
+}
+
+// Opening and checking the whole store fails with the "damaged" message (never a crash, never data).
+void expect_damage_reported(const std::string& dir) {
+  StoreOptions o;
+  o.passphrase = kPass;
+  o.create = false;
+  Result<std::unique_ptr<Store>> st = Store::open(dir, o);
+  std::string message;
+  if (!st.is_ok()) {
+    message = st.status().message();
+  } else {
+    Status s = (*st)->check();
+    ASSERT_FALSE(s.is_ok()) << "a damaged page went unnoticed";
+    message = s.message();
+  }
+  EXPECT_NE(message.find("wrong passphrase or damaged store"), std::string::npos) << message;
+}
+
+TEST(CryptoStore, FlippedByteInAPageIsDetected) {
+  const std::string dir = test::temp_dir() + "/store";
+  const std::string db = many_page_store(dir);
+  const std::string page = raw(db).substr(7 * kCryptPageSize, kCryptPageSize);
+  patch(db, 7 * kCryptPageSize + 1000, std::string(1, char(page[1000] ^ 0x01)));
+  expect_damage_reported(dir);
+}
+
+TEST(CryptoStore, FlippedByteInPage1HeaderOrTagIsDetected) {
+  for (size_t offset : {size_t(21), size_t(100), size_t(kCryptPageSize - 1)}) {
+    const std::string dir = test::temp_dir() + "/store";
+    const std::string db = many_page_store(dir);
+    const std::string bytes = raw(db);
+    patch(db, offset, std::string(1, char(bytes[offset] ^ 0x40)));
+    SCOPED_TRACE(offset);
+    expect_damage_reported(dir);
+  }
+}
+
+TEST(CryptoStore, SwappedPagesAreDetected) {
+  const std::string dir = test::temp_dir() + "/store";
+  const std::string db = many_page_store(dir);
+  const std::string bytes = raw(db);
+  const std::string p5 = bytes.substr(4 * kCryptPageSize, kCryptPageSize);
+  const std::string p6 = bytes.substr(5 * kCryptPageSize, kCryptPageSize);
+  ASSERT_NE(p5, p6);
+  patch(db, 4 * kCryptPageSize, p6);
+  patch(db, 5 * kCryptPageSize, p5);
+  expect_damage_reported(dir);
+}
+
+TEST(CryptoStore, StoresWithDifferentKeysOpenSideBySide) {
+  const std::string a = test::temp_dir() + "/a", b = test::temp_dir() + "/b";
+  auto sa = open_ok(a, "passphrase A");
+  auto sb = open_ok(b, "口令 B");
+  auto sp = open_ok(test::temp_dir() + "/p", "");
+  ASSERT_TRUE(sa && sb && sp);
+  ingest_text(*sa, line("in-a", "苹果"));
+  ingest_text(*sb, line("in-b", "香蕉"));
+  ingest_text(*sp, line("in-p", "橘子"));
+  EXPECT_TRUE(contains(hit_ids(*sa, "苹果"), "in-a"));
+  EXPECT_TRUE(contains(hit_ids(*sb, "香蕉"), "in-b"));
+  EXPECT_TRUE(contains(hit_ids(*sp, "橘子"), "in-p"));
+  EXPECT_FALSE(*sa->contains("in-b"));
+}
+
+TEST(CryptoStore, KeyFileHoldsParametersNotTheKey) {
+  const std::string dir = test::temp_dir() + "/store";
+  { ASSERT_TRUE(open_ok(dir, kPass)); }
+  const json j = json::parse(raw(dir + "/" + kStoreKeyFile));
+  EXPECT_EQ(j["kdf"], "pbkdf2-hmac-sha256");
+  EXPECT_GE(j["iterations"].get<int>(), 256000);
+  EXPECT_EQ(j["salt"].get<std::string>().size(), 64u);  // 32 random bytes
+  EXPECT_EQ(j["cipher"], "aes-256-gcm");
+  // A second store with the same passphrase gets another salt, hence another key.
+  const std::string dir2 = test::temp_dir() + "/store";
+  { ASSERT_TRUE(open_ok(dir2, kPass)); }
+  EXPECT_NE(json::parse(raw(dir2 + "/" + kStoreKeyFile))["salt"], j["salt"]);
+  // A damaged key file is named in the error.
+  std::ofstream(dir + "/" + kStoreKeyFile) << "{\"format\": \"pocketmind-store-key\", \"version\": 1}";
+  StoreOptions o;
+  o.passphrase = kPass;
+  Result<std::unique_ptr<Store>> st = Store::open(dir, o);
+  ASSERT_FALSE(st.is_ok());
+  EXPECT_NE(st.status().message().find("store.key"), std::string::npos) << st.status().message();
+  EXPECT_NE(st.status().message().find("kdf"), std::string::npos) << st.status().message();
+}
+
+}  // namespace
+}  // namespace pm::store
