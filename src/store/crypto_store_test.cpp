@@ -77,13 +77,16 @@ std::vector<std::string> hit_ids(Store& st, const std::string& query) {
   return ids;
 }
 
-bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 // Many records, so the database spans many pages.
 std::string filler(int n) {
   std::string t;
   for (int i = 0; i < n; ++i)
-    t += line("fill-" + std::to_string(i), "filler message number " + std::to_string(i) + " 周末去公园散步");
+    t += line(std::string("fill-").append(std::to_string(i)),
+              "filler message number " + std::to_string(i) + " 周末去公园散步");
   return t;
 }
 
@@ -125,8 +128,8 @@ TEST(CryptoStore, DatabaseIsWalWithFts5AtTheFixedPageSize) {
   ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
   EXPECT_EQ(column_text(q, 0), "wal");
   sqlite3_finalize(q);
-  ASSERT_EQ(sqlite3_prepare_v2(st->handle(), "SELECT count(*) FROM records_fts WHERE records_fts MATCH 'hello'", -1,
-                               &q, nullptr),
+  ASSERT_EQ(sqlite3_prepare_v2(st->handle(), "SELECT count(*) FROM records_fts WHERE records_fts MATCH 'hello'", -1, &q,
+                               nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int(q, 0), 1);
@@ -168,8 +171,9 @@ TEST(CryptoStore, NoPlaintextOnDiskBeforeDuringAndAfterCommit) {
   ASSERT_EQ(sqlite3_exec(st->handle(), "PRAGMA cache_size=64", nullptr, nullptr, nullptr), SQLITE_OK);
   ASSERT_TRUE(st->begin().is_ok());
   for (int i = 0; i < 3000; ++i) {
-    Result<Record> r = parse_record(line("big-" + std::to_string(i), std::string(kSecretEn) + " " + kSecretZh + " #" +
-                                                                      std::to_string(i) + std::string(400, 'x')));
+    Result<Record> r =
+        parse_record(line(std::string("big-").append(std::to_string(i)),
+                          std::string(kSecretEn) + " " + kSecretZh + " #" + std::to_string(i) + std::string(400, 'x')));
     ASSERT_TRUE(r.is_ok());
     ASSERT_TRUE(st->upsert(*r, "t").is_ok());
   }

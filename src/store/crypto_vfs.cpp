@@ -24,8 +24,8 @@ enum class FileKind : uint8_t { kPassThrough = 0, kDatabase = 1, kWal = 2 };
 // Where one byte offset of a file lies: inside a page (which, from where) or in plaintext headers.
 struct Region {
   bool is_page = false;
-  int64_t begin = 0;  // file offset of the region
-  int64_t end = 0;    // one past its last byte
+  int64_t begin = 0;    // file offset of the region
+  int64_t end = 0;      // one past its last byte
   uint32_t number = 0;  // database page number (1-based) or WAL frame number (0-based)
 };
 
@@ -60,7 +60,7 @@ Region locate(FileKind kind, int64_t off) {
 }  // namespace
 
 struct CryptoVfs::Impl {
-  sqlite3_vfs vfs{};        // what SQLite sees; pAppData points back here
+  sqlite3_vfs vfs{};  // what SQLite sees; pAppData points back here
   sqlite3_vfs* root = nullptr;
   StoreKey key{};
   sqlite3_io_methods methods{};
@@ -166,8 +166,8 @@ int x_read(sqlite3_file* file, void* buf, int amount, sqlite3_int64 offset) {
   auto* out = static_cast<uint8_t*>(buf);
   // A whole-frame read of the WAL is what recovery (and checksum rewriting) does: a frame that
   // fails authentication is handed over as zeros so that SQLite's checksum drops it.
-  const bool whole_frame = f->kind == FileKind::kWal && amount == kWalFrameBytes &&
-                           offset >= kWalHeaderBytes && (offset - kWalHeaderBytes) % kWalFrameBytes == 0;
+  const bool whole_frame = f->kind == FileKind::kWal && amount == kWalFrameBytes && offset >= kWalHeaderBytes &&
+                           (offset - kWalHeaderBytes) % kWalFrameBytes == 0;
   bool short_read = false;
   int64_t pos = offset;
   const int64_t end = offset + amount;
@@ -226,7 +226,9 @@ int x_write(sqlite3_file* file, const void* buf, int amount, sqlite3_int64 offse
   return real->pMethods->xWrite(real, f->page, kP, offset);
 }
 
-int x_truncate(sqlite3_file* f, sqlite3_int64 size) { return as_crypt(f)->real()->pMethods->xTruncate(as_crypt(f)->real(), size); }
+int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
+  return as_crypt(f)->real()->pMethods->xTruncate(as_crypt(f)->real(), size);
+}
 int x_sync(sqlite3_file* f, int flags) { return as_crypt(f)->real()->pMethods->xSync(as_crypt(f)->real(), flags); }
 int x_file_size(sqlite3_file* f, sqlite3_int64* size) {
   return as_crypt(f)->real()->pMethods->xFileSize(as_crypt(f)->real(), size);
@@ -308,7 +310,9 @@ int v_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flag
   return SQLITE_OK;
 }
 
-int v_delete(sqlite3_vfs* v, const char* name, int sync_dir) { return impl_of(v)->root->xDelete(impl_of(v)->root, name, sync_dir); }
+int v_delete(sqlite3_vfs* v, const char* name, int sync_dir) {
+  return impl_of(v)->root->xDelete(impl_of(v)->root, name, sync_dir);
+}
 int v_access(sqlite3_vfs* v, const char* name, int flags, int* out) {
   return impl_of(v)->root->xAccess(impl_of(v)->root, name, flags, out);
 }
@@ -317,7 +321,9 @@ int v_full_pathname(sqlite3_vfs* v, const char* name, int n, char* out) {
 }
 void* v_dl_open(sqlite3_vfs* v, const char* path) { return impl_of(v)->root->xDlOpen(impl_of(v)->root, path); }
 void v_dl_error(sqlite3_vfs* v, int n, char* msg) { impl_of(v)->root->xDlError(impl_of(v)->root, n, msg); }
-void (*v_dl_sym(sqlite3_vfs* v, void* h, const char* sym))(void) { return impl_of(v)->root->xDlSym(impl_of(v)->root, h, sym); }
+void (*v_dl_sym(sqlite3_vfs* v, void* h, const char* sym))(void) {
+  return impl_of(v)->root->xDlSym(impl_of(v)->root, h, sym);
+}
 void v_dl_close(sqlite3_vfs* v, void* h) { impl_of(v)->root->xDlClose(impl_of(v)->root, h); }
 int v_randomness(sqlite3_vfs* v, int n, char* out) { return impl_of(v)->root->xRandomness(impl_of(v)->root, n, out); }
 int v_sleep(sqlite3_vfs* v, int us) { return impl_of(v)->root->xSleep(impl_of(v)->root, us); }

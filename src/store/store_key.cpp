@@ -143,7 +143,8 @@ Result<StoreKey> unlock_store_key(const std::string& dir, const std::string& pas
   if (j.is_discarded() || !j.is_object()) return Status::corrupt(path + ": not a JSON object (damaged key file)");
   auto str = [&](const char* field, std::string* out) -> Status {
     auto it = j.find(field);
-    if (it == j.end() || !it->is_string()) return Status::corrupt(path + ": field \"" + field + "\" missing or not a string");
+    if (it == j.end() || !it->is_string())
+      return Status::corrupt(path + ": field \"" + field + "\" missing or not a string");
     *out = it->get<std::string>();
     return Status::ok();
   };
@@ -157,12 +158,14 @@ Result<StoreKey> unlock_store_key(const std::string& dir, const std::string& pas
   std::string format, kdf, cipher, salt_hex, check_hex;
   int64_t version = 0, iterations = 0, page_size = 0, reserve = 0;
   PM_RETURN_IF_ERROR(str("format", &format));
-  if (format != kFormat) return Status::corrupt(path + ": field \"format\" is \"" + format + "\", expected \"" + kFormat + "\"");
+  if (format != kFormat)
+    return Status::corrupt(path + ": field \"format\" is \"" + format + "\", expected \"" + kFormat + "\"");
   PM_RETURN_IF_ERROR(num("version", &version));
   if (version != 1)
     return Status::unsupported(path + ": key file version " + std::to_string(version) + " (this pocketmind reads 1)");
   PM_RETURN_IF_ERROR(str("kdf", &kdf));
-  if (kdf != "pbkdf2-hmac-sha256") return Status::unsupported(path + ": kdf \"" + kdf + "\" (expected pbkdf2-hmac-sha256)");
+  if (kdf != "pbkdf2-hmac-sha256")
+    return Status::unsupported(path + ": kdf \"" + kdf + "\" (expected pbkdf2-hmac-sha256)");
   PM_RETURN_IF_ERROR(num("iterations", &iterations));
   if (iterations < kMinIterations || iterations > kMaxIterations)
     return Status::corrupt(path + ": iterations " + std::to_string(iterations) + " outside [" +
@@ -197,8 +200,9 @@ Result<std::optional<StoreKey>> store_key_for_open(const std::string& dir, const
   if (!key_exists) {
     if (passphrase.empty()) return std::optional<StoreKey>();
     if (database_exists)
-      return Status::invalid_argument(dir + ": this store is not encrypted, but a passphrase was given "
-                                            "(unset POCKETMIND_PASSPHRASE / drop --passphrase-file)");
+      return Status::invalid_argument(dir +
+                                      ": this store is not encrypted, but a passphrase was given "
+                                      "(unset POCKETMIND_PASSPHRASE / drop --passphrase-file)");
     if (!create) return Status::not_found(dir + ": no store here");
     PM_ASSIGN_OR_RETURN(StoreKey k, create_store_key(dir, passphrase));
     return std::optional<StoreKey>(k);

@@ -153,16 +153,9 @@ TEST(StoreCli, ForgetRemovesByIdAndSource) {
   ASSERT_EQ(run_pocketmind({"forget", "--db", db, "--source", "photo"}).exit_code, 0);
   r = run_pocketmind({"search", "--db", db, "--json", "hotpot"});
   EXPECT_TRUE(json::parse(r.out)["hits"].empty());
-  auto st = store::Store::open(db, so);
+  auto st = store::Store::open(db);
   ASSERT_TRUE(st.is_ok());
   EXPECT_TRUE((*st)->check().is_ok());
-  unsetenv("POCKETMIND_PASSPHRASE");
-}
-
-TEST(StoreDurability, KilledIngestLosesNoAcknowledgedRecord) { killed_ingest_loses_no_acknowledged_record(""); }
-
-TEST(StoreDurability, KilledIngestOfAnEncryptedStoreLosesNoAcknowledgedRecord) {
-  killed_ingest_loses_no_acknowledged_record("kill-test 口令");
 }
 
 // ---- durability -----------------------------------------------------------------------------
@@ -272,9 +265,16 @@ void killed_ingest_loses_no_acknowledged_record(const std::string& passphrase) {
   const CommandResult r = run_pocketmind(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out)["records_in_store"], kRounds * kRecords);
-  auto st = store::Store::open(db);
+  auto st = store::Store::open(db, so);
   ASSERT_TRUE(st.is_ok());
   EXPECT_TRUE((*st)->check().is_ok());
+  unsetenv("POCKETMIND_PASSPHRASE");
+}
+
+TEST(StoreDurability, KilledIngestLosesNoAcknowledgedRecord) { killed_ingest_loses_no_acknowledged_record(""); }
+
+TEST(StoreDurability, KilledIngestOfAnEncryptedStoreLosesNoAcknowledgedRecord) {
+  killed_ingest_loses_no_acknowledged_record("kill-test 口令");
 }
 
 }  // namespace
