@@ -347,6 +347,62 @@ TEST(CryptoStore, CrashCopyWithATornLastWalFrameOpensWithEarlierCommits) {
   }
 }
 
+// The VFS on its own, on a real encrypted database: reads of any size at any offset (SQLite reads
+// 100 header bytes, 16-byte change counters, whole pages) return the same bytes as whole-page
+// reads, and writes that are not whole pages are refused rather than written in plaintext.
+TEST(CryptoStore, VfsServesPartialAndStraddlingReadsAndRefusesPartialWrites) {
+  const std::string dir = test::temp_dir() + "/store";
+  const std::string db = many_page_store(dir);
+  Result<StoreKey> key = unlock_store_key(dir, kPass);
+  ASSERT_TRUE(key.is_ok()) << key.status().to_string();
+  Result<std::unique_ptr<CryptoVfs>> vfs = CryptoVfs::create(*key);
+  ASSERT_TRUE(vfs.is_ok());
+  sqlite3_vfs* v = sqlite3_vfs_find((*vfs)->name().c_str());
+  ASSERT_NE(v, nullptr);
+  std::vector<char> file_mem(size_t(v->szOsFile));
+  auto* f = reinterpret_cast<sqlite3_file*>(file_mem.data());
+  int out_flags = 0;
+  ASSERT_EQ(v->xOpen(v, db.c_str(), f, SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_READWRITE, &out_flags), SQLITE_OK);
+  constexpr int kPages = 4;
+  std::string whole(size_t(kPages * kCryptPageSize), '\0');
+  for (int p = 0; p < kPages; ++p)
+    ASSERT_EQ(f->pMethods->xRead(f, whole.data() + p * kCryptPageSize, kCryptPageSize, int64_t(p) * kCryptPageSize),
+              SQLITE_OK);
+  EXPECT_EQ(whole.substr(0, 16), std::string("SQLite format 3\0", 16));
+  EXPECT_EQ(uint8_t(whole[20]), kCryptReserveBytes);
+  // Decrypted pages end in zeroed reserved bytes; the ciphertext on disk does not.
+  EXPECT_EQ(whole.substr(2 * kCryptPageSize - kCryptReserveBytes, kCryptReserveBytes),
+            std::string(size_t(kCryptReserveBytes), '\0'));
+  const std::string on_disk = raw(db);
+  EXPECT_NE(on_disk.substr(kCryptPageSize, kCryptPageSize), whole.substr(kCryptPageSize, kCryptPageSize));
+  const std::pair<int64_t, int> ranges[] = {{0, 100},     {24, 16},     {92, 8},    {4000, 200},
+                                            {4096, 4096}, {5000, 7000}, {1, 16382}, {16383, 1}};
+  for (const auto& [off, n] : ranges) {
+    std::string part(size_t(n), '\0');
+    ASSERT_EQ(f->pMethods->xRead(f, part.data(), n, off), SQLITE_OK) << off << "+" << n;
+    EXPECT_EQ(part, whole.substr(size_t(off), size_t(n))) << off << "+" << n;
+  }
+  // Past the end of the file: zeros and SQLITE_IOERR_SHORT_READ, as from the unix VFS.
+  sqlite3_int64 size = 0;
+  ASSERT_EQ(f->pMethods->xFileSize(f, &size), SQLITE_OK);
+  std::string past(100, 'x');
+  EXPECT_EQ(f->pMethods->xRead(f, past.data(), 100, size), SQLITE_IOERR_SHORT_READ);
+  EXPECT_EQ(past, std::string(100, '\0'));
+  // Partial or misaligned page writes are refused; the file is unchanged.
+  const std::string junk(100, 'J');
+  EXPECT_EQ(f->pMethods->xWrite(f, junk.data(), 100, 4096), SQLITE_IOERR_WRITE);
+  EXPECT_EQ(f->pMethods->xWrite(f, whole.data(), kCryptPageSize, 100), SQLITE_IOERR_WRITE);
+  EXPECT_EQ(raw(db), on_disk);
+  // A whole page written back is stored encrypted (fresh nonce) and reads back the same.
+  ASSERT_EQ(f->pMethods->xWrite(f, whole.data() + kCryptPageSize, kCryptPageSize, kCryptPageSize), SQLITE_OK);
+  const std::string after = raw(db);
+  EXPECT_NE(after.substr(kCryptPageSize, kCryptPageSize), on_disk.substr(kCryptPageSize, kCryptPageSize));
+  std::string back(size_t(kCryptPageSize), '\0');
+  ASSERT_EQ(f->pMethods->xRead(f, back.data(), kCryptPageSize, kCryptPageSize), SQLITE_OK);
+  EXPECT_EQ(back, whole.substr(kCryptPageSize, kCryptPageSize));
+  EXPECT_EQ(f->pMethods->xClose(f), SQLITE_OK);
+}
+
 TEST(CryptoStore, StoresWithDifferentKeysOpenSideBySide) {
   const std::string a = test::temp_dir() + "/a", b = test::temp_dir() + "/b";
   auto sa = open_ok(a, "passphrase A");
