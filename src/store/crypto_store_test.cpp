@@ -403,6 +403,33 @@ TEST(CryptoStore, VfsServesPartialAndStraddlingReadsAndRefusesPartialWrites) {
   EXPECT_EQ(f->pMethods->xClose(f), SQLITE_OK);
 }
 
+TEST(CryptoStore, ChangingThePassphraseKeepsTheRecords) {
+  const std::string dir = test::temp_dir() + "/store";
+  {
+    auto st = open_ok(dir, kPass);
+    ASSERT_TRUE(st);
+    ingest_text(*st, line("keep", "换了口令也还在"));
+  }
+  const std::string db_before = raw(dir + "/pocketmind.db");
+  // A wrong current passphrase changes nothing.
+  const std::string key_before = raw(dir + "/" + kStoreKeyFile);
+  Status bad = change_store_passphrase(dir, "not it", "新口令");
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.message().find("wrong passphrase"), std::string::npos) << bad.message();
+  EXPECT_EQ(raw(dir + "/" + kStoreKeyFile), key_before);
+
+  ASSERT_TRUE(change_store_passphrase(dir, kPass, "新口令").is_ok());
+  EXPECT_EQ(raw(dir + "/pocketmind.db"), db_before);  // only the key file was rewritten
+  StoreOptions old_o;
+  old_o.passphrase = kPass;
+  Result<std::unique_ptr<Store>> old_open = Store::open(dir, old_o);
+  ASSERT_FALSE(old_open.is_ok());
+  EXPECT_NE(old_open.status().message().find("wrong passphrase"), std::string::npos);
+  auto st = open_ok(dir, "新口令", false);
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(contains(hit_ids(*st, "口令"), "keep"));
+}
+
 TEST(CryptoStore, StoresWithDifferentKeysOpenSideBySide) {
   const std::string a = test::temp_dir() + "/a", b = test::temp_dir() + "/b";
   auto sa = open_ok(a, "passphrase A");

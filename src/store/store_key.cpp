@@ -3,10 +3,10 @@
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -45,27 +45,53 @@ bool from_hex(const std::string& s, std::vector<uint8_t>* out) {
   return true;
 }
 
-struct Derived {
-  StoreKey page_key{};
-  std::array<uint8_t, 32> check{};
-};
+constexpr char kWrapAad[] = "pocketmind store key v1";
+constexpr size_t kWrappedBytes = 12 + 32 + 16;  // nonce | encrypted page key | tag
 
-Result<Derived> derive(const std::string& passphrase, const std::vector<uint8_t>& salt, int iterations) {
-  uint8_t master[32];
+// The key-encryption key: PBKDF2-HMAC-SHA256 of the passphrase.
+Result<StoreKey> derive_kek(const std::string& passphrase, const std::vector<uint8_t>& salt, int iterations) {
+  StoreKey kek;
   if (PKCS5_PBKDF2_HMAC(passphrase.data(), int(passphrase.size()), salt.data(), int(salt.size()), iterations,
-                        EVP_sha256(), sizeof master, master) != 1)
+                        EVP_sha256(), int(kek.size()), kek.data()) != 1)
     return Status::internal("PBKDF2 failed");
-  Derived d;
-  static const char kPageLabel[] = "pocketmind page key";
-  static const char kCheckLabel[] = "pocketmind key check";
-  unsigned int n = 0;
-  const bool ok = HMAC(EVP_sha256(), master, sizeof master, reinterpret_cast<const uint8_t*>(kPageLabel),
-                       sizeof kPageLabel - 1, d.page_key.data(), &n) != nullptr &&
-                  HMAC(EVP_sha256(), master, sizeof master, reinterpret_cast<const uint8_t*>(kCheckLabel),
-                       sizeof kCheckLabel - 1, d.check.data(), &n) != nullptr;
-  OPENSSL_cleanse(master, sizeof master);
-  if (!ok) return Status::internal("HMAC-SHA256 failed");
-  return d;
+  return kek;
+}
+
+// AES-256-GCM of the page key under the KEK. False: OpenSSL failed.
+bool wrap(const StoreKey& kek, const StoreKey& key, std::vector<uint8_t>* wrapped) {
+  wrapped->assign(kWrappedBytes, 0);
+  uint8_t* nonce = wrapped->data();
+  uint8_t* ct = nonce + 12;
+  uint8_t* tag = ct + 32;
+  if (RAND_bytes(nonce, 12) != 1) return false;
+  EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
+  int n = 0;
+  const bool ok =
+      c && EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), nullptr, kek.data(), nonce) == 1 &&
+      EVP_EncryptUpdate(c, nullptr, &n, reinterpret_cast<const uint8_t*>(kWrapAad), sizeof kWrapAad - 1) == 1 &&
+      EVP_EncryptUpdate(c, ct, &n, key.data(), 32) == 1 && EVP_EncryptFinal_ex(c, ct + n, &n) == 1 &&
+      EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1;
+  EVP_CIPHER_CTX_free(c);
+  return ok;
+}
+
+// The inverse; false when the tag does not verify (a wrong passphrase, a damaged file).
+bool unwrap(const StoreKey& kek, const std::vector<uint8_t>& wrapped, StoreKey* key) {
+  if (wrapped.size() != kWrappedBytes) return false;
+  const uint8_t* nonce = wrapped.data();
+  const uint8_t* ct = nonce + 12;
+  uint8_t tag[16];
+  std::memcpy(tag, ct + 32, 16);
+  EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
+  int n = 0;
+  const bool ok =
+      c && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), nullptr, kek.data(), nonce) == 1 &&
+      EVP_DecryptUpdate(c, nullptr, &n, reinterpret_cast<const uint8_t*>(kWrapAad), sizeof kWrapAad - 1) == 1 &&
+      EVP_DecryptUpdate(c, key->data(), &n, ct, 32) == 1 &&
+      EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, tag) == 1 && EVP_DecryptFinal_ex(c, key->data() + n, &n) == 1;
+  EVP_CIPHER_CTX_free(c);
+  if (!ok) OPENSSL_cleanse(key->data(), key->size());
+  return ok;
 }
 
 Status check_passphrase(const std::string& passphrase) {
@@ -106,14 +132,16 @@ Status write_atomically(const std::string& dir, const std::string& path, const s
 
 }  // namespace
 
-Result<StoreKey> create_store_key(const std::string& dir, const std::string& passphrase, int iterations) {
-  PM_RETURN_IF_ERROR(check_passphrase(passphrase));
+// Writes DIR/store.key holding `key` wrapped under `passphrase` (new salt), atomically.
+Status write_key_file(const std::string& dir, const std::string& passphrase, int iterations, const StoreKey& key) {
   const std::string path = (std::filesystem::path(dir) / kStoreKeyFile).string();
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec)) return Status::invalid_argument(path + ": already exists");
   std::vector<uint8_t> salt(kSaltBytes);
   if (RAND_bytes(salt.data(), kSaltBytes) != 1) return Status::internal("no random bytes for the salt");
-  PM_ASSIGN_OR_RETURN(Derived d, derive(passphrase, salt, iterations));
+  PM_ASSIGN_OR_RETURN(StoreKey kek, derive_kek(passphrase, salt, iterations));
+  std::vector<uint8_t> wrapped;
+  const bool ok = wrap(kek, key, &wrapped);
+  OPENSSL_cleanse(kek.data(), kek.size());
+  if (!ok) return Status::internal("AES-256-GCM key wrap failed");
   const nlohmann::json j = {{"format", kFormat},
                             {"version", 1},
                             {"kdf", "pbkdf2-hmac-sha256"},
@@ -122,9 +150,28 @@ Result<StoreKey> create_store_key(const std::string& dir, const std::string& pas
                             {"cipher", "aes-256-gcm"},
                             {"page_size", kCryptPageSize},
                             {"reserve_bytes", kCryptReserveBytes},
-                            {"key_check", to_hex(d.check.data(), d.check.size())}};
-  PM_RETURN_IF_ERROR(write_atomically(dir, path, j.dump(2) + "\n"));
-  return d.page_key;
+                            {"wrapped_key", to_hex(wrapped.data(), wrapped.size())}};
+  return write_atomically(dir, path, j.dump(2) + "\n");
+}
+
+Result<StoreKey> create_store_key(const std::string& dir, const std::string& passphrase, int iterations) {
+  PM_RETURN_IF_ERROR(check_passphrase(passphrase));
+  const std::string path = (std::filesystem::path(dir) / kStoreKeyFile).string();
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) return Status::invalid_argument(path + ": already exists");
+  StoreKey key;
+  if (RAND_bytes(key.data(), int(key.size())) != 1) return Status::internal("no random bytes for the store key");
+  PM_RETURN_IF_ERROR(write_key_file(dir, passphrase, iterations, key));
+  return key;
+}
+
+Status change_store_passphrase(const std::string& dir, const std::string& old_passphrase,
+                               const std::string& new_passphrase) {
+  PM_RETURN_IF_ERROR(check_passphrase(new_passphrase).with_context("new passphrase"));
+  PM_ASSIGN_OR_RETURN(StoreKey key, unlock_store_key(dir, old_passphrase));
+  const Status s = write_key_file(dir, new_passphrase, kKdfIterations, key);
+  OPENSSL_cleanse(key.data(), key.size());
+  return s;
 }
 
 Result<StoreKey> unlock_store_key(const std::string& dir, const std::string& passphrase) {
@@ -155,7 +202,7 @@ Result<StoreKey> unlock_store_key(const std::string& dir, const std::string& pas
     *out = it->get<int64_t>();
     return Status::ok();
   };
-  std::string format, kdf, cipher, salt_hex, check_hex;
+  std::string format, kdf, cipher, salt_hex, wrapped_hex;
   int64_t version = 0, iterations = 0, page_size = 0, reserve = 0;
   PM_RETURN_IF_ERROR(str("format", &format));
   if (format != kFormat)
@@ -178,19 +225,19 @@ Result<StoreKey> unlock_store_key(const std::string& dir, const std::string& pas
     return Status::unsupported(path + ": page_size " + std::to_string(page_size) + " / reserve_bytes " +
                                std::to_string(reserve) + " (expected " + std::to_string(kCryptPageSize) + " / " +
                                std::to_string(kCryptReserveBytes) + ")");
-  std::vector<uint8_t> salt, check;
+  std::vector<uint8_t> salt, wrapped;
   PM_RETURN_IF_ERROR(str("salt", &salt_hex));
   if (!from_hex(salt_hex, &salt) || salt.size() < 16)
     return Status::corrupt(path + ": field \"salt\" is not at least 16 bytes of hex");
-  PM_RETURN_IF_ERROR(str("key_check", &check_hex));
-  if (!from_hex(check_hex, &check) || check.size() != 32)
-    return Status::corrupt(path + ": field \"key_check\" is not 32 bytes of hex");
-  PM_ASSIGN_OR_RETURN(Derived d, derive(passphrase, salt, int(iterations)));
-  if (CRYPTO_memcmp(d.check.data(), check.data(), 32) != 0) {
-    OPENSSL_cleanse(d.page_key.data(), d.page_key.size());
-    return Status::invalid_argument(dir + ": wrong passphrase for this encrypted store");
-  }
-  return d.page_key;
+  PM_RETURN_IF_ERROR(str("wrapped_key", &wrapped_hex));
+  if (!from_hex(wrapped_hex, &wrapped) || wrapped.size() != kWrappedBytes)
+    return Status::corrupt(path + ": field \"wrapped_key\" is not " + std::to_string(kWrappedBytes) + " bytes of hex");
+  PM_ASSIGN_OR_RETURN(StoreKey kek, derive_kek(passphrase, salt, int(iterations)));
+  StoreKey key;
+  const bool ok = unwrap(kek, wrapped, &key);
+  OPENSSL_cleanse(kek.data(), kek.size());
+  if (!ok) return Status::invalid_argument(dir + ": wrong passphrase for this encrypted store");
+  return key;
 }
 
 Result<std::optional<StoreKey>> store_key_for_open(const std::string& dir, const std::string& passphrase,

@@ -1,16 +1,21 @@
-// The key file of an encrypted store: DIR/store.key, JSON, written once when the store is created.
-// It holds what is needed to turn the passphrase into the key again, never the key itself:
+// The key file of an encrypted store: DIR/store.key, JSON, written when the store is created and
+// rewritten (atomically) when its passphrase changes. It holds what turns the passphrase into the
+// key again; the key itself only wrapped (encrypted) under the passphrase:
 //
 //   {"format": "pocketmind-store-key", "version": 1,
 //    "kdf": "pbkdf2-hmac-sha256", "iterations": 310000, "salt": "<32 random bytes, hex>",
 //    "cipher": "aes-256-gcm", "page_size": 4096, "reserve_bytes": 28,
-//    "key_check": "<HMAC-SHA256(master, \"pocketmind key check\"), hex>"}
+//    "wrapped_key": "<nonce (12) | AES-256-GCM(KEK, page key) (32) | tag (16), hex>"}
 //
-//   master   = PBKDF2-HMAC-SHA256(passphrase, salt, iterations, 32 bytes)
-//   page key = HMAC-SHA256(master, "pocketmind page key")          (AES-256-GCM, store/crypto_vfs.h)
+//   KEK      = PBKDF2-HMAC-SHA256(passphrase, salt, iterations, 32 bytes)
+//   page key = 32 random bytes drawn when the store is created (AES-256-GCM, store/crypto_vfs.h);
+//              wrapped with associated data "pocketmind store key v1"
 //
-// The check value lets a wrong passphrase be refused before anything is opened or written; it
-// costs an attacker exactly as much as trying a passphrase on a page would (one PBKDF2).
+// The wrap's tag is the key check: a wrong passphrase is refused before anything is opened or
+// written, at the cost of one PBKDF2 for an attacker too (as trying a passphrase on a page would).
+// Changing the passphrase rewrites only this file (the pages keep their key): an old copy of
+// store.key plus the old passphrase still opens the store, as with LUKS; re-encrypting every page
+// is what `rekey` would need for that, and is not done.
 // A store is encrypted exactly when DIR/store.key exists.
 #pragma once
 
@@ -27,12 +32,16 @@ inline constexpr int kKdfIterations = 310000;  // PBKDF2-HMAC-SHA256 (OWASP 2023
                                                // a phone opens the store at every start)
 inline constexpr size_t kMaxPassphraseBytes = 4096;
 
-// Writes DIR/store.key for a new store (atomically: temporary file, fsync, rename, fsync of DIR)
-// and returns the page key. Fails if the file already exists.
+// Draws the page key of a new store and writes DIR/store.key (atomically: temporary file, fsync,
+// rename, fsync of DIR); returns the page key. Fails if the file already exists.
 Result<StoreKey> create_store_key(const std::string& dir, const std::string& passphrase,
                                   int iterations = kKdfIterations);
 
-// Reads DIR/store.key and derives the page key from the passphrase; a wrong passphrase is an
+// Rewraps the store's key under a new passphrase (new salt); the old one must be right.
+Status change_store_passphrase(const std::string& dir, const std::string& old_passphrase,
+                               const std::string& new_passphrase);
+
+// Reads DIR/store.key and unwraps the page key with the passphrase; a wrong passphrase is an
 // kInvalidArgument error that says so. Nothing is written.
 Result<StoreKey> unlock_store_key(const std::string& dir, const std::string& passphrase);
 

@@ -30,10 +30,13 @@ const char* const kRecords =
     "\n";
 
 TEST(StoreCryptCli, StoreVerbsTakeAPassphraseFile) {
-  for (const char* verb : {"ingest", "search", "forget", "ask"}) {
-    const CommandResult r = run_pocketmind({verb, "--help"});
-    EXPECT_EQ(r.exit_code, 0) << verb;
-    EXPECT_NE(r.out.find("--passphrase-file"), std::string::npos) << verb;
+  for (const std::vector<std::string>& verb :
+       std::vector<std::vector<std::string>>{{"ingest"}, {"search"}, {"forget"}, {"ask"}, {"store", "rekey"}}) {
+    std::vector<std::string> args = verb;
+    args.push_back("--help");
+    const CommandResult r = run_pocketmind(args);
+    EXPECT_EQ(r.exit_code, 0) << verb[0];
+    EXPECT_NE(r.out.find("--passphrase-file"), std::string::npos) << verb[0];
   }
 }
 
@@ -101,6 +104,34 @@ TEST(StoreCryptCli, MissingWrongAndUnneededPassphrasesAreErrors) {
   ASSERT_EQ(run_pocketmind({"ingest", "--db", plain, "-q", input}).exit_code, 0);
   setenv("POCKETMIND_PASSPHRASE", "right", 1);
   r = run_pocketmind({"search", "--db", plain, "吃饭"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("not encrypted"), std::string::npos) << r.err;
+}
+
+TEST(StoreCryptCli, RekeyChangesThePassphrase) {
+  EnvGuard env;
+  const std::string tmp = temp_dir();
+  const std::string db = tmp + "/store";
+  const std::string pass = write_file(tmp, "pass.txt", "old one\n");
+  const std::string next = write_file(tmp, "next.txt", "新的口令\n");
+  const std::string input = write_file(tmp, "in.jsonl", kRecords);
+  ASSERT_EQ(run_pocketmind({"ingest", "--db", db, "--passphrase-file", pass, "-q", input}).exit_code, 0);
+  CommandResult r =
+      run_pocketmind({"store", "rekey", "--db", db, "--passphrase-file", next, "--new-passphrase-file", pass});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("wrong passphrase"), std::string::npos) << r.err;
+  r = run_pocketmind(
+      {"store", "rekey", "--db", db, "--passphrase-file", pass, "--new-passphrase-file", next, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["rekeyed"], true);
+  EXPECT_NE(run_pocketmind({"search", "--db", db, "--passphrase-file", pass, "吃饭"}).exit_code, 0);
+  r = run_pocketmind({"search", "--db", db, "--passphrase-file", next, "--json", "吃饭"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["hits"][0]["id"], "sms-1");
+  // A plain store has no passphrase to change.
+  const std::string plain = tmp + "/plain";
+  ASSERT_EQ(run_pocketmind({"ingest", "--db", plain, "-q", input}).exit_code, 0);
+  r = run_pocketmind({"store", "rekey", "--db", plain, "--passphrase-file", pass, "--new-passphrase-file", next});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("not encrypted"), std::string::npos) << r.err;
 }
