@@ -15,6 +15,7 @@ namespace {
 
 struct AskArgs {
   std::string db;
+  std::string passphrase_file;
   std::vector<std::string> question;
   std::string now;
   std::string model;
@@ -36,6 +37,7 @@ int run_ask(const AskArgs& a) {
   for (const auto& w : a.question) question += (question.empty() ? "" : " ") + w;
   store::StoreOptions so;
   so.create = false;
+  if (Status p = apply_passphrase(a.passphrase_file, &so); !p.is_ok()) return fail(verb, p);
   Result<std::unique_ptr<store::Store>> st = store::Store::open(a.db, so);
   if (!st.is_ok()) return fail(verb, st.status());
 
@@ -101,6 +103,7 @@ void add_ask(CLI::App& app, int& result) {
                                      "Answer a question from the store's records, citing them (extractive without -m; "
                                      "says so when nothing relevant is found)");
   cmd->add_option("--db", args->db, "store directory")->required();
+  add_passphrase_option(cmd, &args->passphrase_file);
   cmd->add_option("question", args->question, "the question (Chinese or English; several words are joined)")
       ->required();
   cmd->add_option("-m,--model", args->model, "GGUF chat model for a generated answer (default: extractive answer)");

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/common.h"
+#include "cli/store_common.h"
 #include "store/store.h"
 
 namespace pm::cli {
@@ -9,6 +10,7 @@ namespace {
 
 struct ForgetArgs {
   std::string db;
+  std::string passphrase_file;
   std::vector<std::string> ids;
   std::string source;
   bool json = false;
@@ -19,6 +21,7 @@ int run_forget(const ForgetArgs& a) {
   if (a.ids.empty() == a.source.empty()) return fail(verb, "give either --id (one or more) or --source");
   store::StoreOptions so;
   so.create = false;
+  if (Status p = apply_passphrase(a.passphrase_file, &so); !p.is_ok()) return fail(verb, p);
   Result<std::unique_ptr<store::Store>> st = store::Store::open(a.db, so);
   if (!st.is_ok()) return fail(verb, st.status());
   int64_t removed = 0;
@@ -55,6 +58,7 @@ void add_forget(CLI::App& app, int& result) {
   auto args = std::make_shared<ForgetArgs>();
   CLI::App* cmd = app.add_subcommand("forget", "Delete records from a store and from every index");
   cmd->add_option("--db", args->db, "store directory")->required();
+  add_passphrase_option(cmd, &args->passphrase_file);
   cmd->add_option("--id", args->ids, "record id (repeatable)");
   cmd->add_option("--source", args->source,
                   "delete every record of this source (sms, note, calendar, call, photo, contact, email)");

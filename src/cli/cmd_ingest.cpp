@@ -13,6 +13,7 @@ namespace {
 
 struct IngestArgs {
   std::string db;
+  std::string passphrase_file;
   std::vector<std::string> files;
   std::string now;
   int batch = 500;
@@ -39,7 +40,9 @@ int run_ingest(const IngestArgs& a) {
   const char* verb = "ingest";
   Result<store::Timestamp> now = parse_now(a.now);
   if (!now.is_ok()) return fail(verb, now.status());
-  Result<std::unique_ptr<store::Store>> st = store::Store::open(a.db);
+  store::StoreOptions so;
+  if (Status p = apply_passphrase(a.passphrase_file, &so); !p.is_ok()) return fail(verb, p);
+  Result<std::unique_ptr<store::Store>> st = store::Store::open(a.db, so);
   if (!st.is_ok()) return fail(verb, st.status());
 
   store::IngestOptions o;
@@ -144,6 +147,7 @@ void add_ingest(CLI::App& app, int& result) {
       "ingest",
       "Add personal data to a store: JSON Lines records, iCalendar .ics, vCard .vcf, notes folders (.txt/.md)");
   cmd->add_option("--db", args->db, "store directory (created when missing)")->required();
+  add_passphrase_option(cmd, &args->passphrase_file);
   cmd->add_option("files", args->files, "input files or notes folders")->required();
   cmd->add_option("--now", args->now, "ISO 8601 time recurring events are expanded around (default: the clock)");
   cmd->add_option("--window-days", args->window_days, "expand recurring events this many days before and after --now")

@@ -11,6 +11,7 @@ namespace {
 
 struct SearchArgs {
   std::string db;
+  std::string passphrase_file;
   std::vector<std::string> query;
   std::string now;
   int k = 10;
@@ -27,6 +28,7 @@ int run_search(const SearchArgs& a) {
   for (const auto& w : a.query) query += (query.empty() ? "" : " ") + w;
   store::StoreOptions so;
   so.create = false;
+  if (Status p = apply_passphrase(a.passphrase_file, &so); !p.is_ok()) return fail(verb, p);
   Result<std::unique_ptr<store::Store>> st = store::Store::open(a.db, so);
   if (!st.is_ok()) return fail(verb, st.status());
   store::SearchOptions o;
@@ -103,6 +105,7 @@ void add_search(CLI::App& app, int& result) {
   CLI::App* cmd = app.add_subcommand(
       "search", "Search a store (Chinese and English; times, sources and people in the query become filters)");
   cmd->add_option("--db", args->db, "store directory")->required();
+  add_passphrase_option(cmd, &args->passphrase_file);
   cmd->add_option("query", args->query, "what to look for (taken literally; several words are joined)")->required();
   cmd->add_option("-k,--k", args->k, "number of hits")->capture_default_str()->check(CLI::Range(1, 1000));
   cmd->add_option("--now", args->now, "ISO 8601 time that 'today', 'last week' ... refer to (default: the clock)");

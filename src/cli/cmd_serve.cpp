@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "cli/common.h"
+#include "cli/store_common.h"
 #include "generate/chat_template.h"
 #include "server/auth.h"
 #include "server/server.h"
@@ -19,6 +20,7 @@ struct ServeArgs {
   int port = 8080;
   std::string model;
   std::string db;
+  std::string passphrase_file;
   bool allow_remote = false;
   int parallel = 4;
   int queue = 16;
@@ -41,6 +43,11 @@ int run_serve(const ServeArgs& a) {
   config.port = a.port;
   config.allow_remote = a.allow_remote;
   config.db_dir = a.db;
+  {
+    Result<std::string> p = read_passphrase(a.passphrase_file);
+    if (!p.is_ok()) return fail(verb, p.status());
+    config.store_passphrase = std::move(*p);
+  }
   config.scheduler.n_parallel = a.parallel;
   config.scheduler.queue_size = a.queue;
   config.scheduler.n_ctx = a.load.n_ctx;
@@ -169,6 +176,7 @@ void add_server_verbs(CLI::App& app, int& result) {
       ->check(CLI::Range(0, 65535));
   cmd->add_option("-m,--model", a->model, "model to serve (a chat model, or an embedding model for /v1/embeddings)");
   cmd->add_option("--db", a->db, "store directory: apps, access log, personal data")->required();
+  add_passphrase_option(cmd, &a->passphrase_file);
   cmd->add_flag("--allow-remote", a->allow_remote, "allow binding a non-loopback address");
   cmd->add_option("--parallel", a->parallel, "generation slots sharing the model")
       ->capture_default_str()

@@ -72,6 +72,7 @@ void add_synth(CLI::App& app, int& result);
 void add_ingest(CLI::App& app, int& result);
 void add_search(CLI::App& app, int& result);
 void add_forget(CLI::App& app, int& result);
+void add_store(CLI::App& app, int& result);  // store rekey (cmd_store.cpp)
 void add_embed(CLI::App& app, int& result);
 
 }  // namespace pm::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   pm::cli::add_ingest(app, result);
   pm::cli::add_search(app, result);
   pm::cli::add_forget(app, result);
+  pm::cli::add_store(app, result);
   pm::cli::add_embed(app, result);
 #ifdef PM_WITH_ASSISTANT
   pm::cli::add_assistant_verbs(app, result);  // ask, automation, summarize-call, translate

@@ -1,11 +1,17 @@
 // Pieces the store verbs (ingest, search, forget) share.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "core/status.h"
+#include "store/store.h"
+#include "store/store_key.h"
 #include "store/time_util.h"
 
 namespace pm::cli {
@@ -24,6 +30,50 @@ inline Result<store::Timestamp> parse_now(const std::string& text) {
   std::tm tm{};
   if (localtime_r(&tt, &tm)) t.offset_s = int32_t(tm.tm_gmtoff);
   return t;
+}
+
+// Encrypted stores: `--passphrase-file FILE` on every verb that opens a store; without it the
+// environment variable POCKETMIND_PASSPHRASE is used when set. A file holds the passphrase on its
+// first line (one trailing newline is dropped, so `echo secret > FILE` works).
+inline constexpr const char* kPassphraseEnv = "POCKETMIND_PASSPHRASE";
+
+inline void add_passphrase_option(CLI::App* cmd, std::string* passphrase_file) {
+  cmd->add_option("--passphrase-file", *passphrase_file,
+                  "file holding the passphrase of an encrypted store (a new store given one is created "
+                  "encrypted); default: the POCKETMIND_PASSPHRASE environment variable");
+}
+
+// The passphrase to open the store with ("" = none: a plain store).
+inline Result<std::string> read_passphrase(const std::string& passphrase_file) {
+  if (passphrase_file.empty()) {
+    const char* env = std::getenv(kPassphraseEnv);
+    return std::string(env ? env : "");
+  }
+  std::ifstream in(passphrase_file, std::ios::binary);
+  if (!in) return Status::io_error(passphrase_file + ": cannot read the passphrase file (--passphrase-file)");
+  std::string text;
+  {
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  if (!text.empty() && text.back() == '\r') text.pop_back();
+  if (text.empty()) return Status::invalid_argument(passphrase_file + ": the passphrase file is empty (--passphrase-file)");
+  if (text.size() > store::kMaxPassphraseBytes)
+    return Status::invalid_argument(passphrase_file + ": the passphrase is longer than " +
+                                    std::to_string(store::kMaxPassphraseBytes) + " bytes (--passphrase-file)");
+  if (text.find('\n') != std::string::npos)
+    return Status::invalid_argument(passphrase_file + ": the passphrase file has more than one line (--passphrase-file)");
+  return text;
+}
+
+// Fills StoreOptions::passphrase from --passphrase-file / POCKETMIND_PASSPHRASE.
+inline Status apply_passphrase(const std::string& passphrase_file, store::StoreOptions* options) {
+  Result<std::string> p = read_passphrase(passphrase_file);
+  if (!p.is_ok()) return p.status();
+  options->passphrase = std::move(*p);
+  return Status::ok();
 }
 
 }  // namespace pm::cli

@@ -112,7 +112,9 @@ Result<std::unique_ptr<Server>> Server::create(const ServerConfig& config, const
   s->config_ = config;
   s->served_ = served;
   PM_ASSIGN_OR_RETURN(s->apps_, AppRegistry::open(config.db_dir));
-  PM_ASSIGN_OR_RETURN(s->store_, store::Store::open(config.db_dir));
+  store::StoreOptions store_options;
+  store_options.passphrase = config.store_passphrase;
+  PM_ASSIGN_OR_RETURN(s->store_, store::Store::open(config.db_dir, store_options));
   s->access_log_.open((std::filesystem::path(config.db_dir) / kAccessLogFile).string(), std::ios::app);
   if (served.model != nullptr) {
     if (served.tokenizer == nullptr)

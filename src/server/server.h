@@ -42,6 +42,7 @@ struct ServerConfig {
   int port = 0;               // 0: any free port
   bool allow_remote = false;  // needed to bind anything but a loopback address
   std::string db_dir;         // apps, access log and the personal-data store (required)
+  std::string store_passphrase;  // of an encrypted personal-data store ("" = plain)
   std::string model_name = "local";
   SchedulerOptions scheduler;
   CloudConfig cloud;

@@ -167,14 +167,16 @@ Result<VectorIndex*> Store::vector_index() {
   const std::string path = (std::filesystem::path(dir_) / kVectorIndexFile).string();
   if (!vectors_ || !fits(*vectors_)) {
     vectors_.reset();
-    Result<std::unique_ptr<VectorIndex>> loaded = VectorIndex::load(path);
+    // An encrypted store keeps no index file (it would hold the vectors in plaintext): built in memory.
+    Result<std::unique_ptr<VectorIndex>> loaded =
+        encrypted() ? Result<std::unique_ptr<VectorIndex>>(Status::not_found(path)) : VectorIndex::load(path);
     if (loaded.is_ok() && fits(**loaded)) {
       vectors_ = std::move(*loaded);
     } else if (loaded.is_ok()) {
       vector_note_ = "vector index file was for another model: rebuilt";
     } else if (loaded.status().code() != StatusCode::kNotFound) {
       vector_note_ = loaded.status().message() + ": rebuilt from the database";
-    } else {
+    } else if (!encrypted()) {
       vector_note_ = "vector index file missing: rebuilt from the database";
     }
   }
@@ -230,6 +232,7 @@ Result<VectorIndex*> Store::vector_index() {
   vectors_->set_generation(gen);
   // The file is a cache: failing to write it (read-only store, full disk) costs a rebuild on the
   // next open, not this search.
+  if (encrypted()) return vectors_.get();
   if (Status s = vectors_->save(path); !s.is_ok()) vector_note_ += (vector_note_.empty() ? "" : "; ") + s.message();
   return vectors_.get();
 }

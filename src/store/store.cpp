@@ -5,6 +5,7 @@
 #include "core/hash.h"
 #include "store/fts_rank.h"
 #include "store/fts_tokenizer.h"
+#include "store/store_key.h"
 
 namespace pm::store {
 namespace {
@@ -97,12 +98,18 @@ Store::~Store() {
 }
 
 Status Store::error(const std::string& what) const {
+  if (db_ && sqlite3_extended_errcode(db_) == SQLITE_IOERR_DATA)  // a page failed authentication
+    return Status::corrupt(dir_ + ": " + what + ": wrong passphrase or damaged store (a page failed authentication)");
   return Status::io_error(dir_ + ": " + what + ": " + (db_ ? sqlite3_errmsg(db_) : "no database"));
 }
 
 Status Store::exec(const char* sql) {
   char* msg = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+    if (sqlite3_extended_errcode(db_) == SQLITE_IOERR_DATA) {
+      sqlite3_free(msg);
+      return error("reading the database");
+    }
     Status s = Status::io_error(dir_ + ": " + (msg ? msg : sqlite3_errmsg(db_)));
     sqlite3_free(msg);
     return s;
@@ -121,7 +128,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOp
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path path = fs::path(dir) / kDatabaseFile;
-  if (!fs::exists(path, ec)) {
+  const bool database_exists = fs::exists(path, ec);
+  if (!database_exists) {
     if (!options.create)
       return Status::not_found(dir + ": no store here (run `pocketmind ingest --db " + dir + "` first)");
     fs::create_directories(dir, ec);
@@ -131,9 +139,18 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOp
   }
   std::unique_ptr<Store> s(new Store());
   s->dir_ = dir;
+  // Encrypted stores: the key is checked (or the key file created) before SQLite opens anything.
+  PM_ASSIGN_OR_RETURN(std::optional<StoreKey> key, store_key_for_open(dir, options.passphrase, database_exists,
+                                                                      options.create));
+  if (key) {
+    PM_ASSIGN_OR_RETURN(s->vfs_, CryptoVfs::create(*key));
+  }
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (options.create ? SQLITE_OPEN_CREATE : 0);
-  if (sqlite3_open_v2(path.string().c_str(), &s->db_, flags, nullptr) != SQLITE_OK) return s->error("cannot open");
+  if (sqlite3_open_v2(path.string().c_str(), &s->db_, flags, s->vfs_ ? s->vfs_->name().c_str() : nullptr) !=
+      SQLITE_OK)
+    return s->error("cannot open");
   sqlite3_extended_result_codes(s->db_, 1);
+  if (s->vfs_) PM_RETURN_IF_ERROR(s->prepare_encrypted());
   sqlite3_busy_timeout(s->db_, 10000);
   PM_RETURN_IF_ERROR(register_fts_tokenizer(s->db_).with_context(dir));
   PM_RETURN_IF_ERROR(register_fts_rank(s->db_, 4).with_context(dir));
@@ -144,6 +161,18 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOp
                          .with_context("not a pocketmind store (or damaged)"));
   PM_RETURN_IF_ERROR(s->migrate());
   return s;
+}
+
+// Encrypted stores: every page keeps kCryptReserveBytes for its nonce and tag, at the fixed page
+// size. Both must be set before the first write of a new database (an existing one keeps what it
+// was created with; the VFS refuses to write a page 1 that says otherwise).
+Status Store::prepare_encrypted() {
+  const std::string page_size = "PRAGMA page_size=" + std::to_string(kCryptPageSize);
+  PM_RETURN_IF_ERROR(exec(page_size.c_str()));
+  int reserve = kCryptReserveBytes;
+  if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve) != SQLITE_OK)
+    return error("reserving page bytes for encryption");
+  return Status::ok();
 }
 
 Status Store::migrate() {
@@ -385,15 +414,23 @@ Status Store::check() {
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db_, "PRAGMA integrity_check", -1, &st, nullptr) != SQLITE_OK) return error("integrity_check");
   std::string problems;
-  while (sqlite3_step(st) == SQLITE_ROW) {
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const std::string line = column_text(st, 0);
     if (line != "ok") problems += (problems.empty() ? "" : "; ") + line;
   }
+  const Status failed = rc == SQLITE_DONE ? Status::ok() : error("integrity_check");
   sqlite3_finalize(st);
+  if (!failed.is_ok()) return failed;
+  // Pages of an encrypted store that fail authentication show up as "error code=<SQLITE_IOERR_DATA>".
+  if (!problems.empty() && problems.find("error code=" + std::to_string(SQLITE_IOERR_DATA)) != std::string::npos)
+    return Status::corrupt(dir_ + ": wrong passphrase or damaged store (a page failed authentication): " + problems);
   if (!problems.empty()) return Status::corrupt(dir_ + ": integrity_check: " + problems);
   if (sqlite3_exec(db_, "INSERT INTO records_fts(records_fts) VALUES('integrity-check')", nullptr, nullptr, nullptr) !=
-      SQLITE_OK)
+      SQLITE_OK) {
+    if (sqlite3_extended_errcode(db_) == SQLITE_IOERR_DATA) return error("full-text index check");
     return Status::corrupt(dir_ + ": full-text index does not match the records: " + sqlite3_errmsg(db_));
+  }
   return Status::ok();
 }
 

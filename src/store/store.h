@@ -3,7 +3,10 @@
 //
 //   DIR/pocketmind.db        records, people, FTS5 index (schema version in PRAGMA user_version)
 //   DIR/pocketmind.db-wal    SQLite's write-ahead log (present while open / after a crash)
-//   DIR/vectors.pmvi         vector index of the embeddings (a cache: rebuilt from the database)
+//   DIR/vectors.pmvi         vector index of the embeddings (a cache: rebuilt from the database;
+//                            never written for an encrypted store, rebuilt in memory instead)
+//   DIR/store.key            only in an encrypted store: salt and KDF parameters (store/store_key.h);
+//                            the database and WAL pages are then AES-256-GCM (store/crypto_vfs.h)
 //
 // Durability: journal_mode=WAL with synchronous=FULL, so a transaction is on stable storage
 // (the WAL is fsync'ed) when commit() returns — it survives a process kill and a power cut.
@@ -18,6 +21,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/crypto_vfs.h"
 #include "store/record.h"
 #include "store/text_analyzer.h"
 #include "store/vector_index.h"
@@ -31,6 +35,9 @@ enum class UpsertOutcome { kAdded, kReplaced, kUnchanged };
 
 struct StoreOptions {
   bool create = true;  // create DIR and the database when missing (else: kNotFound)
+  // Non-empty: the store is (or, when created, becomes) encrypted at rest with a key derived
+  // from this passphrase (store/store_key.h). Empty: a plain store; opening an encrypted one fails.
+  std::string passphrase;
 };
 
 class Store {
@@ -71,6 +78,7 @@ class Store {
   Status check();
   int schema_version() const { return schema_version_; }
   const std::string& dir() const { return dir_; }
+  bool encrypted() const { return vfs_ != nullptr; }
 
   sqlite3* handle() { return db_; }  // for search.cpp (same layer)
   // The analyzer queries are turned into terms with (created on first use).
@@ -79,11 +87,13 @@ class Store {
  private:
   Store() = default;
   Status migrate();
+  Status prepare_encrypted();
   Status exec(const char* sql);
   Status error(const std::string& what) const;
   Result<sqlite3_stmt*> prepared(int slot, const char* sql);
   Status rebuild_people();
 
+  std::unique_ptr<CryptoVfs> vfs_;  // encrypted stores; outlives db_ (closed in ~Store first)
   sqlite3* db_ = nullptr;
   std::string dir_;
   int schema_version_ = 0;

@@ -194,8 +194,16 @@ Child spawn(const std::vector<std::string>& args) {
   return {pid, out[0]};
 }
 
-TEST(StoreDurability, KilledIngestLosesNoAcknowledgedRecord) {
+// The kill test, on a plain store (passphrase "") or an encrypted one (the passphrase reaches the
+// killed ingests through POCKETMIND_PASSPHRASE).
+void killed_ingest_loses_no_acknowledged_record(const std::string& passphrase) {
   const std::string db = temp_dir() + "/store";
+  store::StoreOptions so;
+  so.passphrase = passphrase;
+  if (passphrase.empty())
+    unsetenv("POCKETMIND_PASSPHRASE");
+  else
+    setenv("POCKETMIND_PASSPHRASE", passphrase.c_str(), 1);
   constexpr int kRounds = 10;
   constexpr int kRecords = 4000;
   std::mt19937 rng(12345);
@@ -241,8 +249,9 @@ TEST(StoreDurability, KilledIngestLosesNoAcknowledgedRecord) {
     if (WIFSIGNALED(status) && acknowledged[round] < kRecords) ++killed_mid_way;
 
     // The store opens, passes its checks and holds every acknowledged record of every round.
-    auto st = store::Store::open(db);
+    auto st = store::Store::open(db, so);
     ASSERT_TRUE(st.is_ok()) << "round " << round << ": " << st.status().to_string();
+    ASSERT_EQ((*st)->encrypted(), !passphrase.empty());
     ASSERT_TRUE((*st)->check().is_ok()) << "round " << round << ": " << (*st)->check().to_string();
     for (int r = 0; r <= round; ++r)
       for (int64_t i = 0; i < acknowledged[r]; ++i)
@@ -256,9 +265,16 @@ TEST(StoreDurability, KilledIngestLosesNoAcknowledgedRecord) {
   const CommandResult r = run_pocketmind(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out)["records_in_store"], kRounds * kRecords);
-  auto st = store::Store::open(db);
+  auto st = store::Store::open(db, so);
   ASSERT_TRUE(st.is_ok());
   EXPECT_TRUE((*st)->check().is_ok());
+  unsetenv("POCKETMIND_PASSPHRASE");
+}
+
+TEST(StoreDurability, KilledIngestLosesNoAcknowledgedRecord) { killed_ingest_loses_no_acknowledged_record(""); }
+
+TEST(StoreDurability, KilledIngestOfAnEncryptedStoreLosesNoAcknowledgedRecord) {
+  killed_ingest_loses_no_acknowledged_record("kill-test 口令");
 }
 
 }  // namespace
