@@ -2,6 +2,8 @@
 
 #include <regex>
 
+#include "generate/grammar/json_schema.h"
+
 namespace pm::automation {
 
 namespace {
@@ -153,6 +155,10 @@ Status ToolRegistry::add(ToolDef tool) {
   auto type = tool.schema.find("type");
   if (type == tool.schema.end() || *type != "object")
     return Status::invalid_argument("tool \"" + tool.name + "\": schema must have \"type\": \"object\" (the args)");
+  // The model is offered the tool under its schema as a grammar: a schema the grammar compiler
+  // cannot compile would break every constrained parse, so it is refused here.
+  if (Result<std::string> g = json_schema_value_to_gbnf(tool.schema); !g.is_ok())
+    return Status::invalid_argument("tool \"" + tool.name + "\": schema: " + g.status().message());
   tool.builtin = false;
   tools_.push_back(std::move(tool));
   return Status::ok();

@@ -46,7 +46,7 @@ class ToolRegistry {
  public:
   ToolRegistry();  // holds the built-in tools
   // Errors: invalid name, empty description, a name already taken (built-ins included), a schema
-  // that is not an object schema.
+  // that is not an object schema or that the JSON-schema grammar compiler cannot compile.
   Status add(ToolDef tool);
   const ToolDef* find(std::string_view name) const;
   const std::vector<ToolDef>& tools() const { return tools_; }
