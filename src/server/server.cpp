@@ -13,6 +13,7 @@
 #include "assistant/automation/rule.h"
 #include "assistant/automation/rule_parser.h"
 #include "assistant/automation/rule_store.h"
+#include "assistant/automation/tool_store.h"
 #include "generate/grammar/engine_cache.h"
 #include "generate/grammar/grammar.h"
 #include "generate/grammar/json_schema.h"
@@ -251,6 +252,10 @@ void Server::routes() {
   h.Get("/v1/pocketmind/automations", [this](const httplib::Request& req, httplib::Response& res) { automations(req, res); });
   h.Post("/v1/pocketmind/automations/parse",
          [this](const httplib::Request& req, httplib::Response& res) { automations(req, res); });
+  h.Get("/v1/pocketmind/tools", [this](const httplib::Request& req, httplib::Response& res) { tools(req, res); });
+  h.Post("/v1/pocketmind/tools", [this](const httplib::Request& req, httplib::Response& res) { tools(req, res); });
+  h.Delete(R"(/v1/pocketmind/tools/([^/]+))",
+           [this](const httplib::Request& req, httplib::Response& res) { tools(req, res); });
   h.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     if (res.status == 404)
@@ -410,6 +415,20 @@ void Server::chat(const httplib::Request& req, httplib::Response& res) {
       return deny(
           req, res, 403, app.name,
           "app \"" + app.name + "\" sends personal data from \"" + src + "\" without the scope \"search:" + src + "\"");
+  if (r.tools.is_string()) {  // "registered": the third-party tools of the tool registry, OpenAI-shaped
+    Result<automation::ToolRegistry> registry = automation::load_tool_registry(config_.db_dir);
+    if (!registry.is_ok()) return send_error(res, api_error(500, "server_error", registry.status().message()));
+    Json list = Json::array();
+    for (const automation::ToolDef& t : registry->tools())
+      if (!t.builtin)
+        list.push_back({{"type", "function"},
+                        {"function", {{"name", t.name}, {"description", t.description},
+                                      {"parameters", Json::parse(t.schema.dump())}}}});
+    if (list.empty())
+      return send_error(res, bad_request("tools", "'tools' is \"registered\" but no tools are registered "
+                                                  "(POST /v1/pocketmind/tools)"));
+    r.tools = std::move(list);
+  }
   if (!scheduler_ && !config_.cloud.enabled())
     return send_error(res, api_error(503, "server_error", "no chat model is loaded (serve -m MODEL)", "no_model"));
 
@@ -794,8 +813,9 @@ void Server::automations(const httplib::Request& req, httplib::Response& res) {
     now = {local.tm_year + 1900, local.tm_mon + 1, local.tm_mday, local.tm_hour, local.tm_min, local.tm_sec,
            int(local.tm_gmtoff / 60)};
   }
-  au::ToolRegistry registry;
-  Result<au::ParsedRequest> parsed = au::parse_request(j["text"].get<std::string>(), now, registry);
+  Result<au::ToolRegistry> registry = au::load_tool_registry(config_.db_dir);
+  if (!registry.is_ok()) return send_error(res, api_error(500, "server_error", registry.status().message()));
+  Result<au::ParsedRequest> parsed = au::parse_request(j["text"].get<std::string>(), now, *registry);
   if (!parsed.is_ok()) return send_error(res, bad_request("text", parsed.status().message()));
   Json rules = Json::array();
   for (const au::Rule& r : parsed->rules) rules.push_back(Json::parse(au::rule_to_json(r).dump()));
@@ -803,6 +823,59 @@ void Server::automations(const httplib::Request& req, httplib::Response& res) {
   for (const au::Conflict& c : au::find_conflicts(parsed->rules)) conflicts.push_back(au::conflict_text(c, parsed->rules, parsed->zh));
   send_json(res, 200, {{"rules", rules}, {"confirmation", au::confirmation_text(parsed->rules, parsed->zh)},
                        {"conflicts", conflicts}});
+}
+
+// The third-party tool registry (assistant/automation/tool_store.h) of --db, scope "tools".
+// GET: {"tools": [...]} (registered; ?builtin=1 adds the built-ins). POST {"name", "description",
+// "parameters"}: registers a tool owned by the calling app (201). DELETE /v1/pocketmind/tools/NAME:
+// only the app that registered it (403 otherwise; tools registered on the device cannot be removed
+// over HTTP), 409 while saved rules use it.
+void Server::tools(const httplib::Request& req, httplib::Response& res) {
+  AppInfo app;
+  if (!authorize(req, res, "tools", app)) return;
+  namespace au = pm::automation;
+  Result<std::unique_ptr<au::RuleStore>> st = au::RuleStore::open(config_.db_dir, true);
+  if (!st.is_ok()) return send_error(res, api_error(500, "server_error", st.status().message()));
+  if (req.method == "GET") {
+    Json out = Json::array();
+    if (req.get_param_value("builtin") == "1")
+      for (const au::ToolDef& t : au::builtin_tools()) out.push_back(Json::parse(au::tool_to_json(t).dump()));
+    Result<std::vector<au::StoredTool>> stored = (*st)->list_tools();
+    if (!stored.is_ok()) return send_error(res, api_error(500, "server_error", stored.status().message()));
+    for (const au::StoredTool& t : *stored)
+      out.push_back({{"name", t.name}, {"description", t.description},
+                     {"parameters", Json::parse(t.schema_json, nullptr, false)}, {"builtin", false},
+                     {"owner", t.owner}});
+    return send_json(res, 200, {{"tools", out}});
+  }
+  if (req.method == "DELETE") {
+    const std::string name = req.matches.size() > 1 ? std::string(req.matches[1]) : std::string();
+    Result<std::vector<au::StoredTool>> stored = (*st)->list_tools();
+    if (!stored.is_ok()) return send_error(res, api_error(500, "server_error", stored.status().message()));
+    const au::StoredTool* found = nullptr;
+    for (const au::StoredTool& t : *stored)
+      if (t.name == name) found = &t;
+    if (!found)
+      return send_error(res, api_error(404, "invalid_request_error", "no registered tool named \"" + name + "\"",
+                                       "not_found"));
+    if (found->owner != app.name)
+      return deny(req, res, 403, app.name,
+                  "tool \"" + name + "\" was registered by " +
+                      (found->owner.empty() ? std::string("the device owner") : "app \"" + found->owner + "\"") +
+                      ", not by app \"" + app.name + "\"");
+    Status s = au::unregister_tool(**st, name);
+    if (!s.is_ok()) return send_error(res, api_error(409, "invalid_request_error", s.message(), "tool_in_use"));
+    return send_json(res, 200, {{"name", name}, {"status", "removed"}});
+  }
+  const nlohmann::ordered_json j = nlohmann::ordered_json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return send_error(res, bad_request("", "the request body must be a JSON object {name, description, parameters}"));
+  Result<au::ToolDef> tool = au::tool_from_json(j);
+  if (!tool.is_ok()) return send_error(res, bad_request("", tool.status().message()));
+  Status s = au::register_tool(**st, *tool, app.name, int64_t(std::time(nullptr)));
+  if (!s.is_ok()) return send_error(res, bad_request("", s.message()));
+  log_access("tool registered by app=" + app.name + ": " + tool->name);
+  send_json(res, 201, Json::parse(au::tool_to_json(*tool, app.name).dump()));
 }
 
 void Server::forget(const httplib::Request& req, httplib::Response& res) {
