@@ -391,6 +391,19 @@ TEST(ServerHttp, ToolsRegisterListRemoveWithOwnership) {
   expect_error(cl.Delete("/v1/pocketmind/tools/taxi_app.order", bearer(taxi)), 404);
 }
 
+TEST(ServerHttp, TranslateWithoutAModelIs503AndNeedsChatScope) {
+  ServerConfig c;
+  c.db_dir = test::temp_dir();
+  const std::string app = add_app(c.db_dir, "app", "chat");
+  const std::string other = add_app(c.db_dir, "other", "embeddings");
+  auto r = start(c, {});
+  ASSERT_TRUE(r);
+  auto cl = r->client();
+  const std::string body = R"({"to":"en","text":"你好。"})";
+  expect_error(cl.Post("/v1/pocketmind/translate", bearer(app), body, "application/json"), 503);
+  expect_error(cl.Post("/v1/pocketmind/translate", bearer(other), body, "application/json"), 403);
+}
+
 TEST(ServerHttp, ChatToolsRegisteredNeedsRegisteredTools) {
   ServerConfig c;
   c.db_dir = test::temp_dir();
@@ -700,6 +713,57 @@ TEST_F(ChatServer, RegisteredToolsAreOfferedWhenAsked) {
   EXPECT_EQ(msg["tool_calls"][0]["function"]["name"], "taxi_app.order");
   const Json args = Json::parse(msg["tool_calls"][0]["function"]["arguments"].get<std::string>());
   EXPECT_TRUE(args["car"] == "economy" || args["car"] == "comfort") << args.dump();
+}
+
+// Translation through the server: one SSE event per completed segment (sentence boundaries from
+// the segmenter), in order, then [DONE]. The fixture model has random weights, so only the shape
+// and the segmentation are asserted, not the translations.
+TEST_F(ChatServer, TranslateStreamsOneEventPerSegment) {
+  auto r = run();
+  ASSERT_TRUE(r);
+  const std::string text = "下个月开始房租要涨到六千五。你觉得怎么样？I will call you back tonight. Bye";
+  Json body = {{"to", "en"}, {"text", text}, {"stream", true}, {"max_tokens", 4}};
+  auto res = post(*r, "/v1/pocketmind/translate", body);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/event-stream");
+  const std::vector<std::string> payloads = sse_payloads(res->body);
+  ASSERT_EQ(payloads.size(), 5u) << res->body;  // four segments, then [DONE]
+  const std::vector<std::string> sources = {"下个月开始房租要涨到六千五。", "你觉得怎么样？",
+                                            "I will call you back tonight.", "Bye"};
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const Json e = Json::parse(payloads[i]);
+    EXPECT_EQ(e["index"], i);
+    EXPECT_EQ(e["source"], sources[i]);
+    EXPECT_TRUE(e["translation"].is_string());
+  }
+  EXPECT_EQ(payloads.back(), "[DONE]");
+
+  // Whole: the same segments in one answer.
+  body["stream"] = false;
+  body["to"] = "zh";
+  auto whole = post(*r, "/v1/pocketmind/translate", body);
+  ASSERT_TRUE(whole);
+  ASSERT_EQ(whole->status, 200) << whole->body;
+  const Json j = Json::parse(whole->body);
+  EXPECT_EQ(j["to"], "zh");
+  ASSERT_EQ(j["segments"].size(), sources.size());
+  for (size_t i = 0; i < sources.size(); ++i) EXPECT_EQ(j["segments"][i]["source"], sources[i]);
+  EXPECT_TRUE(j["translation"].is_string());
+
+  // Bad requests name the field.
+  EXPECT_EQ(expect_error(post(*r, "/v1/pocketmind/translate", {{"to", "fr"}, {"text", "hi"}}), 400)["param"], "to");
+  EXPECT_EQ(expect_error(post(*r, "/v1/pocketmind/translate", {{"to", "en"}, {"text", ""}}), 400)["param"], "text");
+  EXPECT_EQ(expect_error(post(*r, "/v1/pocketmind/translate", {{"to", "en"}, {"text", "   "}}), 400)["param"], "text");
+  EXPECT_EQ(expect_error(post(*r, "/v1/pocketmind/translate", {{"to", "en"}, {"text", "hi"}, {"stream", "yes"}}), 400)["param"],
+            "stream");
+  EXPECT_EQ(
+      expect_error(post(*r, "/v1/pocketmind/translate", {{"to", "en"}, {"text", "hi"}, {"max_tokens", 0}}), 400)["param"],
+      "max_tokens");
+  EXPECT_EQ(expect_error(post(*r, "/v1/pocketmind/translate", {{"to", "en"}, {"text", "hi"}, {"x", 1}}), 400)["param"], "x");
+  expect_error(r->client().Post("/v1/pocketmind/translate", bearer(token_), std::string("{\"to\":\"en\",\"text\":\"\xff\"}"),
+                                "application/json"),
+               400);
 }
 
 TEST_F(ChatServer, StreamedToolCallArrivesWhole) {
