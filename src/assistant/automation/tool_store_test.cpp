@@ -130,6 +130,19 @@ TEST(ToolStore, ModelIsOfferedTheRegisteredTool) {
   EXPECT_TRUE(contains(prompt, "叫出租车 Order a taxi"));
 }
 
+// The model's rule grammar takes its event filters from the catalog (DESIGN.md's events): battery
+// thresholds are percentages, every other filter a string, nothing else allowed.
+TEST(ToolStore, RuleSchemaFiltersComeFromTheEventCatalog) {
+  const std::string schema = au::rules_output_schema(au::ToolRegistry()).dump();
+  // (Free strings in the model's schema are bounded to 48 bytes so generation always ends.)
+  const std::string s48 = R"({"type":"string","maxLength":48})";
+  EXPECT_TRUE(contains(schema, R"("filter":{"type":"object","properties":{"device":)" + s48 +
+                                   R"(,"below":{"type":"integer","minimum":1,"maximum":100},"place":)" + s48 +
+                                   R"(,"ssid":)" + s48 + R"(,"from":)" + s48 + R"(,"app":)" + s48 +
+                                   R"(},"additionalProperties":false})"))
+      << schema;
+}
+
 TEST(ToolStore, RemoveRefusesBuiltinsAndToolsInUse) {
   auto store = open_store(pm::test::temp_dir());
   ASSERT_TRUE(au::register_tool(*store, taxi(), "", 1).is_ok());
