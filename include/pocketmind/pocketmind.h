@@ -55,7 +55,7 @@ extern "C" {
 
 /* ---- versions ------------------------------------------------------------------------------------- */
 
-#define PM_API_VERSION 1
+#define PM_API_VERSION 2 /* 2: pm_tools_register / pm_tools_list / pm_tools_remove */
 
 /* The library's version string ("0.1.0"); static storage. */
 PM_API const char* pm_version(void);
@@ -325,6 +325,30 @@ PM_API pm_status pm_store_forget_id(pm_store* store, const char* id, int64_t* n_
 PM_API pm_status pm_store_forget_source(pm_store* store, const char* source, int64_t* n_removed, pm_error** error);
 /* Records in the store. */
 PM_API pm_status pm_store_count(pm_store* store, int64_t* n_records, pm_error** error);
+
+/* ---- third-party tools (since PM_API_VERSION 2) --------------------------------------------------- */
+
+/* An app registers a tool the assistant may call from automation rules: `name` is lowercase dotted
+ * words ("taxi_app.order", not a built-in name such as "alarm.set"), `description` says what it does
+ * (shown to the model; any language), `schema_json` is a JSON Schema of the tool's args object
+ * ({"type": "object", "properties": {...}, ...}) that pocketmind's grammar compiler accepts. The
+ * registry lives in the store directory `dir` (its automations.sqlite, created when missing), so
+ * `pocketmind automation parse/add --db DIR`, the scheduler and the server see the tool. Calls of
+ * the tool reach the device bridge like the built-in ones. PM_ERR_INVALID_ARGUMENT names what was
+ * wrong (bad name, name taken, empty description, schema not an object / not compilable). */
+PM_API pm_status pm_tools_register(const char* dir, const char* name, const char* description,
+                                   const char* schema_json, pm_error** error);
+
+enum { PM_TOOLS_INCLUDE_BUILTIN = 1 /* pm_tools_list: the built-in tools too */ };
+/* *json: a new string (pm_string_free):
+ *   {"tools": [{"name", "description", "parameters", "builtin": bool, "owner"?}...]}
+ * (owner: the server app that registered the tool; absent for tools registered here or by the CLI).
+ * A directory without a registry lists no registered tools (not an error). */
+PM_API pm_status pm_tools_list(const char* dir, int flags, char** json, pm_error** error);
+
+/* Unregisters a tool. PM_ERR_NOT_FOUND when no such tool is registered; PM_ERR_INVALID_ARGUMENT for
+ * a built-in name or while saved rules still use the tool (the message names them). */
+PM_API pm_status pm_tools_remove(const char* dir, const char* name, pm_error** error);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -118,21 +118,55 @@ TEST(CallSummary, ModelOutputIsValidatedField_by_field) {
   EXPECT_FALSE(parse_summary_output(R"({"summary": "x", "caller": )", *t, now).is_ok());
 }
 
-TEST(CallSummary, CliPrintsJsonAndRemindersOnlyWhenConfirmed) {
+TEST(CallSummary, CliSavesReminderRulesOnlyWhenConfirmed) {
   const std::string file = kCalls + "/missed-mom.jsonl";
+  const std::string db = test::temp_dir();
+  // Without --yes and without a terminal to ask on: the summary is printed, nothing is saved, and
+  // the command fails naming --yes.
+  const test::CommandResult unasked =
+      test::run_pocketmind({"summarize-call", file, "--now", kNow, "--remind", "--db", db, "--json"});
+  EXPECT_NE(unasked.exit_code, 0);
+  EXPECT_NE(unasked.err.find("--yes"), std::string::npos) << unasked.err;
+  EXPECT_EQ(nlohmann::json::parse(unasked.out)["reminders"].size(), 0u);
+  EXPECT_FALSE(test::file_exists(db + "/automations.sqlite"));
+
   const test::CommandResult r =
-      test::run_pocketmind({"summarize-call", file, "--now", kNow, "--remind", "--yes", "--json"});
+      test::run_pocketmind({"summarize-call", file, "--now", kNow, "--remind", "--db", db, "--yes", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(r.out);
   for (const char* key : {"summary", "caller", "topics", "action_items", "callback_needed"})
     EXPECT_TRUE(j.contains(key)) << key;
-  EXPECT_EQ(j["reminders"].size(), 1u);
-  // Without --yes and without a terminal to ask on, nothing is created.
-  const test::CommandResult unasked =
-      test::run_pocketmind({"summarize-call", file, "--now", kNow, "--remind", "--json"});
-  ASSERT_EQ(unasked.exit_code, 0) << unasked.err;
-  EXPECT_EQ(nlohmann::json::parse(unasked.out)["reminders"].size(), 0u);
-  EXPECT_NE(unasked.err.find("--yes"), std::string::npos);
+  // One action item has a due time (周日中午 = 2026-11-22 12:00): one rule, saved.
+  ASSERT_EQ(j["reminders"].size(), 1u);
+  const std::string id = j["reminders"][0]["id"];
+  EXPECT_EQ(j["reminders"][0]["rule"]["triggers"][0],
+            (nlohmann::json{{"type", "time"}, {"at", "12:00"}, {"date", "2026-11-22"}}));
+
+  // automation list shows it ...
+  const test::CommandResult list = test::run_pocketmind({"automation", "list", "--db", db, "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  const nlohmann::json rules = nlohmann::json::parse(list.out)["rules"];
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0]["id"], id);
+  EXPECT_EQ(rules[0]["rule"]["actions"][0]["tool"], "notification.show");
+  EXPECT_NE(rules[0]["rule"]["actions"][0]["args"]["text"].get<std::string>().find("降压药"), std::string::npos);
+  // ... and the scheduler fires it once, at the due time (Sunday noon, Shanghai), not the day after.
+  const test::CommandResult sim =
+      test::run_pocketmind({"automation", "simulate", "--db", db, "--from", "2026-11-21T09:00:00+08:00", "--to",
+                            "2026-11-24T00:00:00+08:00", "--tz", "Asia/Shanghai", "--json"});
+  ASSERT_EQ(sim.exit_code, 0) << sim.err;
+  const std::string fired = sim.out;
+  EXPECT_NE(fired.find("2026-11-22T12:00:00+08:00"), std::string::npos) << fired;
+  EXPECT_EQ(fired.find("2026-11-23T12:00"), std::string::npos) << fired;
+
+  // Summarizing the same call again saves no duplicate.
+  const test::CommandResult again =
+      test::run_pocketmind({"summarize-call", file, "--now", kNow, "--remind", "--db", db, "--yes", "--json"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(nlohmann::json::parse(again.out)["reminders"].size(), 0u);
+  EXPECT_EQ(nlohmann::json::parse(again.out)["already_saved"], 1);
+  // --remind needs --db; a missing file is an error naming it.
+  EXPECT_NE(test::run_pocketmind({"summarize-call", file, "--now", kNow, "--remind", "--yes"}).exit_code, 0);
   const test::CommandResult missing = test::run_pocketmind({"summarize-call", kCalls + "/no-such.txt"});
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.err.find("no-such.txt"), std::string::npos);

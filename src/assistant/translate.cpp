@@ -139,13 +139,16 @@ Result<TargetLanguage> parse_target_language(std::string_view s) {
   return Status::invalid_argument("target language \"" + std::string(s) + "\": expected en or zh");
 }
 
+std::string translation_system_prompt(TargetLanguage target) {
+  return target == TargetLanguage::kEnglish
+             ? "You are a translator. Translate each message from the user into English. Reply with the "
+               "translation only, nothing else."
+             : "你是翻译。把用户发来的每条消息翻译成简体中文。只输出译文，不要输出其他内容。";
+}
+
 Translator::Translator(const ChatModel& model, const TranslateOptions& options, std::unique_ptr<Session> session)
     : model_(model), options_(options), session_(std::move(session)) {
-  const bool to_en = options_.target == TargetLanguage::kEnglish;
-  messages_.push_back(ChatMessage(
-      "system", to_en ? "You are a translator. Translate each message from the user into English. Reply with the "
-                        "translation only, nothing else."
-                      : "你是翻译。把用户发来的每条消息翻译成简体中文。只输出译文，不要输出其他内容。"));
+  messages_.push_back(ChatMessage("system", translation_system_prompt(options_.target)));
   for (const std::string& s : chat_stop_strings(model_.chat.format)) options_.generate.stop.push_back(s);
 }
 

@@ -59,6 +59,10 @@ enum class TargetLanguage { kEnglish, kChinese };
 // "en" / "english" / "zh" / "chinese" / "中文" / "英文"; errors name the accepted values.
 Result<TargetLanguage> parse_target_language(std::string_view s);
 
+// The system prompt of a translation conversation (the Translator's and the server's
+// /v1/pocketmind/translate): translate each user message into `target`, reply with it only.
+std::string translation_system_prompt(TargetLanguage target);
+
 struct TranslateOptions {
   TargetLanguage target = TargetLanguage::kEnglish;
   GenerateOptions generate;  // per segment (max_tokens, sampler); end-of-turn stops are added

@@ -70,6 +70,12 @@ int main(void) {
   CHECK(pm_store_search(NULL, "q", 5, NULL, &text, NULL) == PM_ERR_INVALID_ARGUMENT && text == NULL);
   CHECK(pm_store_open(NULL, 0, &store, NULL) == PM_ERR_INVALID_ARGUMENT && store == NULL);
 
+  /* The tool registry (PM_API_VERSION 2) from C: NULL arguments are refused, nothing is written. */
+  CHECK(PM_API_VERSION >= 2);
+  CHECK(pm_tools_register(NULL, "a.b", "d", "{\"type\":\"object\"}", NULL) == PM_ERR_INVALID_ARGUMENT);
+  CHECK(pm_tools_list(NULL, PM_TOOLS_INCLUDE_BUILTIN, &text, NULL) == PM_ERR_INVALID_ARGUMENT && text == NULL);
+  CHECK(pm_tools_remove(NULL, "a.b", NULL) == PM_ERR_INVALID_ARGUMENT);
+
   /* The first error wins: a second failure does not overwrite (or leak) it. */
   CHECK(pm_session_reset(NULL, &error) == PM_ERR_INVALID_ARGUMENT);
   CHECK(pm_store_count(NULL, NULL, &error) == PM_ERR_INVALID_ARGUMENT);

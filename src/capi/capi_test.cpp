@@ -805,4 +805,60 @@ TEST(CApi, StoreWithAnEmbedderSearchesHybrid) {
   EXPECT_THROW(pocketmind::Store::open(dir + "/nope", false), pocketmind::Error);
 }
 
+// Third-party tools (PM_API_VERSION 2): an app registers a tool in a store directory; the CLI's
+// automation verbs and the scheduler then see it (tool_store_test covers those).
+TEST(CApi, ToolsRegisterListRemove) {
+  ASSERT_GE(pm_api_version(), 2);
+  const std::string dir = pm::test::temp_dir() + "/tools";
+  const char* schema = R"({"type": "object", "properties": {"dish": {"type": "string"}}, "required": ["dish"]})";
+  ErrorHolder err;
+  ASSERT_EQ(pm_tools_register(dir.c_str(), "food_app.order", "点外卖 Order food", schema, &err), PM_OK) << err.message();
+  char* json = nullptr;
+  ASSERT_EQ(pm_tools_list(dir.c_str(), 0, &json, &err), PM_OK) << err.message();
+  nlohmann::json j = nlohmann::json::parse(json);
+  pm_string_free(json);
+  ASSERT_EQ(j["tools"].size(), 1u);
+  EXPECT_EQ(j["tools"][0]["name"], "food_app.order");
+  EXPECT_EQ(j["tools"][0]["description"], "点外卖 Order food");
+  EXPECT_EQ(j["tools"][0]["parameters"], nlohmann::json::parse(schema));
+  EXPECT_EQ(j["tools"][0]["builtin"], false);
+  ASSERT_EQ(pm_tools_list(dir.c_str(), PM_TOOLS_INCLUDE_BUILTIN, &json, &err), PM_OK);
+  j = nlohmann::json::parse(json);
+  pm_string_free(json);
+  EXPECT_GT(j["tools"].size(), 1u);
+  EXPECT_EQ(j["tools"][0]["builtin"], true);
+
+  // Errors carry a code and a message naming what was wrong; nothing is saved.
+  EXPECT_EQ(pm_tools_register(dir.c_str(), "alarm.set", "d", schema, &err), PM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(err.message().find("built-in"), std::string::npos) << err.message();
+  err.reset();
+  EXPECT_EQ(pm_tools_register(dir.c_str(), "food_app.order", "d", schema, &err), PM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(err.message().find("already registered"), std::string::npos) << err.message();
+  err.reset();
+  EXPECT_EQ(pm_tools_register(dir.c_str(), "x.y", "d", "{oops", &err), PM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(err.message().find("schema_json"), std::string::npos) << err.message();
+  err.reset();
+  EXPECT_EQ(pm_tools_register(dir.c_str(), "x.y", "", schema, &err), PM_ERR_INVALID_ARGUMENT);
+  err.reset();
+  EXPECT_EQ(pm_tools_register(nullptr, "x.y", "d", schema, &err), PM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(err.message(), "dir is NULL");
+  err.reset();
+  EXPECT_EQ(pm_tools_list(dir.c_str(), 0, nullptr, &err), PM_ERR_INVALID_ARGUMENT);
+  err.reset();
+  EXPECT_EQ(pm_tools_list(dir.c_str(), 8, &json, &err), PM_ERR_INVALID_ARGUMENT);
+  err.reset();
+
+  EXPECT_EQ(pm_tools_remove(dir.c_str(), "food_app.order", &err), PM_OK) << err.message();
+  EXPECT_EQ(pm_tools_remove(dir.c_str(), "food_app.order", &err), PM_ERR_NOT_FOUND);
+  err.reset();
+  ASSERT_EQ(pm_tools_list(dir.c_str(), 0, &json, nullptr), PM_OK);
+  EXPECT_EQ(nlohmann::json::parse(json)["tools"].size(), 0u);
+  pm_string_free(json);
+  // A directory without a registry: an empty list, and nothing is created.
+  const std::string none = pm::test::temp_dir() + "/no-tools";
+  ASSERT_EQ(pm_tools_list(none.c_str(), 0, &json, nullptr), PM_OK);
+  EXPECT_EQ(nlohmann::json::parse(json)["tools"].size(), 0u);
+  pm_string_free(json);
+}
+
 }  // namespace

@@ -1,4 +1,4 @@
-// pocketmind automation parse [--now ISO8601] [--tz ZONE] [--json] [-m MODEL] [--tools FILE] TEXT...
+// pocketmind automation parse [--now ISO8601] [--tz ZONE] [--json] [-m MODEL] [--db DIR] [--tools FILE] TEXT...
 // Turns a request in Chinese or English into automation rules and prints a confirmation (or,
 // with --json, {"rules": [...], "confirmation": "...", "conflicts": [...]}). Nothing is saved.
 #ifdef PM_WITH_ASSISTANT
@@ -7,6 +7,7 @@
 
 #include "assistant/automation/model_parser.h"
 #include "assistant/automation/rule_parser.h"
+#include "assistant/automation/tool_store.h"
 #include "cli/automation_common.h"
 #include "cli/common.h"
 #include "core/mapped_file.h"
@@ -23,6 +24,7 @@ struct ParseArgs {
   std::string tz;
   std::string model;
   std::string tools_file;
+  std::string db;
   bool json = false;
   int n_predict = 768;
   uint64_t seed = 0;
@@ -95,7 +97,9 @@ int run_parse(const ParseArgs& a) {
   for (const std::string& w : a.text) text += (text.empty() ? "" : " ") + w;
   Result<au::LocalTime> now = automation_now(a.now, a.tz);
   if (!now.is_ok()) return fail(verb, now.status());
-  au::ToolRegistry registry;
+  Result<au::ToolRegistry> registry_or = au::load_tool_registry(a.db);
+  if (!registry_or.is_ok()) return fail(verb, registry_or.status().with_context("--db"));
+  au::ToolRegistry& registry = *registry_or;
   if (Status s = add_tools(a.tools_file, registry); !s.is_ok()) return fail(verb, s);
   Result<au::ParsedRequest> parsed =
       a.model.empty() ? au::parse_request(text, *now, registry) : parse_with_model(a, text, *now, registry);
@@ -132,8 +136,9 @@ void add_automation_parse(CLI::App* automation, int& result) {
   cmd->add_option("--tz", a->tz, "the user's UTC offset (+08:00, -05:00, UTC); --now is converted to it");
   cmd->add_option("-m,--model", a->model,
                   "GGUF model: generate the rules under the rule schema instead of the built-in parser");
+  cmd->add_option("--db", a->db, "store directory: its registered tools (pocketmind tools add) are offered too");
   cmd->add_option("--tools", a->tools_file,
-                  "JSON file of third-party tools (OpenAI shape: name, description, parameters)");
+                  "JSON file of more third-party tools for this parse only (OpenAI shape: name, description, parameters)");
   cmd->add_option("-n,--n-predict", a->n_predict, "with -m: the most tokens to generate")->check(CLI::Range(16, 8192));
   cmd->add_option("--seed", a->seed, "with -m: sampling seed");
   add_model_options(cmd, a->load);

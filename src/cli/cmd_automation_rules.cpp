@@ -16,6 +16,7 @@
 #include "assistant/automation/rule.h"
 #include "assistant/automation/rule_store.h"
 #include "assistant/automation/scheduler.h"
+#include "assistant/automation/tool_store.h"
 #include "cli/automation_common.h"
 #include "cli/common.h"
 #include "store/time_util.h"
@@ -53,7 +54,8 @@ struct AddArgs {
 // The rules to add, as the rule type of the validator: from a request in plain language (the
 // deterministic parser, as `automation parse` runs it) or from a rules JSON file.
 Result<std::vector<au::Rule>> rules_to_add(const AddArgs& a, bool* zh) {
-  au::ToolRegistry registry;
+  // Built-in tools and the tools registered in --db (pocketmind tools add).
+  PM_ASSIGN_OR_RETURN(au::ToolRegistry registry, au::load_tool_registry(a.db));
   if (!a.text.empty()) {
     if (!a.rule_file.empty()) return Status::invalid_argument("give either a request TEXT or --rule-file, not both");
     std::string request;

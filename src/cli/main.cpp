@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   pm::cli::add_store(app, result);
   pm::cli::add_embed(app, result);
 #ifdef PM_WITH_ASSISTANT
-  pm::cli::add_assistant_verbs(app, result);  // ask, automation, summarize-call, translate
+  pm::cli::add_assistant_verbs(app, result);  // ask, automation, summarize-call, translate, tools
 #endif
 #ifdef PM_WITH_SERVER
   pm::cli::add_server_verbs(app, result);  // serve, apps

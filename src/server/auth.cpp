@@ -49,7 +49,8 @@ std::vector<std::string> split_commas(const std::string& text) {
 }  // namespace
 
 Result<std::vector<std::string>> parse_scopes(const std::string& text) {
-  static const std::set<std::string> plain = {"chat", "completions", "embeddings", "forget", "ask", "automations"};
+  static const std::set<std::string> plain = {"chat", "completions", "embeddings", "forget", "ask", "automations",
+                                                "tools"};
   std::vector<std::string> out;
   for (const std::string& s : split_commas(text)) {
     if (s.empty()) return Status::invalid_argument("scopes: empty entry in \"" + text + "\"");
@@ -61,7 +62,7 @@ Result<std::vector<std::string>> parse_scopes(const std::string& text) {
     }
     if (!ok)
       return Status::invalid_argument("scopes: unknown scope \"" + s +
-                                      "\" (chat, completions, embeddings, ask, automations, forget, "
+                                      "\" (chat, completions, embeddings, ask, automations, tools, forget, "
                                       "search:SOURCE, write:SOURCE with SOURCE one of sms, note, calendar, call, "
                                       "photo, contact, email, *)");
     if (std::find(out.begin(), out.end(), s) != out.end())

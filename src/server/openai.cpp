@@ -183,11 +183,15 @@ Result<ChatCompletionRequest> parse_chat_request(const std::string& body, ApiErr
   }
   r.messages = std::move(*parsed);
   if (auto it = j.find("tools"); it != j.end() && !it->is_null()) {
-    if (!it->is_array()) {
-      error = bad_request("tools", "'tools' must be an array");
+    // pocketmind extension: "registered" offers the tools apps registered (/v1/pocketmind/tools).
+    if (it->is_string() && *it == "registered") {
+      r.tools = *it;
+    } else if (!it->is_array()) {
+      error = bad_request("tools", "'tools' must be an array (or \"registered\": the registered tools)");
       return fail(error);
+    } else if (!it->empty()) {
+      r.tools = *it;
     }
-    if (!it->empty()) r.tools = *it;
   }
   if (auto it = j.find("tool_choice"); it != j.end() && !it->is_null()) {
     if (it->is_string()) {

@@ -41,7 +41,7 @@ struct SamplingFields {
 struct ChatCompletionRequest {
   std::string model;
   std::vector<ChatMessage> messages;
-  Json tools;  // null when none
+  Json tools;  // null when none; the string "registered" until the server expands it
   enum class ToolChoice { kAuto, kNone, kRequired } tool_choice = ToolChoice::kAuto;
   std::string tool_choice_name;     // {"type":"function","function":{"name":...}}: only that tool, forced
   std::optional<Json> json_schema;  // response_format json_schema: the schema

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 
@@ -13,6 +14,8 @@
 #include "assistant/automation/rule.h"
 #include "assistant/automation/rule_parser.h"
 #include "assistant/automation/rule_store.h"
+#include "assistant/automation/tool_store.h"
+#include "assistant/translate.h"
 #include "generate/grammar/engine_cache.h"
 #include "generate/grammar/grammar.h"
 #include "generate/grammar/json_schema.h"
@@ -20,6 +23,7 @@
 #include "store/record.h"
 #include "store/search.h"
 #include "store/time_util.h"
+#include "store/utf8.h"
 
 namespace pm::server {
 namespace {
@@ -253,6 +257,12 @@ void Server::routes() {
   h.Get("/v1/pocketmind/automations", [this](const httplib::Request& req, httplib::Response& res) { automations(req, res); });
   h.Post("/v1/pocketmind/automations/parse",
          [this](const httplib::Request& req, httplib::Response& res) { automations(req, res); });
+  h.Post("/v1/pocketmind/translate",
+         [this](const httplib::Request& req, httplib::Response& res) { translate(req, res); });
+  h.Get("/v1/pocketmind/tools", [this](const httplib::Request& req, httplib::Response& res) { tools(req, res); });
+  h.Post("/v1/pocketmind/tools", [this](const httplib::Request& req, httplib::Response& res) { tools(req, res); });
+  h.Delete(R"(/v1/pocketmind/tools/([^/]+))",
+           [this](const httplib::Request& req, httplib::Response& res) { tools(req, res); });
   h.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     if (res.status == 404)
@@ -412,6 +422,20 @@ void Server::chat(const httplib::Request& req, httplib::Response& res) {
       return deny(
           req, res, 403, app.name,
           "app \"" + app.name + "\" sends personal data from \"" + src + "\" without the scope \"search:" + src + "\"");
+  if (r.tools.is_string()) {  // "registered": the third-party tools of the tool registry, OpenAI-shaped
+    Result<automation::ToolRegistry> registry = automation::load_tool_registry(config_.db_dir);
+    if (!registry.is_ok()) return send_error(res, api_error(500, "server_error", registry.status().message()));
+    Json list = Json::array();
+    for (const automation::ToolDef& t : registry->tools())
+      if (!t.builtin)
+        list.push_back({{"type", "function"},
+                        {"function", {{"name", t.name}, {"description", t.description},
+                                      {"parameters", Json::parse(t.schema.dump())}}}});
+    if (list.empty())
+      return send_error(res, bad_request("tools", "'tools' is \"registered\" but no tools are registered "
+                                                  "(POST /v1/pocketmind/tools)"));
+    r.tools = std::move(list);
+  }
   if (!scheduler_ && !config_.cloud.enabled())
     return send_error(res, api_error(503, "server_error", "no chat model is loaded (serve -m MODEL)", "no_model"));
 
@@ -796,8 +820,9 @@ void Server::automations(const httplib::Request& req, httplib::Response& res) {
     now = {local.tm_year + 1900, local.tm_mon + 1, local.tm_mday, local.tm_hour, local.tm_min, local.tm_sec,
            int(local.tm_gmtoff / 60)};
   }
-  au::ToolRegistry registry;
-  Result<au::ParsedRequest> parsed = au::parse_request(j["text"].get<std::string>(), now, registry);
+  Result<au::ToolRegistry> registry = au::load_tool_registry(config_.db_dir);
+  if (!registry.is_ok()) return send_error(res, api_error(500, "server_error", registry.status().message()));
+  Result<au::ParsedRequest> parsed = au::parse_request(j["text"].get<std::string>(), now, *registry);
   if (!parsed.is_ok()) return send_error(res, bad_request("text", parsed.status().message()));
   Json rules = Json::array();
   for (const au::Rule& r : parsed->rules) rules.push_back(Json::parse(au::rule_to_json(r).dump()));
@@ -805,6 +830,200 @@ void Server::automations(const httplib::Request& req, httplib::Response& res) {
   for (const au::Conflict& c : au::find_conflicts(parsed->rules)) conflicts.push_back(au::conflict_text(c, parsed->rules, parsed->zh));
   send_json(res, 200, {{"rules", rules}, {"confirmation", au::confirmation_text(parsed->rules, parsed->zh)},
                        {"conflicts", conflicts}});
+}
+
+// ---- translation ---------------------------------------------------------------------------------
+
+namespace {
+
+// One translation request: its segments, translated in order, each as one job on the scheduler.
+// Each segment's prompt is the conversation so far (system prompt, the last kKeptExchanges
+// exchanges, the new segment), so the slot that translated the previous segment holds a prefix of
+// it and only the new turn is evaluated.
+struct TranslationRun {
+  Scheduler* scheduler = nullptr;
+  const Tokenizer* tokenizer = nullptr;
+  ChatTemplate chat_template;
+  assistant::TargetLanguage target = assistant::TargetLanguage::kEnglish;
+  std::vector<std::string> segments;
+  int32_t max_tokens = 256;
+  std::vector<ChatMessage> exchanges;  // user / assistant turns so far
+  std::shared_ptr<Job> current;        // the job running now (cancelled when the client leaves)
+  static constexpr size_t kKeptExchanges = 2;
+
+  Result<std::string> translate(const std::string& segment) {
+    const int64_t n_ctx = scheduler->n_ctx();
+    std::vector<TokenId> prompt;
+    for (size_t keep = std::min(exchanges.size() / 2, kKeptExchanges);; --keep) {
+      ChatRequest cr;
+      cr.messages.push_back(ChatMessage("system", assistant::translation_system_prompt(target)));
+      cr.messages.insert(cr.messages.end(), exchanges.end() - int64_t(2 * keep), exchanges.end());
+      cr.messages.push_back(ChatMessage("user", segment));
+      cr.add_generation_prompt = true;
+      prompt = tokenizer->encode(render_conversation(chat_template, cr).text, true, true);
+      if (int64_t(prompt.size()) + max_tokens <= n_ctx) break;
+      if (keep == 0)
+        return Status::out_of_range("a segment of " + std::to_string(segment.size()) + " bytes does not fit the context of " +
+                                    std::to_string(n_ctx) + " tokens with max_tokens " + std::to_string(max_tokens));
+    }
+    auto job = std::make_shared<Job>();
+    job->options.max_tokens = max_tokens;
+    job->options.sampler.temperature = 0;  // greedy: the same text gets the same translation
+    job->options.stop = chat_stop_strings(chat_template.format);
+    job->prompt = std::move(prompt);
+    current = job;
+    PM_RETURN_IF_ERROR(scheduler->submit(job));
+    job->wait_done();
+    if (!job->status().is_ok()) return job->status();
+    std::string text = job->result().text;
+    const size_t b = text.find_first_not_of(" \t\r\n"), e = text.find_last_not_of(" \t\r\n");
+    text = b == std::string::npos ? std::string() : text.substr(b, e - b + 1);
+    exchanges.push_back(ChatMessage("user", segment));
+    exchanges.push_back(ChatMessage("assistant", text));
+    return text;
+  }
+};
+
+}  // namespace
+
+// POST /v1/pocketmind/translate {"to": "en"|"zh", "text", "stream"?, "max_tokens"?} (scope chat):
+// the text is cut into sentences and long clauses (assistant/translate.h's Segmenter) and each is
+// translated in order. Whole: {"to", "segments": [{"index", "source", "translation"}], "translation"}.
+// Streaming: one SSE event {"index", "source", "translation"} per segment as soon as it is
+// translated, then "data: [DONE]"; an error after the stream started is an event {"error": {...}}.
+void Server::translate(const httplib::Request& req, httplib::Response& res) {
+  AppInfo app;
+  if (!authorize(req, res, "chat", app)) return;
+  const Json j = Json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return send_error(res, bad_request("", "the request body must be a JSON object {\"to\", \"text\"}"));
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (it.key() != "to" && it.key() != "text" && it.key() != "stream" && it.key() != "max_tokens" && it.key() != "model")
+      return send_error(res, bad_request(it.key(), "unknown field '" + it.key() + "' (to, text, stream, max_tokens)"));
+  if (!j.contains("to") || !j["to"].is_string()) return send_error(res, bad_request("to", "'to' must be \"en\" or \"zh\""));
+  Result<assistant::TargetLanguage> target = assistant::parse_target_language(j["to"].get<std::string>());
+  if (!target.is_ok()) return send_error(res, bad_request("to", target.status().message()));
+  if (!j.contains("text") || !j["text"].is_string() || j["text"].get<std::string>().empty())
+    return send_error(res, bad_request("text", "'text' must be a non-empty string"));
+  const std::string text = j["text"].get<std::string>();
+  constexpr size_t kMaxTextBytes = 64 * 1024;
+  if (text.size() > kMaxTextBytes)
+    return send_error(res, bad_request("text", "'text' is " + std::to_string(text.size()) + " bytes (at most " +
+                                                   std::to_string(kMaxTextBytes) + " per request)"));
+  if (store::find_invalid_utf8(text) != std::string::npos)
+    return send_error(res, bad_request("text", "'text' is not valid UTF-8"));
+  bool stream = false;
+  if (j.contains("stream")) {
+    if (!j["stream"].is_boolean()) return send_error(res, bad_request("stream", "'stream' must be true or false"));
+    stream = j["stream"].get<bool>();
+  }
+  auto run = std::make_shared<TranslationRun>();
+  if (j.contains("max_tokens")) {
+    if (!j["max_tokens"].is_number_integer() || j["max_tokens"].get<int64_t>() < 1 || j["max_tokens"].get<int64_t>() > 4096)
+      return send_error(res, bad_request("max_tokens", "'max_tokens' (per segment) must be an integer 1-4096"));
+    run->max_tokens = int32_t(j["max_tokens"].get<int64_t>());
+  }
+  if (!scheduler_ || !served_.tokenizer)
+    return send_error(res, api_error(503, "server_error", "no chat model is loaded (serve -m MODEL)", "no_model"));
+  assistant::Segmenter segmenter;
+  run->segments = segmenter.feed(text);
+  for (std::string& s : segmenter.finish()) run->segments.push_back(std::move(s));
+  if (run->segments.empty()) return send_error(res, bad_request("text", "'text' holds only whitespace"));
+  run->scheduler = scheduler_.get();
+  run->tokenizer = served_.tokenizer;
+  run->chat_template = served_.chat_template;
+  run->target = *target;
+  const std::string to = *target == assistant::TargetLanguage::kEnglish ? "en" : "zh";
+  if (!stream) {
+    Json segments = Json::array();
+    std::string joined;
+    for (size_t i = 0; i < run->segments.size(); ++i) {
+      Result<std::string> t = run->translate(run->segments[i]);
+      if (!t.is_ok()) {
+        if (t.status().code() == StatusCode::kOutOfRange) return send_error(res, bad_request("text", t.status().message()));
+        return send_submit_error(res, t.status());
+      }
+      if (!joined.empty() && !t->empty() && to == "en") joined += ' ';
+      joined += *t;
+      segments.push_back({{"index", i}, {"source", run->segments[i]}, {"translation", *t}});
+    }
+    return send_json(res, 200, {{"to", to}, {"segments", segments}, {"translation", joined}});
+  }
+  res.set_header("Cache-Control", "no-cache");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [run](size_t, httplib::DataSink& sink) {
+        for (size_t i = 0; i < run->segments.size(); ++i) {
+          Result<std::string> t = run->translate(run->segments[i]);
+          std::string event;
+          if (!t.is_ok()) {
+            event = sse_event({{"error", error_json(api_error(500, "server_error", t.status().message()))["error"]}});
+            sink.write(event.data(), event.size());
+            break;
+          }
+          event = sse_event({{"index", i}, {"source", run->segments[i]}, {"translation", *t}});
+          if (!sink.write(event.data(), event.size())) return false;  // the client went away
+        }
+        sink.write(kSseDone, std::strlen(kSseDone));
+        sink.done();
+        return true;
+      },
+      [run](bool) {
+        if (run->current) run->current->cancel();
+      });
+}
+
+// The third-party tool registry (assistant/automation/tool_store.h) of --db, scope "tools".
+// GET: {"tools": [...]} (registered; ?builtin=1 adds the built-ins). POST {"name", "description",
+// "parameters"}: registers a tool owned by the calling app (201). DELETE /v1/pocketmind/tools/NAME:
+// only the app that registered it (403 otherwise; tools registered on the device cannot be removed
+// over HTTP), 409 while saved rules use it.
+void Server::tools(const httplib::Request& req, httplib::Response& res) {
+  AppInfo app;
+  if (!authorize(req, res, "tools", app)) return;
+  namespace au = pm::automation;
+  Result<std::unique_ptr<au::RuleStore>> st = au::RuleStore::open(config_.db_dir, true);
+  if (!st.is_ok()) return send_error(res, api_error(500, "server_error", st.status().message()));
+  if (req.method == "GET") {
+    Json out = Json::array();
+    if (req.get_param_value("builtin") == "1")
+      for (const au::ToolDef& t : au::builtin_tools()) out.push_back(Json::parse(au::tool_to_json(t).dump()));
+    Result<std::vector<au::StoredTool>> stored = (*st)->list_tools();
+    if (!stored.is_ok()) return send_error(res, api_error(500, "server_error", stored.status().message()));
+    for (const au::StoredTool& t : *stored)
+      out.push_back({{"name", t.name}, {"description", t.description},
+                     {"parameters", Json::parse(t.schema_json, nullptr, false)}, {"builtin", false},
+                     {"owner", t.owner}});
+    return send_json(res, 200, {{"tools", out}});
+  }
+  if (req.method == "DELETE") {
+    const std::string name = req.matches.size() > 1 ? std::string(req.matches[1]) : std::string();
+    Result<std::vector<au::StoredTool>> stored = (*st)->list_tools();
+    if (!stored.is_ok()) return send_error(res, api_error(500, "server_error", stored.status().message()));
+    const au::StoredTool* found = nullptr;
+    for (const au::StoredTool& t : *stored)
+      if (t.name == name) found = &t;
+    if (!found)
+      return send_error(res, api_error(404, "invalid_request_error", "no registered tool named \"" + name + "\"",
+                                       "not_found"));
+    if (found->owner != app.name)
+      return deny(req, res, 403, app.name,
+                  "tool \"" + name + "\" was registered by " +
+                      (found->owner.empty() ? std::string("the device owner") : "app \"" + found->owner + "\"") +
+                      ", not by app \"" + app.name + "\"");
+    Status s = au::unregister_tool(**st, name);
+    if (!s.is_ok()) return send_error(res, api_error(409, "invalid_request_error", s.message(), "tool_in_use"));
+    return send_json(res, 200, {{"name", name}, {"status", "removed"}});
+  }
+  const nlohmann::ordered_json j = nlohmann::ordered_json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return send_error(res, bad_request("", "the request body must be a JSON object {name, description, parameters}"));
+  Result<au::ToolDef> tool = au::tool_from_json(j);
+  if (!tool.is_ok()) return send_error(res, bad_request("", tool.status().message()));
+  Status s = au::register_tool(**st, *tool, app.name, int64_t(std::time(nullptr)));
+  if (!s.is_ok()) return send_error(res, bad_request("", s.message()));
+  log_access("tool registered by app=" + app.name + ": " + tool->name);
+  send_json(res, 201, Json::parse(au::tool_to_json(*tool, app.name).dump()));
 }
 
 void Server::forget(const httplib::Request& req, httplib::Response& res) {

@@ -87,6 +87,8 @@ class Server {
   void forget(const httplib::Request& req, httplib::Response& res);
   void ask(const httplib::Request& req, httplib::Response& res);
   void automations(const httplib::Request& req, httplib::Response& res);
+  void tools(const httplib::Request& req, httplib::Response& res);
+  void translate(const httplib::Request& req, httplib::Response& res);
   void metrics(const httplib::Request& req, httplib::Response& res);
   Result<std::shared_ptr<GrammarEngine>> json_engine(const Json& schema);
 

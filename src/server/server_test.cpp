@@ -330,6 +330,99 @@ TEST(ServerHttp, AutomationsParseAndList) {
   EXPECT_TRUE(Json::parse(list->body)["rules"].empty());
 }
 
+// The tool registry over HTTP: scope "tools", validation errors as 400 naming the problem, only
+// the registering app may remove its tool, and automations/parse sees registered tools.
+TEST(ServerHttp, ToolsRegisterListRemoveWithOwnership) {
+  ServerConfig c;
+  c.db_dir = test::temp_dir();
+  const std::string taxi = add_app(c.db_dir, "taxi-app", "tools");
+  const std::string food = add_app(c.db_dir, "food-app", "tools");
+  const std::string chat = add_app(c.db_dir, "chat-only", "chat");
+  auto r = start(c, {});
+  ASSERT_TRUE(r);
+  auto cl = r->client();
+  const std::string tool = R"({"name": "taxi_app.order", "description": "叫车 Order a taxi",
+    "parameters": {"type": "object", "properties": {"destination": {"type": "string"}}, "required": ["destination"]}})";
+  auto added = cl.Post("/v1/pocketmind/tools", bearer(taxi), tool, "application/json");
+  ASSERT_TRUE(added);
+  ASSERT_EQ(added->status, 201) << added->body;
+  EXPECT_EQ(Json::parse(added->body)["owner"], "taxi-app");
+  expect_error(cl.Post("/v1/pocketmind/tools", bearer(chat), tool, "application/json"), 403);  // no "tools" scope
+  expect_error(cl.Post("/v1/pocketmind/tools", tool, "application/json"), 401);
+  // Validation: taken name, built-in name, bad name, schema not an object, bad JSON, unknown field.
+  EXPECT_NE(expect_error(cl.Post("/v1/pocketmind/tools", bearer(food), tool, "application/json"), 400)["message"]
+                .get<std::string>()
+                .find("already registered"),
+            std::string::npos);
+  EXPECT_NE(expect_error(cl.Post("/v1/pocketmind/tools", bearer(food),
+                                 R"({"name":"alarm.set","description":"d","parameters":{"type":"object"}})",
+                                 "application/json"),
+                         400)["message"]
+                .get<std::string>()
+                .find("built-in"),
+            std::string::npos);
+  expect_error(cl.Post("/v1/pocketmind/tools", bearer(food),
+                       R"({"name":"Food","description":"d","parameters":{"type":"object"}})", "application/json"), 400);
+  expect_error(cl.Post("/v1/pocketmind/tools", bearer(food),
+                       R"({"name":"food.order","description":"d","parameters":{"type":"array"}})", "application/json"),
+               400);
+  expect_error(cl.Post("/v1/pocketmind/tools", bearer(food), "{not json", "application/json"), 400);
+  expect_error(cl.Post("/v1/pocketmind/tools", bearer(food),
+                       R"({"name":"food.order","description":"d","parameters":{"type":"object"},"x":1})",
+                       "application/json"),
+               400);
+
+  auto list = cl.Get("/v1/pocketmind/tools", bearer(food));
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->status, 200) << list->body;
+  const Json tools = Json::parse(list->body)["tools"];
+  ASSERT_EQ(tools.size(), 1u);
+  EXPECT_EQ(tools[0]["name"], "taxi_app.order");
+  EXPECT_EQ(tools[0]["owner"], "taxi-app");
+  auto with_builtin = cl.Get("/v1/pocketmind/tools?builtin=1", bearer(food));
+  ASSERT_TRUE(with_builtin);
+  EXPECT_GT(Json::parse(with_builtin->body)["tools"].size(), 1u);
+
+  // Another app cannot remove it; the owner can; then it is gone (404).
+  expect_error(cl.Delete("/v1/pocketmind/tools/taxi_app.order", bearer(food)), 403);
+  auto del = cl.Delete("/v1/pocketmind/tools/taxi_app.order", bearer(taxi));
+  ASSERT_TRUE(del);
+  ASSERT_EQ(del->status, 200) << del->body;
+  expect_error(cl.Delete("/v1/pocketmind/tools/taxi_app.order", bearer(taxi)), 404);
+}
+
+TEST(ServerHttp, TranslateWithoutAModelIs503AndNeedsChatScope) {
+  ServerConfig c;
+  c.db_dir = test::temp_dir();
+  const std::string app = add_app(c.db_dir, "app", "chat");
+  const std::string other = add_app(c.db_dir, "other", "embeddings");
+  auto r = start(c, {});
+  ASSERT_TRUE(r);
+  auto cl = r->client();
+  const std::string body = R"({"to":"en","text":"你好。"})";
+  expect_error(cl.Post("/v1/pocketmind/translate", bearer(app), body, "application/json"), 503);
+  expect_error(cl.Post("/v1/pocketmind/translate", bearer(other), body, "application/json"), 403);
+}
+
+TEST(ServerHttp, ChatToolsRegisteredNeedsRegisteredTools) {
+  ServerConfig c;
+  c.db_dir = test::temp_dir();
+  const std::string app = add_app(c.db_dir, "app", "chat");
+  auto r = start(c, {});
+  ASSERT_TRUE(r);
+  auto cl = r->client();
+  // No tools registered yet: a 400 that says so (checked before any model is needed).
+  const Json e = expect_error(cl.Post("/v1/chat/completions", bearer(app),
+                                      R"({"messages":[{"role":"user","content":"hi"}],"tools":"registered"})",
+                                      "application/json"),
+                              400);
+  EXPECT_EQ(e["param"], "tools");
+  EXPECT_NE(e["message"].get<std::string>().find("no tools are registered"), std::string::npos) << e.dump();
+  expect_error(cl.Post("/v1/chat/completions", bearer(app),
+                       R"({"messages":[{"role":"user","content":"hi"}],"tools":"all"})", "application/json"),
+               400);
+}
+
 TEST(ServerHttp, MalformedBodiesGet400WithTheField) {
   ServerConfig c;
   c.db_dir = test::temp_dir();
@@ -592,6 +685,85 @@ TEST_F(ChatServer, ToolCallRoundTrip) {
   ASSERT_TRUE(res2);
   ASSERT_EQ(res2->status, 200) << res2->body;
   EXPECT_FALSE(Json::parse(res2->body)["choices"][0]["message"].contains("tool_calls"));
+}
+
+// "tools": "registered" offers the tools apps registered: a forced call names one of them with
+// args under its schema.
+TEST_F(ChatServer, RegisteredToolsAreOfferedWhenAsked) {
+  const std::string tools_app = add_app(config_.db_dir, "taxi-app", "tools");
+  auto r = run();
+  ASSERT_TRUE(r);
+  auto reg = r->client().Post("/v1/pocketmind/tools", bearer(tools_app),
+                              R"({"name": "taxi_app.order", "description": "叫车",
+    "parameters": {"type": "object", "properties": {"car": {"enum": ["economy", "comfort"]}},
+                   "required": ["car"], "additionalProperties": false}})",
+                              "application/json");
+  ASSERT_TRUE(reg);
+  ASSERT_EQ(reg->status, 201) << reg->body;
+  Json body = {{"messages", {{{"role", "user"}, {"content", "帮我叫车"}}}},
+               {"tools", "registered"},
+               {"tool_choice", "required"},
+               {"max_tokens", 80}};
+  auto res = post(*r, "/v1/chat/completions", body);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const Json j = Json::parse(res->body);
+  const Json& msg = j["choices"][0]["message"];
+  ASSERT_TRUE(msg.contains("tool_calls")) << res->body;
+  EXPECT_EQ(msg["tool_calls"][0]["function"]["name"], "taxi_app.order");
+  const Json args = Json::parse(msg["tool_calls"][0]["function"]["arguments"].get<std::string>());
+  EXPECT_TRUE(args["car"] == "economy" || args["car"] == "comfort") << args.dump();
+}
+
+// Translation through the server: one SSE event per completed segment (sentence boundaries from
+// the segmenter), in order, then [DONE]. The fixture model has random weights, so only the shape
+// and the segmentation are asserted, not the translations.
+TEST_F(ChatServer, TranslateStreamsOneEventPerSegment) {
+  auto r = run();
+  ASSERT_TRUE(r);
+  const std::string text = "下个月开始房租要涨到六千五。你觉得怎么样？I will call you back tonight. Bye";
+  Json body = {{"to", "en"}, {"text", text}, {"stream", true}, {"max_tokens", 4}};
+  auto res = post(*r, "/v1/pocketmind/translate", body);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/event-stream");
+  const std::vector<std::string> payloads = sse_payloads(res->body);
+  ASSERT_EQ(payloads.size(), 5u) << res->body;  // four segments, then [DONE]
+  const std::vector<std::string> sources = {"下个月开始房租要涨到六千五。", "你觉得怎么样？",
+                                            "I will call you back tonight.", "Bye"};
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const Json e = Json::parse(payloads[i]);
+    EXPECT_EQ(e["index"], i);
+    EXPECT_EQ(e["source"], sources[i]);
+    EXPECT_TRUE(e["translation"].is_string());
+  }
+  EXPECT_EQ(payloads.back(), "[DONE]");
+
+  // Whole: the same segments in one answer.
+  body["stream"] = false;
+  body["to"] = "zh";
+  auto whole = post(*r, "/v1/pocketmind/translate", body);
+  ASSERT_TRUE(whole);
+  ASSERT_EQ(whole->status, 200) << whole->body;
+  const Json j = Json::parse(whole->body);
+  EXPECT_EQ(j["to"], "zh");
+  ASSERT_EQ(j["segments"].size(), sources.size());
+  for (size_t i = 0; i < sources.size(); ++i) EXPECT_EQ(j["segments"][i]["source"], sources[i]);
+  EXPECT_TRUE(j["translation"].is_string());
+
+  // Bad requests name the field.
+  EXPECT_EQ(expect_error(post(*r, "/v1/pocketmind/translate", {{"to", "fr"}, {"text", "hi"}}), 400)["param"], "to");
+  EXPECT_EQ(expect_error(post(*r, "/v1/pocketmind/translate", {{"to", "en"}, {"text", ""}}), 400)["param"], "text");
+  EXPECT_EQ(expect_error(post(*r, "/v1/pocketmind/translate", {{"to", "en"}, {"text", "   "}}), 400)["param"], "text");
+  EXPECT_EQ(expect_error(post(*r, "/v1/pocketmind/translate", {{"to", "en"}, {"text", "hi"}, {"stream", "yes"}}), 400)["param"],
+            "stream");
+  EXPECT_EQ(
+      expect_error(post(*r, "/v1/pocketmind/translate", {{"to", "en"}, {"text", "hi"}, {"max_tokens", 0}}), 400)["param"],
+      "max_tokens");
+  EXPECT_EQ(expect_error(post(*r, "/v1/pocketmind/translate", {{"to", "en"}, {"text", "hi"}, {"x", 1}}), 400)["param"], "x");
+  expect_error(r->client().Post("/v1/pocketmind/translate", bearer(token_), std::string("{\"to\":\"en\",\"text\":\"\xff\"}"),
+                                "application/json"),
+               400);
 }
 
 TEST_F(ChatServer, StreamedToolCallArrivesWhole) {

@@ -46,15 +46,18 @@ json rules_output_schema(const ToolRegistry& registry) {
                    {"maxItems", 7}};
   json events = json::array();
   for (const EventDef& e : builtin_events()) events.push_back(e.name);
-  json filter = {{"type", "object"},
-                 {"properties",
-                  {{"device", {{"type", "string"}}},
-                   {"below", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}},
-                   {"place", {{"type", "string"}}},
-                   {"ssid", {{"type", "string"}}},
-                   {"from", {{"type", "string"}}},
-                   {"app", {{"type", "string"}}}}},
-                 {"additionalProperties", false}};
+  // Every filter key of the catalog's events: percentages 1-100, everything else a string.
+  json filter_properties = json::object();
+  for (const EventDef& e : builtin_events())
+    for (const std::string& k : e.filter_keys) {
+      if (filter_properties.contains(k)) continue;
+      bool percent = false;
+      for (const EventParam& p : e.params)
+        if (p.name == k) percent = p.percent;
+      filter_properties[k] = percent ? json{{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}
+                                     : json{{"type", "string"}};
+    }
+  json filter = {{"type", "object"}, {"properties", filter_properties}, {"additionalProperties", false}};
   json trigger = {
       {"anyOf",
        json::array({

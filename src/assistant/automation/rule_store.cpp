@@ -7,7 +7,7 @@
 namespace pm::automation {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // A prepared statement that finalizes itself.
 class Stmt {
@@ -102,6 +102,12 @@ Status RuleStore::migrate() {
           "CREATE INDEX runs_by_rule ON runs(rule_id, id);"
           "CREATE TABLE device_state(id INTEGER PRIMARY KEY CHECK(id = 1), json TEXT NOT NULL);"
           "INSERT INTO schema_version(version) VALUES (1);"));
+    }
+    if (version < 2) {
+      PM_RETURN_IF_ERROR(exec(
+          "CREATE TABLE tools(name TEXT PRIMARY KEY, description TEXT NOT NULL, schema TEXT NOT NULL,"
+          " owner TEXT NOT NULL DEFAULT '', created_s INTEGER NOT NULL);"
+          "INSERT INTO schema_version(version) VALUES (2);"));
     }
     return Status::ok();
   }();
@@ -318,6 +324,40 @@ Result<std::vector<RunRecord>> RuleStore::history(const std::string& rule_id, in
   }
   if (rc != SQLITE_DONE) return error("reading history");
   return out;
+}
+
+Status RuleStore::add_tool(const StoredTool& tool) {
+  std::lock_guard<std::recursive_mutex> l(mu_);
+  Stmt ins(db_, "INSERT INTO tools(name, description, schema, owner, created_s) VALUES (?1, ?2, ?3, ?4, ?5)");
+  ins.bind(1, tool.name);
+  ins.bind(2, tool.description);
+  ins.bind(3, tool.schema_json);
+  ins.bind(4, tool.owner);
+  ins.bind(5, tool.created_s);
+  const int rc = ins.step();
+  if (rc == SQLITE_CONSTRAINT) return Status::invalid_argument("tool \"" + tool.name + "\" is already registered");
+  if (rc != SQLITE_DONE) return error("saving a tool");
+  return Status::ok();
+}
+
+Result<std::vector<StoredTool>> RuleStore::list_tools() {
+  std::lock_guard<std::recursive_mutex> l(mu_);
+  Stmt q(db_, "SELECT name, description, schema, owner, created_s FROM tools ORDER BY name");
+  if (!q.ok()) return error("listing tools");
+  std::vector<StoredTool> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) out.push_back({q.text(0), q.text(1), q.text(2), q.text(3), q.i64(4)});
+  if (rc != SQLITE_DONE) return error("listing tools");
+  return out;
+}
+
+Status RuleStore::remove_tool(const std::string& name) {
+  std::lock_guard<std::recursive_mutex> l(mu_);
+  Stmt d(db_, "DELETE FROM tools WHERE name = ?1");
+  d.bind(1, name);
+  if (d.step() != SQLITE_DONE) return error("removing a tool");
+  if (sqlite3_changes(db_) == 0) return Status::not_found("no registered tool named \"" + name + "\"");
+  return Status::ok();
 }
 
 Result<std::string> RuleStore::device_state_json() {

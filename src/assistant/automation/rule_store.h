@@ -10,6 +10,8 @@
 //        status, detail)                          status: running|ok|failed|timeout|cancelled|
 //                                                 skipped_condition|skipped_busy|missed|interrupted
 //   device_state(id INTEGER PRIMARY KEY CHECK(id = 1), json TEXT)  last known DeviceState
+//   tools(name TEXT PRIMARY KEY, description TEXT, schema TEXT, owner TEXT, created_s INTEGER)  (version 2)
+//                                                 third-party tools (tool_store.h validates them)
 #pragma once
 
 #include <cstdint>
@@ -29,6 +31,14 @@ struct StoredRule {
   std::string id;
   std::string json;
   bool enabled = true;
+  int64_t created_s = 0;
+};
+
+struct StoredTool {
+  std::string name;
+  std::string description;
+  std::string schema_json;  // JSON Schema of the tool's args object
+  std::string owner;        // the server app that registered it; "" = the device owner (CLI, C API)
   int64_t created_s = 0;
 };
 
@@ -70,6 +80,12 @@ class RuleStore {
   Result<int64_t> mark_interrupted(int64_t now_s);
   Result<RunRecord> run(int64_t run_id);
   Result<std::vector<RunRecord>> history(const std::string& rule_id = "", int64_t limit = 1000);
+
+  // Third-party tools, stored as given (validation is tool_store.h's job). add_tool fails (invalid_argument)
+  // when the name is taken; remove_tool with not_found when absent.
+  Status add_tool(const StoredTool& tool);
+  Result<std::vector<StoredTool>> list_tools();
+  Status remove_tool(const std::string& name);
 
   Result<std::string> device_state_json();
   Status save_device_state(const std::string& json);

@@ -8,6 +8,7 @@
 #include <unicode/timezone.h>
 #include <unicode/unistr.h>
 
+#include "assistant/automation/tool_catalog.h"
 #include "store/time_util.h"
 #include "store/utf8.h"
 
@@ -81,46 +82,8 @@ std::string hhmm(int minute) {
   return buf;
 }
 
-// Built-in events: parameter name -> (type, required). Types: 's' string, 'n' number 0..100.
-struct EventParam {
-  const char* name;
-  char type;
-  bool required;
-};
-struct EventDef {
-  const char* name;
-  std::vector<EventParam> params;
-};
-const std::vector<EventDef>& event_defs() {
-  static const std::vector<EventDef> defs = {
-      {"headphones.connected", {}},
-      {"headphones.disconnected", {}},
-      {"bluetooth.connected", {{"device", 's', false}}},
-      {"bluetooth.disconnected", {{"device", 's', false}}},
-      {"charger.connected", {}},
-      {"charger.disconnected", {}},
-      {"battery.low", {{"below", 'n', false}, {"level", 'n', false}}},
-      {"location.arrived", {{"place", 's', true}}},
-      {"location.left", {{"place", 's', true}}},
-      {"wifi.connected", {{"ssid", 's', false}}},
-      {"call.missed", {{"from", 's', false}}},
-      {"sms.received", {{"from", 's', false}}},
-      {"app.opened", {{"app", 's', true}}},
-  };
-  return defs;
-}
-const EventDef* find_event(const std::string& name) {
-  for (const EventDef& d : event_defs())
-    if (name == d.name) return &d;
-  return nullptr;
-}
-std::string event_names() {
-  std::string s;
-  for (const EventDef& d : event_defs()) s += (s.empty() ? "" : ", ") + std::string(d.name);
-  return s;
-}
-
 // Checks params against an event's definition; `filter` relaxes "required" (filters are optional).
+// (The events and their parameters are the tool catalog's: tool_catalog.h.)
 Status check_event_params(const EventDef& def, const json& params, const std::string& where, bool filter) {
   if (!params.is_object()) return bad(where, "expected an object of event parameters, got " + type_name(params));
   for (auto it = params.begin(); it != params.end(); ++it) {
@@ -129,13 +92,13 @@ Status check_event_params(const EventDef& def, const json& params, const std::st
       if (it.key() == q.name) p = &q;
     if (!p) {
       std::string list;
-      for (const EventParam& q : def.params) list += (list.empty() ? "" : ", ") + std::string(q.name);
-      return bad(where, "event " + std::string(def.name) + " has no parameter '" + it.key() + "'" +
+      for (const EventParam& q : def.params) list += (list.empty() ? "" : ", ") + q.name;
+      return bad(where, "event " + def.name + " has no parameter '" + it.key() + "'" +
                             (list.empty() ? " (it takes none)" : " (expected " + list + ")"));
     }
-    if (p->type == 's' && (!it.value().is_string() || it.value().get<std::string>().empty()))
+    if (!p->percent && (!it.value().is_string() || it.value().get<std::string>().empty()))
       return bad(where + "." + it.key(), "expected a non-empty string, got " + it.value().dump());
-    if (p->type == 'n') {
+    if (p->percent) {
       if (!it.value().is_number()) return bad(where + "." + it.key(), "expected a number 0-100, got " + it.value().dump());
       const double v = it.value().get<double>();
       if (!(v >= 0 && v <= 100)) return bad(where + "." + it.key(), "expected a number 0-100, got " + it.value().dump());
@@ -144,7 +107,7 @@ Status check_event_params(const EventDef& def, const json& params, const std::st
   if (!filter)
     for (const EventParam& q : def.params)
       if (q.required && !params.contains(q.name))
-        return bad(where, "event " + std::string(def.name) + " needs parameter '" + q.name + "'");
+        return bad(where, "event " + def.name + " needs parameter '" + q.name + "'");
   return Status::ok();
 }
 
@@ -523,10 +486,10 @@ Result<Event> event_from_args(const std::string& name, const std::vector<std::st
     if (store::find_invalid_utf8(p) != std::string_view::npos)
       return Status::invalid_argument("bad event parameter: not valid UTF-8 text");
     const std::string k = p.substr(0, eq), v = p.substr(eq + 1);
-    char type = 's';
+    bool percent = false;
     for (const EventParam& q : def->params)
-      if (k == q.name) type = q.type;
-    if (type == 'n') {
+      if (k == q.name) percent = q.percent;
+    if (percent) {
       char* endp = nullptr;
       const double d = std::strtod(v.c_str(), &endp);
       if (v.empty() || *endp != '\0' || !std::isfinite(d))

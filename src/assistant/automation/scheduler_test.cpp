@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "assistant/automation/tool_catalog.h"
 #include "store/time_util.h"
 #include "test_util.h"
 
@@ -510,6 +511,36 @@ TEST(SchedulerStore, RulesSurviveReopenAndIdsAreNotReused) {
   const std::string bad = test::temp_dir();
   { std::FILE* fp = std::fopen((bad + "/automations.sqlite").c_str(), "wb"); std::fputs("not a database at all, just text....", fp); std::fclose(fp); }
   EXPECT_FALSE(RuleStore::open(bad, false).is_ok());
+}
+
+// The scheduler reads its events from the tool catalog (one list): every catalog event can be a
+// trigger, with every filter key the validator allows, and a report missing a required parameter
+// is refused.
+TEST(SchedulerEvents, EveryCatalogEventIsSchedulable) {
+  for (const EventDef& e : builtin_events()) {
+    json filter = json::object();
+    for (const std::string& k : e.filter_keys) {
+      bool percent = false;
+      for (const EventParam& p : e.params)
+        if (p.name == k) percent = p.percent;
+      filter[k] = percent ? json(20) : json("家");
+    }
+    json trigger = {{"type", "event"}, {"event", e.name}};
+    if (!filter.empty()) trigger["filter"] = filter;
+    const json rule = {{"name", "r"}, {"triggers", {trigger}},
+                       {"actions", {{{"tool", "notification.show"}, {"args", {{"text", "x"}}}}}}};
+    Result<RuleSpec> r = parse_rule(rule);
+    EXPECT_TRUE(r.is_ok()) << e.name << ": " << r.status().message();
+    bool needs_param = false;
+    for (const EventParam& p : e.params) needs_param = needs_param || p.required;
+    EXPECT_EQ(event_from_args(e.name, {}).is_ok(), !needs_param) << e.name;
+  }
+  EXPECT_FALSE(event_from_args("phone.exploded", {}).is_ok());
+  Result<Event> arrived = event_from_args("location.arrived", {"place=公司"});
+  ASSERT_TRUE(arrived.is_ok());
+  Result<Event> low = event_from_args("battery.low", {"level=abc"});
+  ASSERT_FALSE(low.is_ok());
+  EXPECT_NE(low.status().message().find("must be a number"), std::string::npos) << low.status().message();
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <regex>
 
+#include "generate/grammar/json_schema.h"
+
 namespace pm::automation {
 
 namespace {
@@ -109,19 +111,21 @@ const std::vector<ToolDef>& builtin_tools() {
 
 const std::vector<EventDef>& builtin_events() {
   static const std::vector<EventDef> k = {
-      {"headphones.connected", "Headphones were connected (wired or Bluetooth)", {}, {}},
-      {"headphones.disconnected", "Headphones were disconnected", {}, {}},
-      {"bluetooth.connected", "A Bluetooth device connected", {"device"}, {}},
-      {"bluetooth.disconnected", "A Bluetooth device disconnected", {"device"}, {}},
-      {"charger.connected", "The charger was plugged in", {}, {}},
-      {"charger.disconnected", "The charger was unplugged", {}, {}},
-      {"battery.low", "The battery fell below a level (percent)", {"below"}, {}},
-      {"location.arrived", "The user arrived at a place", {"place"}, {"place"}},
-      {"location.left", "The user left a place", {"place"}, {"place"}},
-      {"wifi.connected", "The phone joined a Wi-Fi network", {"ssid"}, {}},
-      {"call.missed", "A call was missed", {"from"}, {}},
-      {"sms.received", "A text message arrived", {"from"}, {}},
-      {"app.opened", "An app was opened", {"app"}, {"app"}},
+      {"headphones.connected", "Headphones were connected (wired or Bluetooth)", {}, {}, {}},
+      {"headphones.disconnected", "Headphones were disconnected", {}, {}, {}},
+      {"bluetooth.connected", "A Bluetooth device connected", {"device"}, {}, {{"device"}}},
+      {"bluetooth.disconnected", "A Bluetooth device disconnected", {"device"}, {}, {{"device"}}},
+      {"charger.connected", "The charger was plugged in", {}, {}, {}},
+      {"charger.disconnected", "The charger was unplugged", {}, {}, {}},
+      // A report carries the level, or the threshold crossed; a filter's "below" matches either.
+      {"battery.low", "The battery fell below a level (percent)", {"below"}, {},
+       {{"below", true, false}, {"level", true, false}}},
+      {"location.arrived", "The user arrived at a place", {"place"}, {"place"}, {{"place", false, true}}},
+      {"location.left", "The user left a place", {"place"}, {"place"}, {{"place", false, true}}},
+      {"wifi.connected", "The phone joined a Wi-Fi network", {"ssid"}, {}, {{"ssid"}}},
+      {"call.missed", "A call was missed", {"from"}, {}, {{"from"}}},
+      {"sms.received", "A text message arrived", {"from"}, {}, {{"from"}}},
+      {"app.opened", "An app was opened", {"app"}, {"app"}, {{"app", false, true}}},
   };
   return k;
 }
@@ -130,6 +134,12 @@ const EventDef* find_event(std::string_view name) {
   for (const EventDef& e : builtin_events())
     if (e.name == name) return &e;
   return nullptr;
+}
+
+std::string event_names() {
+  std::string s;
+  for (const EventDef& e : builtin_events()) s += (s.empty() ? "" : ", ") + e.name;
+  return s;
 }
 
 bool valid_tool_name(std::string_view name) {
@@ -153,6 +163,10 @@ Status ToolRegistry::add(ToolDef tool) {
   auto type = tool.schema.find("type");
   if (type == tool.schema.end() || *type != "object")
     return Status::invalid_argument("tool \"" + tool.name + "\": schema must have \"type\": \"object\" (the args)");
+  // The model is offered the tool under its schema as a grammar: a schema the grammar compiler
+  // cannot compile would break every constrained parse, so it is refused here.
+  if (Result<std::string> g = json_schema_value_to_gbnf(tool.schema); !g.is_ok())
+    return Status::invalid_argument("tool \"" + tool.name + "\": schema: " + g.status().message());
   tool.builtin = false;
   tools_.push_back(std::move(tool));
   return Status::ok();
