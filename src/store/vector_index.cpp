@@ -260,6 +260,14 @@ bool VectorIndex::remove(int64_t key) {
   return true;
 }
 
+size_t VectorIndex::memory_bytes() const {
+  size_t b = keys_.size() * (sizeof(int64_t) + sizeof(uint8_t) + sizeof(VectorMeta)) + f32_.size() * sizeof(float) +
+             i8_.size() + scales_.size() * sizeof(float) + slot_of_.size() * (sizeof(int64_t) + sizeof(uint32_t) + 16) +
+             level_.size() + links0_.size() * sizeof(uint32_t) + visited_.size() * sizeof(uint32_t);
+  for (const auto& u : upper_) b += sizeof u + u.size() * sizeof(uint32_t);
+  return b;
+}
+
 bool VectorIndex::contains(int64_t key) const { return slot_of_.count(key) != 0; }
 
 std::vector<int64_t> VectorIndex::keys() const {

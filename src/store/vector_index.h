@@ -83,6 +83,8 @@ class VectorIndex {
   size_t size() const { return live_; }  // vectors not deleted
   size_t slots() const { return keys_.size(); }
   bool has_graph() const { return graph_; }
+  // Bytes held by vectors, metadata and links (not counting allocator overhead).
+  size_t memory_bytes() const;
   uint64_t generation() const { return generation_; }
   void set_generation(uint64_t g) { generation_ = g; }
   const std::string& model_id() const { return model_id_; }
