@@ -458,6 +458,28 @@ void VectorIndex::insert_into_graph(uint32_t slot) {
   }
 }
 
+std::vector<VectorHit> VectorIndex::scan(const float* query, size_t k, const std::vector<uint32_t>& slots) const {
+  std::vector<VectorHit> out;
+  if (k == 0 || slots.empty()) return out;
+  const Query q = prepare(query);
+  std::priority_queue<Scored, std::vector<Scored>, WorstFirst> best;
+  for (uint32_t s : slots) {
+    const float sim = similarity(q, s);
+    if (best.size() < k)
+      best.push({sim, s});
+    else if (sim > best.top().sim) {
+      best.pop();
+      best.push({sim, s});
+    }
+  }
+  out.resize(best.size());
+  for (size_t i = out.size(); i-- > 0;) {
+    out[i] = {keys_[best.top().slot], best.top().sim};
+    best.pop();
+  }
+  return out;
+}
+
 std::vector<VectorHit> VectorIndex::search_exact(const float* query, size_t k, const VectorFilter& filter) const {
   std::vector<VectorHit> out;
   if (k == 0 || live_ == 0) return out;
@@ -501,9 +523,10 @@ std::vector<VectorHit> VectorIndex::search(const float* query, size_t k, const V
     // A filtered graph search walks about 1 / (share passing) times as many nodes, at random
     // places in memory; the exact scan reads only the passing vectors, in order. Below a third
     // passing the scan is taken (store_bench's hybrid runs: source / person filters pass 1/8 to 3/8).
-    size_t passing = 0;
-    for (uint32_t s = 0; s < keys_.size(); ++s) passing += live(s) && filter.accepts(meta_[s]);
-    if (passing < live_ / 3 || passing < 4 * k) return search_exact(query, k, filter);
+    std::vector<uint32_t> passing;
+    for (uint32_t s = 0; s < keys_.size(); ++s)
+      if (live(s) && filter.accepts(meta_[s])) passing.push_back(s);
+    if (passing.size() < live_ / 3 || passing.size() < 4 * k) return scan(query, k, passing);
     std::vector<VectorHit> hits =
         search_graph(query, k, filter, std::max<uint32_t>(params_.ef_search, uint32_t(4 * k)));
     if (hits.size() < k) return search_exact(query, k, filter);

@@ -120,6 +120,8 @@ class VectorIndex {
     float scale = 0;
   };
   Query prepare(const float* q) const;
+  // The k most similar of `slots` (all live), best first.
+  std::vector<VectorHit> scan(const float* query, size_t k, const std::vector<uint32_t>& slots) const;
   float similarity(const Query& q, uint32_t slot) const;
   float similarity(uint32_t a, uint32_t b) const;
   void store_vector(uint32_t slot, const float* vec);
