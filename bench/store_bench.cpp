@@ -2,7 +2,8 @@
 // at 1k / 10k / 100k synthetic records (Chinese and English, all sources), lexical only and
 // hybrid, plus the HNSW index alone on 384-d vectors. Prints tables and one JSON line.
 //   store_bench [--sizes 1000,10000,100000] [--queries 200] [--dir TMPDIR] [--keep 0|1]
-//               [--embed 0|1] [--hnsw N] [--labelled N]
+//               [--reuse 0|1] [--embed 0|1] [--hnsw N] [--labelled N] [--m M]
+//               [--ef-construction N] [--ef-search N,N,...]   (store_bench --help)
 // Quality: N labelled queries, each with 3 planted relevant records holding both of its two
 // long-tail keywords (amid records holding only one); recall@5 / @10 = share of them found.
 // Hybrid: a random-weight BERT of bge-small-zh's shape (384 dim, 12 layers, 12 heads, 1536 ff,
@@ -16,6 +17,8 @@
 // Lexical only (no embedding model). Each size gets a fresh store; ingest goes through the same
 // path as `pocketmind ingest` (JSON Lines file -> parse -> batched transactions, synchronous=FULL).
 #include <algorithm>
+#include <time.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -169,8 +172,16 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5))];
 }
 
+// CPU time of this thread (ms): on a shared machine, less disturbed by other processes than the
+// wall clock (which stays the reported latency).
+double thread_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
+}
+
 struct Measured {
-  std::vector<double> ms;
+  std::vector<double> ms, cpu_ms;
   double hits = 0, recall5 = 0, recall10 = 0;
 };
 
@@ -190,15 +201,18 @@ Measured measure(pm::store::Store& st, const std::vector<std::string>& queries, 
         (void)embedder->embed({plan.text}, &qv);
         so.query_vector = &qv;
       }
+      const double c0 = thread_cpu_ms();
       const auto q0 = Clock::now();
       auto r = pm::store::search(st, q, so);
       const double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - q0).count();
+      const double cpu = thread_cpu_ms() - c0;
       if (!r.is_ok()) {
         std::fprintf(stderr, "store_bench: %s: %s\n", q.c_str(), r.status().to_string().c_str());
         continue;
       }
       if (rep == 1) {
         m.ms.push_back(elapsed);
+        m.cpu_ms.push_back(cpu);
         m.hits += double(r->hits.size());
       }
     }
@@ -247,9 +261,10 @@ pm::Status insert_random_vectors(pm::store::Store& st, const pm::store::TextEmbe
   return st.commit();
 }
 
-nlohmann::json bench_hnsw(size_t n, uint32_t dim, uint32_t intrinsic, const char* label) {
+nlohmann::json bench_hnsw(size_t n, uint32_t dim, uint32_t intrinsic, const char* label,
+                          const pm::store::HnswParams& params, const std::vector<uint32_t>& efs) {
   const std::vector<float> base = unit_vectors(n, dim, intrinsic, 7), queries = unit_vectors(200, dim, intrinsic, 8);
-  pm::store::VectorIndex idx(dim, pm::store::VectorType::kI8);
+  pm::store::VectorIndex idx(dim, pm::store::VectorType::kI8, params);
   const auto t0 = Clock::now();
   for (size_t i = 0; i < n; ++i) (void)idx.add(int64_t(i), &base[i * dim], {});
   if (!idx.has_graph()) idx.build_graph();
@@ -264,9 +279,11 @@ nlohmann::json bench_hnsw(size_t n, uint32_t dim, uint32_t intrinsic, const char
     truth.push_back(t);
   }
   nlohmann::json rows = nlohmann::json::array();
-  std::printf("HNSW %s, %zu x %u int8 (M 16, ef_construction 128): build %.1f s, exact scan p50 %.3f ms\n", label, n,
-              dim, build_s, percentile(exact_ms, 0.5));
-  for (uint32_t ef : {64u, 128u, 256u, 512u}) {
+  std::printf(
+      "HNSW %s, %zu x %u int8 (M %u, ef_construction %u): build %.1f s, %.1f MiB, exact scan p50 %.3f ms, p99 %.3f ms\n",
+      label, n, dim, params.m, params.ef_construction, build_s, double(idx.memory_bytes()) / 1048576.0,
+      percentile(exact_ms, 0.5), percentile(exact_ms, 0.99));
+  for (uint32_t ef : efs) {
     std::vector<double> ms;
     size_t found = 0;
     for (size_t q = 0; q < 200; ++q) {
@@ -277,13 +294,20 @@ nlohmann::json bench_hnsw(size_t n, uint32_t dim, uint32_t intrinsic, const char
     }
     const double recall = double(found) / 2000.0;
     std::printf("  ef %4u: recall@10 %.4f, p50 %.3f ms, p99 %.3f ms%s\n", ef, recall, percentile(ms, 0.5),
-                percentile(ms, 0.99), ef == 128 ? "  (default)" : "");
+                percentile(ms, 0.99), ef == params.ef_search ? "  (default)" : "");
     rows.push_back(
         {{"ef", ef}, {"recall_at_10", recall}, {"p50_ms", percentile(ms, 0.5)}, {"p99_ms", percentile(ms, 0.99)}});
   }
-  return {
-      {"vectors", n}, {"dim", dim}, {"data", label}, {"build_s", build_s}, {"exact_p50_ms", percentile(exact_ms, 0.5)},
-      {"graph", rows}};
+  return {{"vectors", n},
+          {"dim", dim},
+          {"data", label},
+          {"m", params.m},
+          {"ef_construction", params.ef_construction},
+          {"build_s", build_s},
+          {"memory_bytes", idx.memory_bytes()},
+          {"exact_p50_ms", percentile(exact_ms, 0.5)},
+          {"exact_p99_ms", percentile(exact_ms, 0.99)},
+          {"graph", rows}};
 }
 
 }  // namespace
@@ -291,15 +315,47 @@ nlohmann::json bench_hnsw(size_t n, uint32_t dim, uint32_t intrinsic, const char
 int main(int argc, char** argv) {
   std::vector<int> sizes = {1000, 10000, 100000};
   int n_queries = 200, n_labelled = 100, hnsw_n = 100000;
-  bool keep = false, embed = true;
+  bool keep = false, embed = true, reuse = false;
+  pm::store::HnswParams hnsw_params;
+  std::vector<uint32_t> efs = {64, 128, 256, 512};
+  auto usage = [](FILE* f) {
+    std::fprintf(f,
+                 "usage: store_bench [options]\n"
+                 "  --sizes N,N,...        store sizes in records (default 1000,10000,100000)\n"
+                 "  --queries N            latency queries per size (default 200)\n"
+                 "  --labelled N           labelled queries for recall (default 100, at most records/100)\n"
+                 "  --embed 0|1            also run hybrid search with a random bge-small-shaped BERT (default 1)\n"
+                 "  --hnsw N               HNSW benchmark on N random 384-d vectors, 0: skip (default 100000)\n"
+                 "  --m M                  HNSW links per node (default %u)\n"
+                 "  --ef-construction N    HNSW candidate list while building (default %u)\n"
+                 "  --ef-search N,N,...    HNSW candidate lists to measure (default 64,128,256,512)\n"
+                 "  --dir DIR              working directory (default $TMPDIR/pm-store-bench)\n"
+                 "  --keep 0|1             keep the stores afterwards (default 0)\n"
+                 "  --reuse 0|1            search a kept store of the same size instead of ingesting again\n",
+                 pm::store::HnswParams{}.m, pm::store::HnswParams{}.ef_construction);
+  };
+  auto list = [](const char* p) {
+    std::vector<int> v;
+    while (*p) {
+      v.push_back(std::atoi(p));
+      p = std::strchr(p, ',') ? std::strchr(p, ',') + 1 : p + std::strlen(p);
+    }
+    return v;
+  };
+  for (int i = 1; i < argc; ++i)
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+      usage(stdout);
+      return 0;
+    }
+  if (argc % 2 == 0) {
+    std::fprintf(stderr, "store_bench: option %s needs a value\n", argv[argc - 1]);
+    usage(stderr);
+    return 2;
+  }
   std::string dir = (fs::temp_directory_path() / "pm-store-bench").string();
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--sizes")) {
-      sizes.clear();
-      for (const char* p = argv[i + 1]; *p;) {
-        sizes.push_back(std::atoi(p));
-        p = std::strchr(p, ',') ? std::strchr(p, ',') + 1 : p + std::strlen(p);
-      }
+      sizes = list(argv[i + 1]);
     } else if (!std::strcmp(argv[i], "--queries")) {
       n_queries = std::atoi(argv[i + 1]);
     } else if (!std::strcmp(argv[i], "--labelled")) {
@@ -308,12 +364,22 @@ int main(int argc, char** argv) {
       embed = std::atoi(argv[i + 1]) != 0;
     } else if (!std::strcmp(argv[i], "--hnsw")) {
       hnsw_n = std::atoi(argv[i + 1]);
+    } else if (!std::strcmp(argv[i], "--m")) {
+      hnsw_params.m = uint32_t(std::atoi(argv[i + 1]));
+    } else if (!std::strcmp(argv[i], "--ef-construction")) {
+      hnsw_params.ef_construction = uint32_t(std::atoi(argv[i + 1]));
+    } else if (!std::strcmp(argv[i], "--ef-search")) {
+      efs.clear();
+      for (int e : list(argv[i + 1])) efs.push_back(uint32_t(e));
+    } else if (!std::strcmp(argv[i], "--reuse")) {
+      reuse = std::atoi(argv[i + 1]) != 0;
     } else if (!std::strcmp(argv[i], "--keep")) {
       keep = std::atoi(argv[i + 1]) != 0;
     } else if (!std::strcmp(argv[i], "--dir")) {
       dir = argv[i + 1];
     } else {
       std::fprintf(stderr, "store_bench: unknown option %s\n", argv[i]);
+      usage(stderr);
       return 2;
     }
   }
@@ -354,11 +420,12 @@ int main(int argc, char** argv) {
                 embed_records_per_s);
   }
   nlohmann::json results = nlohmann::json::array();
-  std::printf("%-8s %-7s %12s %10s %10s %9s %9s %9s %8s\n", "records", "mode", "ingest rec/s", "p50", "p99",
-              "mean hits", "recall@5", "recall@10", "db MiB");
+  std::printf("%-8s %-7s %12s %10s %10s %10s %9s %9s %9s %8s\n", "records", "mode", "ingest rec/s", "p50", "p99",
+              "cpu p50", "mean hits", "recall@5", "recall@10", "db MiB");
   for (int n : sizes) {
     const std::string d = dir + "/" + std::to_string(n);
-    fs::remove_all(d);
+    const bool reusing = reuse && fs::exists(d + "/store/pocketmind.db");
+    if (!reusing) fs::remove_all(d);
     fs::create_directories(d);
     std::vector<Labelled> labels;
     const std::string file = write_records(d + "/input.jsonl", n, vocab, rng);
@@ -371,25 +438,30 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "store_bench: %s\n", st.status().to_string().c_str());
       return 1;
     }
-    pm::store::IngestOptions o;
-    const auto t0 = Clock::now();
-    auto s = pm::store::ingest(**st, {file}, o);
-    const double ingest_s = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (!s.is_ok()) {
-      std::fprintf(stderr, "store_bench: %s\n", s.status().to_string().c_str());
-      return 1;
+    double rate = 0;  // not measured when reusing a kept store
+    if (!reusing) {
+      pm::store::IngestOptions o;
+      const auto t0 = Clock::now();
+      auto s = pm::store::ingest(**st, {file}, o);
+      const double ingest_s = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (!s.is_ok()) {
+        std::fprintf(stderr, "store_bench: %s\n", s.status().to_string().c_str());
+        return 1;
+      }
+      rate = double(s->added) / ingest_s;
     }
-    const double rate = double(s->added) / ingest_s;
     std::error_code ec;
     const double db_mib = double(fs::file_size(d + "/store/pocketmind.db", ec)) / 1048576.0;
     auto report = [&](const char* mode, const Measured& m, double extra_s) {
-      std::printf("%-8d %-7s %12.0f %7.2f ms %7.2f ms %9.1f %9.3f %9.3f %8.1f\n", n, mode, rate, percentile(m.ms, 0.5),
-                  percentile(m.ms, 0.99), m.hits, m.recall5, m.recall10, db_mib);
+      std::printf("%-8d %-7s %12.0f %7.2f ms %7.2f ms %7.2f ms %9.1f %9.3f %9.3f %8.1f\n", n, mode, rate,
+                  percentile(m.ms, 0.5), percentile(m.ms, 0.99), percentile(m.cpu_ms, 0.5), m.hits, m.recall5,
+                  m.recall10, db_mib);
       results.push_back({{"records", n},
                          {"mode", mode},
                          {"ingest_records_per_s", rate},
                          {"search_p50_ms", percentile(m.ms, 0.5)},
                          {"search_p99_ms", percentile(m.ms, 0.99)},
+                         {"search_cpu_p50_ms", percentile(m.cpu_ms, 0.5)},
                          {"recall_at_5", m.recall5},
                          {"recall_at_10", m.recall10},
                          {"labelled_queries", labels.size()},
@@ -399,7 +471,10 @@ int main(int argc, char** argv) {
     };
     report("lexical", measure(**st, queries, labels, nullptr), 0);
     if (embedder) {
-      if (pm::Status e = insert_random_vectors(**st, *embedder, uint64_t(n)); !e.is_ok()) {
+      const bool have_vectors = reusing && pm::store::embedding_config(**st).is_ok() &&
+                                pm::store::embedding_config(**st)->has_value();
+      if (pm::Status e = have_vectors ? pm::Status::ok() : insert_random_vectors(**st, *embedder, uint64_t(n));
+          !e.is_ok()) {
         std::fprintf(stderr, "store_bench: %s\n", e.to_string().c_str());
         return 1;
       }
@@ -422,8 +497,8 @@ int main(int argc, char** argv) {
         "given (embedded beforehand), i.e. lexical + int8 vector retrieval + fusion alone\n");
   nlohmann::json hnsw = nlohmann::json::array();
   if (hnsw_n > 0) {
-    hnsw.push_back(bench_hnsw(size_t(hnsw_n), 384, 0, "isotropic"));
-    hnsw.push_back(bench_hnsw(size_t(hnsw_n), 384, 32, "embedding-like"));
+    hnsw.push_back(bench_hnsw(size_t(hnsw_n), 384, 0, "isotropic", hnsw_params, efs));
+    hnsw.push_back(bench_hnsw(size_t(hnsw_n), 384, 32, "embedding-like", hnsw_params, efs));
   }
   std::printf("%s\n",
               nlohmann::json{{"store_bench", results}, {"embed_records_per_s", embed_records_per_s}, {"hnsw", hnsw}}

@@ -172,11 +172,13 @@ Result<LexicalPlan> plan_lexical(sqlite3* db, const std::vector<QueryTerm>& term
   return lp;
 }
 
+// A ranked record: the columns ranking needs; the record's JSON is read for the final k only.
 struct Candidate {
   int64_t rid = 0;
-  std::string id, source, people, json;
+  std::string id, source, people;
   double score = 0;
   int64_t t_begin = 0;
+  bool lexical = false;  // matched the words (snippets are made for these only)
 };
 
 }  // namespace
@@ -205,7 +207,7 @@ Result<SearchResult> search(Store& store, std::string_view query, const SearchOp
     const int n_cands = options.k * 4 + 20;
     // Only rowid and rank go through the sort; the records' columns are read for the winners.
     sqlite3_stmt* fetch = nullptr;
-    if (sqlite3_prepare_v2(db, "SELECT id, source, people, json, t_begin FROM records WHERE rid = ?1", -1, &fetch,
+    if (sqlite3_prepare_v2(db, "SELECT id, source, people, t_begin FROM records WHERE rid = ?1", -1, &fetch,
                            nullptr) != SQLITE_OK)
       return db_error("preparing search");
     std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> fetch_owner(fetch, sqlite3_finalize);
@@ -227,13 +229,8 @@ Result<SearchResult> search(Store& store, std::string_view query, const SearchOp
         if (std::any_of(cands.begin(), cands.end(), [&](const Candidate& c) { return c.rid == rid; })) continue;
         sqlite3_bind_int64(fetch, 1, rid);
         if (sqlite3_step(fetch) == SQLITE_ROW) {
-          Candidate c{rid,
-                      column_text(fetch, 0),
-                      column_text(fetch, 1),
-                      column_text(fetch, 2),
-                      column_text(fetch, 3),
-                      -sqlite3_column_double(st, 1),
-                      sqlite3_column_int64(fetch, 4)};
+          Candidate c{rid,          column_text(fetch, 0),           column_text(fetch, 1), column_text(fetch, 2),
+                      -sqlite3_column_double(st, 1), sqlite3_column_int64(fetch, 3), true};
           c.score *= boost(result.plan, c.source, c.people);
           cands.push_back(std::move(c));
         }
@@ -330,7 +327,7 @@ Result<SearchResult> search(Store& store, std::string_view query, const SearchOp
     // cannot know, such as a record deleted since the index was saved).
     sqlite3_stmt* vst = nullptr;
     const std::string vsql =
-        "SELECT r.rid, r.id, r.source, r.people, r.json, r.t_begin FROM embeddings e JOIN records r ON r.rid = e.rid "
+        "SELECT r.rid, r.id, r.source, r.people, r.t_begin FROM embeddings e JOIN records r ON r.rid = e.rid "
         "WHERE e.eid = ?1" +
         filters.sql;
     if (sqlite3_prepare_v2(db, vsql.c_str(), -1, &vst, nullptr) != SQLITE_OK) return db_error("preparing search");
@@ -341,7 +338,7 @@ Result<SearchResult> search(Store& store, std::string_view query, const SearchOp
       sqlite3_bind_int64(vst, 1, h.key);
       if (sqlite3_step(vst) == SQLITE_ROW)
         vcands.push_back(Candidate{sqlite3_column_int64(vst, 0), column_text(vst, 1), column_text(vst, 2),
-                                   column_text(vst, 3), column_text(vst, 4), 0.0, sqlite3_column_int64(vst, 5)});
+                                   column_text(vst, 3), 0.0, sqlite3_column_int64(vst, 4)});
       sqlite3_reset(vst);
     }
     // Reciprocal rank fusion.
@@ -375,60 +372,86 @@ Result<SearchResult> search(Store& store, std::string_view query, const SearchOp
   if (cands.empty() && !filters.empty()) {
     result.filters_only = true;
     const bool ahead = result.plan.time && result.plan.time->begin_s >= options.now.epoch_s;
-    // Newest first, but what has not happened yet after what has (unless the range lies ahead).
+    // Newest first, but what has not happened yet after what has (unless the range lies ahead):
+    // one query per part, each an ordered walk of the t_begin index (no sort of every match).
     const std::string now_s = std::to_string(options.now.epoch_s);
-    const std::string sql =
-        "SELECT r.rid, r.id, r.source, r.people, r.json FROM records r WHERE 1" + filters.sql +
-        (ahead ? " ORDER BY r.t_begin ASC" : " ORDER BY r.t_begin > " + now_s + ", r.t_begin DESC") + " LIMIT " +
-        std::to_string(options.k);
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) return db_error("preparing search");
-    filters.bind(st);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-      Candidate c{sqlite3_column_int64(st, 0), column_text(st, 1), column_text(st, 2),
-                  column_text(st, 3),          column_text(st, 4), 0.0};
-      c.score = boost(result.plan, c.source, c.people) / double(cands.size() + 1);  // time order, as a score
-      cands.push_back(std::move(c));
+    std::vector<std::string> parts;
+    if (ahead)
+      parts = {" ORDER BY r.t_begin ASC"};
+    else
+      parts = {" AND r.t_begin <= " + now_s + " ORDER BY r.t_begin DESC",
+               " AND r.t_begin > " + now_s + " ORDER BY r.t_begin DESC"};
+    for (const std::string& part : parts) {
+      if (cands.size() >= size_t(options.k)) break;
+      const std::string sql = "SELECT r.rid, r.id, r.source, r.people FROM records r WHERE 1" + filters.sql + part +
+                              " LIMIT " + std::to_string(size_t(options.k) - cands.size());
+      sqlite3_stmt* st = nullptr;
+      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) return db_error("preparing search");
+      filters.bind(st);
+      int rc;
+      while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        Candidate c{sqlite3_column_int64(st, 0), column_text(st, 1), column_text(st, 2), column_text(st, 3), 0.0};
+        c.score = boost(result.plan, c.source, c.people) / double(cands.size() + 1);  // time order, as a score
+        cands.push_back(std::move(c));
+      }
+      sqlite3_finalize(st);
+      if (rc != SQLITE_DONE) return db_error("searching");
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return db_error("searching");
   }
   if (cands.size() > size_t(options.k)) cands.resize(size_t(options.k));
 
-  sqlite3_stmt* snip = nullptr;
-  if (!result.filters_only && !result.match_expression.empty() &&
-      sqlite3_prepare_v2(
-          db,
-          "SELECT snippet(records_fts, 1, '[', ']', '…', 24), snippet(records_fts, -1, '[', ']', '…', 24), "
-          "snippet(records_fts, 2, '[', ']', '…', 24) FROM records_fts "
-          "WHERE records_fts MATCH ?1 AND rowid = ?2",
-          -1, &snip, nullptr) != SQLITE_OK)
-    return db_error("preparing snippets");
+  // Snippets (each re-tokenizes a column, so only for the final hits that matched the words):
+  // the text column when it matched; else the best column, unless that is just the sender's name.
+  using Stmt = std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)>;
+  auto prepare = [&](const char* sql) -> Result<Stmt> {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) return db_error("preparing snippets");
+    return Stmt(st, sqlite3_finalize);
+  };
+  const bool snippets = !result.filters_only && !result.match_expression.empty();
+  Stmt snip_text(nullptr, sqlite3_finalize), snip_best(nullptr, sqlite3_finalize);
+  if (snippets) {
+    PM_ASSIGN_OR_RETURN(snip_text, prepare("SELECT snippet(records_fts, 1, '[', ']', '…', 24) FROM records_fts "
+                                           "WHERE records_fts MATCH ?1 AND rowid = ?2"));
+    PM_ASSIGN_OR_RETURN(snip_best, prepare("SELECT snippet(records_fts, -1, '[', ']', '…', 24), "
+                                           "snippet(records_fts, 2, '[', ']', '…', 24) FROM records_fts "
+                                           "WHERE records_fts MATCH ?1 AND rowid = ?2"));
+  }
+  PM_ASSIGN_OR_RETURN(Stmt read_json, prepare("SELECT json FROM records WHERE rid = ?1"));
   for (const Candidate& c : cands) {
     SearchHit h;
     h.id = c.id;
     h.source = c.source;
     h.score = c.score;
-    const nlohmann::json rec = nlohmann::json::parse(c.json, nullptr, false);
+    sqlite3_bind_int64(read_json.get(), 1, c.rid);
+    const int rc = sqlite3_step(read_json.get());
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_error("reading a hit");
+    const nlohmann::json rec =
+        nlohmann::json::parse(rc == SQLITE_ROW ? column_text(read_json.get(), 0) : std::string(), nullptr, false);
+    sqlite3_reset(read_json.get());
     if (rec.is_object() && rec.contains("time") && rec["time"].is_string()) h.time = rec["time"].get<std::string>();
-    if (snip) {
-      bind_text(snip, 1, result.match_expression);
-      sqlite3_bind_int64(snip, 2, c.rid);
-      // The text column when it matched; else the best column, unless that is just the sender's name.
-      if (sqlite3_step(snip) == SQLITE_ROW) {
-        const std::string text = column_text(snip, 0), best = column_text(snip, 1), sender = column_text(snip, 2);
-        if (text.find('[') != std::string::npos)
-          h.snippet = text;
-        else if (best != sender)
-          h.snippet = best;
+    if (snippets && c.lexical) {
+      auto run_snippet = [&](sqlite3_stmt* st, std::string* a, std::string* b) {
+        bind_text(st, 1, result.match_expression);
+        sqlite3_bind_int64(st, 2, c.rid);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+          *a = column_text(st, 0);
+          if (b) *b = column_text(st, 1);
+        }
+        sqlite3_reset(st);
+      };
+      std::string text, best, sender;
+      run_snippet(snip_text.get(), &text, nullptr);
+      if (text.find('[') != std::string::npos) {
+        h.snippet = text;
+      } else {
+        run_snippet(snip_best.get(), &best, &sender);
+        if (best != sender) h.snippet = best;
       }
-      sqlite3_reset(snip);
     }
     if (h.snippet.empty() && rec.is_object()) h.snippet = plain_snippet(rec);
     result.hits.push_back(std::move(h));
   }
-  sqlite3_finalize(snip);
   return result;
 }
 

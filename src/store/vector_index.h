@@ -83,6 +83,8 @@ class VectorIndex {
   size_t size() const { return live_; }  // vectors not deleted
   size_t slots() const { return keys_.size(); }
   bool has_graph() const { return graph_; }
+  // Bytes held by vectors, metadata and links (not counting allocator overhead).
+  size_t memory_bytes() const;
   uint64_t generation() const { return generation_; }
   void set_generation(uint64_t g) { generation_ = g; }
   const std::string& model_id() const { return model_id_; }
@@ -118,6 +120,8 @@ class VectorIndex {
     float scale = 0;
   };
   Query prepare(const float* q) const;
+  // The k most similar of `slots` (all live), best first.
+  std::vector<VectorHit> scan(const float* query, size_t k, const std::vector<uint32_t>& slots) const;
   float similarity(const Query& q, uint32_t slot) const;
   float similarity(uint32_t a, uint32_t b) const;
   void store_vector(uint32_t slot, const float* vec);
