@@ -374,6 +374,9 @@ bool GrammarEngine::text_run_allowed(int32_t state, uint32_t chars, const ByteSe
     for (int w = 0; w < 4; ++w) all.w[w] = ~uint64_t(0);
     while (true) {
       if (chain_len_[size_t(s)] != kChainUnknown) { len = chain_len_[size_t(s)]; all = chain_ascii_[size_t(s)]; break; }
+      // A long bounded repetition (maxLength 500) is explored only as far as tokens reach; the
+      // states past that are left to be built if a walk needs them.
+      if (chain.size() >= kChainExplore) { len = 0; break; }
       const int32_t t = char_next(s);
       if (t < 0) { chain_len_[size_t(s)] = 0; chain_ascii_[size_t(s)] = all; len = 0; break; }
       chain.push_back(s);

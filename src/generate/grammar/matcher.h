@@ -184,6 +184,7 @@ class GrammarEngine {
   std::vector<int32_t> char_next_;       // [n_states]; -2 = not computed yet
   std::vector<ByteSet> char_ascii_;      // [n_states]
   static constexpr uint32_t kChainUnknown = 0xFFFFFFFFu, kChainLoop = 0xFFFFFFFEu;
+  static constexpr size_t kChainExplore = 12;  // steps followed per query (longer tokens are walked)
   std::vector<uint32_t> chain_len_;      // [n_states] character steps possible in a row
   std::vector<ByteSet> chain_ascii_;     // [n_states] ASCII bytes allowed at every one of them
   std::unordered_map<int32_t, std::vector<uint64_t>> masks_;  // state -> [ceil(n_vocab / 64)] bits
