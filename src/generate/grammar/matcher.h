@@ -29,7 +29,11 @@
 //   string-safe tokens) is done once per grammar, not once per property.
 // - Full mask per DFA state: the projected bits plus the boundary subtrees walked from the real
 //   state (a few hundred tokens), so a state seen before costs a copy.
-// compute_mask_reference() keeps the plain walk from the real state, for tests.
+// - Whole subtrees of text: where every token below a trie node is well-formed UTF-8 and the
+//   state takes any character one step at a time (char_next) for as many characters as the
+//   subtree's tokens hold, the subtree is accepted without walking it. This covers a string body
+//   over a vocabulary full of multi-byte Chinese tokens, bounded by maxLength or not.
+// fill_mask_reference() keeps the walk from the real state without the caches, for tests.
 #pragma once
 
 #include <cstdint>
@@ -115,7 +119,9 @@ class GrammarEngine {
 
   size_t n_states() const { return states_.size(); }
 
-  // The same mask by a plain walk from the real state, bypassing both caches (reference for tests).
+  // The same mask by a walk from the real state that bypasses both mask caches and the
+  // projection (it still takes the whole-subtree shortcuts); a reference for tests, which also
+  // check against feeding every token's bytes.
   Status fill_mask_reference(int32_t state, uint8_t* allowed);
   // Computes and caches the masks of the start state (done by the constructor; a compiled grammar
   // in GrammarCache is warm for its first token).
