@@ -48,6 +48,9 @@ std::shared_ptr<const TokenTrie> TokenTrie::build(std::vector<std::string> piece
   nodes.push_back(Node{});
   std::vector<uint32_t> path{0};
   std::string_view prev;
+  // UTF-8 state of each node's path: the allowed range of the next byte while a character is open.
+  std::vector<std::pair<uint8_t, uint8_t>> next_range{{0, 0}};
+  nodes[0].utf8_ok = 1;
   auto close = [&](uint32_t n, uint32_t tok_index) {
     nodes[n].subtree_end = uint32_t(nodes.size());
     nodes[n].tok_end = tok_index;
@@ -64,6 +67,30 @@ std::shared_ptr<const TokenTrie> TokenTrie::build(std::vector<std::string> piece
       Node n;
       n.byte = uint8_t(s[d]);
       n.tok_begin = k;
+      const Node& parent = nodes[path.back()];
+      const uint8_t b = n.byte;
+      std::pair<uint8_t, uint8_t> range{0x80, 0xBF};
+      bool ok = parent.utf8_ok;
+      if (parent.pending > 0) {
+        ok = ok && b >= next_range[path.back()].first && b <= next_range[path.back()].second;
+        n.pending = uint8_t(parent.pending - 1);
+      } else if (b < 0x80) {
+        n.pending = 0;
+      } else if (b >= 0xC2 && b <= 0xDF) {
+        n.pending = 1;
+      } else if (b >= 0xE0 && b <= 0xEF) {
+        n.pending = 2;
+        if (b == 0xE0) range = {0xA0, 0xBF};
+        if (b == 0xED) range = {0x80, 0x9F};
+      } else if (b >= 0xF0 && b <= 0xF4) {
+        n.pending = 3;
+        if (b == 0xF0) range = {0x90, 0xBF};
+        if (b == 0xF4) range = {0x80, 0x8F};
+      } else {
+        ok = false;
+      }
+      n.utf8_ok = ok ? 1 : 0;
+      next_range.push_back(range);
       path.push_back(uint32_t(nodes.size()));
       nodes.push_back(n);
     }
@@ -74,13 +101,18 @@ std::shared_ptr<const TokenTrie> TokenTrie::build(std::vector<std::string> piece
     close(path.back(), uint32_t(t->sorted_.size()));
     path.pop_back();
   }
-  // Bytes below each node, bottom-up (children come after their parent in preorder).
+  // Bytes below each node and the UTF-8 summary, bottom-up (children come after their parent).
   std::vector<ByteSet> below(nodes.size());
   for (size_t i = nodes.size(); i-- > 0;) {
+    uint32_t starts = 0;
     for (uint32_t c = uint32_t(i) + 1; c < nodes[i].subtree_end; c = nodes[c].subtree_end) {
       below[i].add(nodes[c].byte);
       for (int w = 0; w < 4; ++w) below[i].w[w] |= below[c].w[w];
+      if (!nodes[c].utf8_ok) nodes[i].utf8_ok = 0;
+      const bool start = nodes[c].byte < 0x80 || nodes[c].byte >= 0xC0;
+      starts = std::max<uint32_t>(starts, nodes[c].max_starts + (start ? 1u : 0u));
     }
+    nodes[i].max_starts = uint16_t(std::min<uint32_t>(starts, 65535));
   }
   std::unordered_map<ByteSet, uint32_t, ByteSetHash> ids;
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -113,10 +145,22 @@ GrammarEngine::GrammarEngine(std::shared_ptr<const Grammar> grammar, std::shared
   trans_.assign(256, kDead);
   loop_known_.push_back(1);
   loop_.push_back(ByteSet{});
+  projected_.push_back(kDead);
+  char_next_.push_back(-1);
+  char_ascii_.push_back(ByteSet{});
+  chain_len_.push_back(0);
+  chain_ascii_.push_back(ByteSet{});
   work_.clear();
   for (uint32_t a : grammar_->rule_alts[grammar_->root]) work_.push_back({a, -1});
   Result<int32_t> s = close_and_intern();
   initial_ = s.is_ok() ? *s : kDead;  // the root's expansion is bounded by the grammar's size
+  (void)prewarm();  // only fails on the state limit, which a later fill_mask reports
+}
+
+Status GrammarEngine::prewarm() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::vector<uint64_t>* bits = nullptr;
+  return cached_mask(initial_, &bits);
 }
 
 int32_t GrammarEngine::intern_node(uint32_t pos, int32_t parent) {
@@ -156,22 +200,30 @@ Result<int32_t> GrammarEngine::close_and_intern() {
   }
   std::sort(out_.begin(), out_.end());
   out_.erase(std::unique(out_.begin(), out_.end()), out_.end());
+  return intern_state(accept);
+}
+
+Result<int32_t> GrammarEngine::intern_state(bool accept) {
+  if (!accept && out_.empty()) return kDead;
   std::string key(1 + out_.size() * sizeof(int32_t), '\0');
   key[0] = accept ? 1 : 0;
   if (!out_.empty()) std::memcpy(&key[1], out_.data(), out_.size() * sizeof(int32_t));
-  if (!accept && out_.empty()) return kDead;
   auto found = state_ids_.find(key);
   if (found != state_ids_.end()) return found->second;
   if (states_.size() >= kMaxStates)
     return Status::resource_exhausted("grammar: more than " + std::to_string(kMaxStates) + " parser states");
-  auto [it, fresh] = state_ids_.try_emplace(std::move(key), int32_t(states_.size()));
-  if (fresh) {
-    states_.push_back(State{out_, accept});
-    trans_.resize(trans_.size() + 256, -1);
-    loop_known_.push_back(0);
-    loop_.push_back(ByteSet{});
-  }
-  return it->second;
+  const int32_t id = int32_t(states_.size());
+  state_ids_.emplace(std::move(key), id);
+  states_.push_back(State{out_, accept});
+  trans_.resize(trans_.size() + 256, -1);
+  loop_known_.push_back(0);
+  loop_.push_back(ByteSet{});
+  projected_.push_back(-1);
+  char_next_.push_back(-2);
+  char_ascii_.push_back(ByteSet{});
+  chain_len_.push_back(kChainUnknown);
+  chain_ascii_.push_back(ByteSet{});
+  return id;
 }
 
 Result<int32_t> GrammarEngine::next_locked(int32_t state, uint8_t byte) {
@@ -230,57 +282,247 @@ Status GrammarEngine::loop_bytes(int32_t state, ByteSet& out) {
   return Status::ok();
 }
 
-Status GrammarEngine::walk(uint32_t node, int32_t state, std::vector<uint64_t>& bits) {
-  const auto& nodes = trie_->nodes();
-  const auto& sorted = trie_->sorted();
+Result<int32_t> GrammarEngine::project(int32_t state) {
+  if (projected_[size_t(state)] >= 0) return projected_[size_t(state)];
+  std::vector<int32_t> stacks;
+  uint32_t chain[kProjectDepth];
+  for (int32_t s : states_[size_t(state)].stacks) {
+    int k = 0;
+    for (int32_t n = s; n >= 0 && k < kProjectDepth; n = nodes_[size_t(n)].parent) chain[k++] = nodes_[size_t(n)].pos;
+    int32_t parent = -1;
+    while (k-- > 0) parent = intern_node(chain[k], parent);
+    stacks.push_back(parent);
+  }
+  std::sort(stacks.begin(), stacks.end());
+  stacks.erase(std::unique(stacks.begin(), stacks.end()), stacks.end());
+  out_ = std::move(stacks);
+  Result<int32_t> p = intern_state(/*accept=*/false);
+  if (!p.is_ok()) return p.status();
+  projected_[size_t(state)] = *p;
+  return *p;
+}
+
+namespace {
+// Well-formed UTF-8 characters of two to four bytes: lead byte range, then continuation ranges.
+struct Utf8Form {
+  uint8_t lead_lo, lead_hi;
+  int n_cont;
+  uint8_t cont[3][2];
+};
+constexpr Utf8Form kUtf8Forms[] = {
+    {0xC2, 0xDF, 1, {{0x80, 0xBF}}},
+    {0xE0, 0xE0, 2, {{0xA0, 0xBF}, {0x80, 0xBF}}},
+    {0xE1, 0xEC, 2, {{0x80, 0xBF}, {0x80, 0xBF}}},
+    {0xED, 0xED, 2, {{0x80, 0x9F}, {0x80, 0xBF}}},
+    {0xEE, 0xEF, 2, {{0x80, 0xBF}, {0x80, 0xBF}}},
+    {0xF0, 0xF0, 3, {{0x90, 0xBF}, {0x80, 0xBF}, {0x80, 0xBF}}},
+    {0xF1, 0xF3, 3, {{0x80, 0xBF}, {0x80, 0xBF}, {0x80, 0xBF}}},
+    {0xF4, 0xF4, 3, {{0x80, 0x8F}, {0x80, 0xBF}, {0x80, 0xBF}}},
+};
+constexpr size_t kMaxCharFrontier = 16;  // distinct states inside a character before giving up
+}  // namespace
+
+int32_t GrammarEngine::char_next(int32_t state) {
+  if (char_next_[size_t(state)] != -2) return char_next_[size_t(state)];
+  // The states reached after each byte of every well-formed character, deduplicated; all must be
+  // alive and every complete character must land on one state.
+  int32_t target = -1;
+  bool ok = true;
+  std::vector<int32_t> frontier, next_frontier;
+  auto step = [&](int32_t from, uint8_t lo, uint8_t hi) {
+    for (unsigned b = lo; ok && b <= hi; ++b) {
+      Result<int32_t> t = next_locked(from, uint8_t(b));
+      if (!t.is_ok() || *t == kDead) { ok = false; break; }
+      if (std::find(next_frontier.begin(), next_frontier.end(), *t) == next_frontier.end()) next_frontier.push_back(*t);
+      if (next_frontier.size() > kMaxCharFrontier) ok = false;
+    }
+  };
+  for (const Utf8Form& f : kUtf8Forms) {
+    if (!ok) break;
+    next_frontier.clear();
+    step(state, f.lead_lo, f.lead_hi);
+    for (int i = 0; ok && i < f.n_cont; ++i) {
+      frontier.swap(next_frontier);
+      next_frontier.clear();
+      for (int32_t s : frontier) if (ok) step(s, f.cont[i][0], f.cont[i][1]);
+    }
+    for (int32_t s : next_frontier) {
+      if (target < 0) target = s;
+      else if (s != target) ok = false;
+    }
+  }
+  ByteSet ascii;
+  if (ok) {
+    for (unsigned b = 0; b < 0x80; ++b) {
+      Result<int32_t> t = next_locked(state, uint8_t(b));
+      if (t.is_ok() && *t == target) ascii.add(uint8_t(b));
+    }
+  }
+  // next_locked may have added states (and grown the per-state vectors): index afresh.
+  char_next_[size_t(state)] = ok ? target : -1;
+  char_ascii_[size_t(state)] = ascii;
+  return char_next_[size_t(state)];
+}
+
+bool GrammarEngine::text_run_allowed(int32_t state, uint32_t chars, const ByteSet& ascii) {
+  if (chain_len_[size_t(state)] == kChainUnknown) {
+    // Follow the chain of character steps to its end (or a loop), then fill it in backwards.
+    std::vector<int32_t> chain;
+    int32_t s = state;
+    uint32_t len = 0;
+    ByteSet all;
+    for (int w = 0; w < 4; ++w) all.w[w] = ~uint64_t(0);
+    while (true) {
+      if (chain_len_[size_t(s)] != kChainUnknown) { len = chain_len_[size_t(s)]; all = chain_ascii_[size_t(s)]; break; }
+      // A long bounded repetition (maxLength 500) is explored only as far as tokens reach; the
+      // states past that are left to be built if a walk needs them.
+      if (chain.size() >= kChainExplore) { len = 0; break; }
+      const int32_t t = char_next(s);
+      if (t < 0) { chain_len_[size_t(s)] = 0; chain_ascii_[size_t(s)] = all; len = 0; break; }
+      chain.push_back(s);
+      if (t == s) { len = kChainLoop; break; }
+      if (std::find(chain.begin(), chain.end(), t) != chain.end()) { len = kChainLoop; break; }
+      s = t;
+    }
+    if (len == kChainLoop) {
+      // Every state on the cycle (and before it) steps forever: intersect all their sets.
+      for (int32_t c : chain) for (int w = 0; w < 4; ++w) all.w[w] &= char_ascii_[size_t(c)].w[w];
+      for (int32_t c : chain) { chain_len_[size_t(c)] = kChainLoop; chain_ascii_[size_t(c)] = all; }
+    } else {
+      for (size_t i = chain.size(); i-- > 0;) {
+        const int32_t c = chain[i];
+        ++len;
+        for (int w = 0; w < 4; ++w) all.w[w] &= char_ascii_[size_t(c)].w[w];
+        chain_len_[size_t(c)] = std::min<uint32_t>(len, kChainLoop - 1);
+        chain_ascii_[size_t(c)] = all;
+      }
+    }
+  }
+  return chars <= chain_len_[size_t(state)] && subset(ascii, chain_ascii_[size_t(state)]);
+}
+
+Status GrammarEngine::walk(uint32_t node, uint32_t depth, int32_t state, int32_t char_home, std::vector<uint64_t>& bits,
+                           std::vector<std::pair<uint32_t, uint32_t>>* boundary) {
+  const TokenTrie::Node* nodes = trie_->nodes().data();
+  const TokenId* sorted = trie_->sorted().data();
+  uint64_t* out = bits.data();
   auto mark = [&](uint32_t from, uint32_t to) {
     for (uint32_t k = from; k < to; ++k) {
       const uint32_t id = uint32_t(sorted[k]);
-      bits[id >> 6] |= uint64_t(1) << (id & 63);
+      out[id >> 6] |= uint64_t(1) << (id & 63);
     }
   };
-  for (uint32_t c = node + 1; c < nodes[node].subtree_end; c = nodes[c].subtree_end) {
+  const uint32_t end = nodes[node].subtree_end;
+  // The state before the character that the children's bytes belong to.
+  const int32_t home = nodes[node].pending == 0 ? state : char_home;
+  for (uint32_t c = node + 1; c < end; c = nodes[c].subtree_end) {
     const TokenTrie::Node& n = nodes[c];
-    Result<int32_t> t = next_locked(state, n.byte);
-    if (!t.is_ok()) return t.status();
-    if (*t == kDead) continue;
+    int32_t t = trans_[size_t(state) * 256 + n.byte];
+    if (t < 0) {
+      Result<int32_t> r = next_locked(state, n.byte);
+      if (!r.is_ok()) return r.status();
+      t = *r;
+    }
+    if (t == kDead) continue;
+    if (boundary && states_[size_t(t)].accept) {
+      // A stack reached the projection's cut: longer tokens depend on what lies below it.
+      mark(n.tok_begin, n.tok_begin + n.n_here);
+      if (n.subtree_end > c + 1) boundary->push_back({c, depth + 1});
+      continue;
+    }
     if (n.tok_end - n.tok_begin >= kLoopShortcutMinTokens) {
       ByteSet loop;
-      PM_RETURN_IF_ERROR(loop_bytes(*t, loop));
+      PM_RETURN_IF_ERROR(loop_bytes(t, loop));
       if (subset(trie_->below(c), loop)) {
         mark(n.tok_begin, n.tok_end);
         continue;
       }
+      // Text: every token below is well-formed UTF-8 whose characters the grammar takes one
+      // step at a time (a string body, bounded or not). The character in progress at c
+      // completes to char_next(home) whatever its remaining bytes are.
+      if (n.utf8_ok) {
+        const int32_t start = n.pending == 0 ? t : char_next(home);
+        ByteSet ascii = trie_->below(c);
+        ascii.w[2] = ascii.w[3] = 0;
+        if (start >= 0 && text_run_allowed(start, n.max_starts, ascii)) {
+          mark(n.tok_begin, n.tok_end);
+          continue;
+        }
+      }
     }
     mark(n.tok_begin, n.tok_begin + n.n_here);
-    if (n.subtree_end > c + 1) PM_RETURN_IF_ERROR(walk(c, *t, bits));
+    if (n.subtree_end > c + 1) PM_RETURN_IF_ERROR(walk(c, depth + 1, t, home, bits, boundary));
   }
   return Status::ok();
 }
 
-Status GrammarEngine::compute_mask(int32_t state, std::vector<uint64_t>& bits) {
+Status GrammarEngine::compute_mask_reference(int32_t state, std::vector<uint64_t>& bits) {
   bits.assign((size_t(trie_->n_vocab()) + 63) / 64, 0);
   if (state == kDead) return Status::ok();
-  PM_RETURN_IF_ERROR(walk(0, state, bits));
+  PM_RETURN_IF_ERROR(walk(0, 0, state, state, bits, nullptr));
   if (states_[size_t(state)].accept)
     for (TokenId id : trie_->eog()) bits[size_t(id) >> 6] |= uint64_t(1) << (id & 63);
   return Status::ok();
 }
 
-Status GrammarEngine::fill_mask(int32_t state, uint8_t* allowed) {
-  std::lock_guard<std::mutex> lock(mu_);
+void GrammarEngine::reserve_cache(size_t bytes) {
+  if (mask_bytes_ + bytes > kMaskCacheBytes) {
+    masks_.clear();
+    projected_masks_.clear();
+    mask_bytes_ = 0;
+  }
+  mask_bytes_ += bytes;
+}
+
+Status GrammarEngine::compute_mask(int32_t state, std::vector<uint64_t>& bits) {
+  const size_t n_words = (size_t(trie_->n_vocab()) + 63) / 64;
+  if (state == kDead) {
+    bits.assign(n_words, 0);
+    return Status::ok();
+  }
+  Result<int32_t> p = project(state);
+  if (!p.is_ok()) return p.status();
+  auto it = projected_masks_.find(*p);
+  if (it == projected_masks_.end()) {
+    ProjectedMask pm;
+    pm.bits.assign(n_words, 0);
+    PM_RETURN_IF_ERROR(walk(0, 0, *p, *p, pm.bits, &pm.boundary));
+    reserve_cache(n_words * 8 + pm.boundary.size() * 8);
+    it = projected_masks_.emplace(*p, std::move(pm)).first;
+  }
+  bits = it->second.bits;
+  // Boundary subtrees: follow the node's prefix from the real state, then walk below it.
+  const auto& nodes = trie_->nodes();
+  for (const auto& [node, depth] : it->second.boundary) {
+    const std::string& piece = trie_->piece(trie_->sorted()[nodes[node].tok_begin]);
+    int32_t s = state, home = state;
+    for (uint32_t i = 0; i < depth && s != kDead; ++i) {
+      const uint8_t b = uint8_t(piece[i]);
+      if (b < 0x80 || b >= 0xC0) home = s;  // a character starts here
+      Result<int32_t> r = next_locked(s, b);
+      if (!r.is_ok()) return r.status();
+      s = *r;
+    }
+    if (s != kDead) PM_RETURN_IF_ERROR(walk(node, depth, s, home, bits, nullptr));
+  }
+  if (states_[size_t(state)].accept)
+    for (TokenId id : trie_->eog()) bits[size_t(id) >> 6] |= uint64_t(1) << (id & 63);
+  return Status::ok();
+}
+
+Status GrammarEngine::cached_mask(int32_t state, const std::vector<uint64_t>** out) {
   auto it = masks_.find(state);
   if (it == masks_.end()) {
     std::vector<uint64_t> bits;
     PM_RETURN_IF_ERROR(compute_mask(state, bits));
-    if (mask_bytes_ + bits.size() * 8 > kMaskCacheBytes) {
-      masks_.clear();
-      mask_bytes_ = 0;
-    }
-    mask_bytes_ += bits.size() * 8;
+    reserve_cache(bits.size() * 8);
     it = masks_.emplace(state, std::move(bits)).first;
   }
-  const std::vector<uint64_t>& bits = it->second;
+  *out = &it->second;
+  return Status::ok();
+}
+
+void GrammarEngine::copy_out(const std::vector<uint64_t>& bits, uint8_t* allowed) const {
   const size_t n = size_t(trie_->n_vocab());
   for (size_t w = 0; w < bits.size(); ++w) {
     const size_t base = w * 64;
@@ -294,6 +536,21 @@ Status GrammarEngine::fill_mask(int32_t state, uint8_t* allowed) {
       for (size_t i = 0; i < len; ++i) allowed[base + i] = uint8_t((v >> i) & 1);
     }
   }
+}
+
+Status GrammarEngine::fill_mask(int32_t state, uint8_t* allowed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::vector<uint64_t>* bits = nullptr;
+  PM_RETURN_IF_ERROR(cached_mask(state, &bits));
+  copy_out(*bits, allowed);
+  return Status::ok();
+}
+
+Status GrammarEngine::fill_mask_reference(int32_t state, uint8_t* allowed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<uint64_t> bits;
+  PM_RETURN_IF_ERROR(compute_mask_reference(state, bits));
+  copy_out(bits, allowed);
   return Status::ok();
 }
 

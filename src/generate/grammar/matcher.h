@@ -13,9 +13,27 @@
 // order (tokens sorted by bytes, so every subtree is one contiguous run of tokens). A mask walks
 // the trie from the current state, following DFA transitions and pruning a subtree as soon as its
 // prefix is rejected. A subtree whose remaining bytes all loop back to the state reached (the body
-// of a string, a run of digits) is accepted whole without walking it. Masks are cached per DFA
-// state, so a state seen before costs a copy. Tokens that cross terminals ("\"}," or "\":")
-// and tokens that end inside a UTF-8 character are handled by construction: everything is bytes.
+// of a string, a run of digits) is accepted whole without walking it. Tokens that cross terminals
+// ("\"}," or "\":") and tokens that end inside a UTF-8 character are handled by construction:
+// everything is bytes.
+//
+// Mask caches, two levels:
+// - Context-independent part, per *projected* state. Most tokens are decided by the top few
+//   entries of the parse stacks alone (inside a string: the character rule and the closing quote),
+//   not by what lies below (which property, which nesting level). The projection of a state keeps
+//   the top kProjectDepth entries of each stack and cuts the rest (the cut acts as "end of input").
+//   A walk from the projected state decides every token whose bytes never reach a cut; where a cut
+//   is reached after a prefix (the projected state accepts there: `"` closing a string), the
+//   subtree below that trie node is a *boundary*, to be walked from the real state. Every string
+//   value of a schema shares one projected state, so the walk over a 150k vocabulary (mostly
+//   string-safe tokens) is done once per grammar, not once per property.
+// - Full mask per DFA state: the projected bits plus the boundary subtrees walked from the real
+//   state (a few hundred tokens), so a state seen before costs a copy.
+// - Whole subtrees of text: where every token below a trie node is well-formed UTF-8 and the
+//   state takes any character one step at a time (char_next) for as many characters as the
+//   subtree's tokens hold, the subtree is accepted without walking it. This covers a string body
+//   over a vocabulary full of multi-byte Chinese tokens, bounded by maxLength or not.
+// fill_mask_reference() keeps the walk from the real state without the caches, for tests.
 #pragma once
 
 #include <cstdint>
@@ -58,6 +76,11 @@ class TokenTrie {
     uint32_t n_here = 0;       // the first n_here of them end exactly at this node
     uint32_t below = 0;        // index into below_sets_: bytes on the edges under this node
     uint8_t byte = 0;          // label of the edge from the parent
+    // UTF-8 shape, for accepting whole subtrees of text in one step (GrammarEngine::walk):
+    uint8_t pending = 0;       // continuation bytes still owed by the character in progress here
+    uint8_t utf8_ok = 0;       // 1: the path to here and every token below are well-formed UTF-8
+                               // (a token may end inside a character)
+    uint16_t max_starts = 0;   // most character starts on any path below (saturates at 65535)
   };
   const std::vector<Node>& nodes() const { return nodes_; }
   const std::vector<TokenId>& sorted() const { return sorted_; }  // token ids in trie order
@@ -96,10 +119,21 @@ class GrammarEngine {
 
   size_t n_states() const { return states_.size(); }
 
+  // The same mask by a walk from the real state that bypasses both mask caches and the
+  // projection (it still takes the whole-subtree shortcuts); a reference for tests, which also
+  // check against feeding every token's bytes.
+  Status fill_mask_reference(int32_t state, uint8_t* allowed);
+  // Computes and caches the masks of the start state (done by the constructor; a compiled grammar
+  // in GrammarCache is warm for its first token).
+  Status prewarm();
+
   // Limits on the lazily built automaton (bounded memory for any grammar).
   static constexpr size_t kMaxStates = 1u << 16;
   static constexpr size_t kMaxStackNodes = 1u << 22;
   static constexpr size_t kMaskCacheBytes = size_t(64) << 20;
+  // Stack entries kept by the projection (see the file comment). 3 keeps a JSON string's
+  // character rule, its repetition and the closing quote.
+  static constexpr int kProjectDepth = 3;
 
  private:
   struct State {
@@ -111,13 +145,37 @@ class GrammarEngine {
     int32_t parent;  // -1 = bottom
   };
 
+  // Context-independent part of the masks of every state with this projection.
+  struct ProjectedMask {
+    std::vector<uint64_t> bits;  // [ceil(n_vocab / 64)] tokens decided as allowed
+    // Trie nodes (with their depth in bytes) below which tokens reach a cut: walked per state.
+    std::vector<std::pair<uint32_t, uint32_t>> boundary;
+  };
+
   int32_t intern_node(uint32_t pos, int32_t parent);
   // Expands work_ (raw stacks) to normalized stacks; returns the interned state or an error.
   Result<int32_t> close_and_intern();
+  Result<int32_t> intern_state(bool accept);  // interns out_ (sorted stack ids)
   Result<int32_t> next_locked(int32_t state, uint8_t byte);
+  Result<int32_t> project(int32_t state);
   Status loop_bytes(int32_t state, ByteSet& out);
-  Status walk(uint32_t node, int32_t state, std::vector<uint64_t>& bits);
+  // Character steps: char_next(s) is the single state every well-formed UTF-8 character of two
+  // to four bytes leads to from s (every byte on the way allowed), or -1 if there is none;
+  // char_ascii_[s] the ASCII bytes that lead there too.
+  int32_t char_next(int32_t state);
+  // True when every string of at most `chars` characters, each ASCII from `ascii` or multi-byte,
+  // and every prefix of one, is allowed from `state`. Uses the chain of character steps from
+  // the state: its length (kChainLoop when it cycles) and the ASCII bytes every step takes.
+  bool text_run_allowed(int32_t state, uint32_t chars, const ByteSet& ascii);
+  // Marks the allowed tokens below trie node `node` reached in `state`. With `boundary` (a walk
+  // from a projected state), a child whose state accepts is recorded there instead of descended.
+  Status walk(uint32_t node, uint32_t depth, int32_t state, int32_t char_home, std::vector<uint64_t>& bits,
+              std::vector<std::pair<uint32_t, uint32_t>>* boundary);
   Status compute_mask(int32_t state, std::vector<uint64_t>& bits);
+  Status compute_mask_reference(int32_t state, std::vector<uint64_t>& bits);
+  Status cached_mask(int32_t state, const std::vector<uint64_t>** bits);
+  void reserve_cache(size_t bytes);
+  void copy_out(const std::vector<uint64_t>& bits, uint8_t* allowed) const;
 
   std::shared_ptr<const Grammar> grammar_;
   std::shared_ptr<const TokenTrie> trie_;
@@ -129,7 +187,15 @@ class GrammarEngine {
   std::vector<int32_t> trans_;           // [n_states][256]; -1 = not computed yet
   std::vector<int8_t> loop_known_;       // [n_states]
   std::vector<ByteSet> loop_;            // [n_states] bytes that lead back to the same state
+  std::vector<int32_t> char_next_;       // [n_states]; -2 = not computed yet
+  std::vector<ByteSet> char_ascii_;      // [n_states]
+  static constexpr uint32_t kChainUnknown = 0xFFFFFFFFu, kChainLoop = 0xFFFFFFFEu;
+  static constexpr size_t kChainExplore = 12;  // steps followed per query (longer tokens are walked)
+  std::vector<uint32_t> chain_len_;      // [n_states] character steps possible in a row
+  std::vector<ByteSet> chain_ascii_;     // [n_states] ASCII bytes allowed at every one of them
   std::unordered_map<int32_t, std::vector<uint64_t>> masks_;  // state -> [ceil(n_vocab / 64)] bits
+  std::vector<int32_t> projected_;                           // [n_states]; -1 = not computed yet
+  std::unordered_map<int32_t, ProjectedMask> projected_masks_;  // projected state -> its part
   size_t mask_bytes_ = 0;
   int32_t initial_ = 0;
   // Scratch for close_and_intern.
