@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::vector<float> wf(size_t(n_in * n_out));
   for (float& v : wf) v = normal(rng) * 0.02f;
-  const GgmlType types[] = {GgmlType::kF16, GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K,
+  const GgmlType types[] = {GgmlType::kF16, GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_K, GgmlType::kQ6_K,
                             GgmlType::kQ5_1};
   if (!json) std::printf("%-14s %-6s %6s %12s %10s\n", "isa", "type", "tokens", "ms/call", "GMAC/s");
   std::string out = "[";
