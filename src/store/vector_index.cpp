@@ -458,21 +458,19 @@ void VectorIndex::insert_into_graph(uint32_t slot) {
   }
 }
 
-std::vector<VectorHit> VectorIndex::scan(const float* query, size_t k, const std::vector<uint32_t>& slots) const {
-  std::vector<VectorHit> out;
-  if (k == 0 || slots.empty()) return out;
-  const Query q = prepare(query);
+template <typename EachSlot>
+std::vector<VectorHit> VectorIndex::best_of(const Query& q, size_t k, EachSlot each) const {
   std::priority_queue<Scored, std::vector<Scored>, WorstFirst> best;
-  for (uint32_t s : slots) {
+  each([&](uint32_t s) {
     const float sim = similarity(q, s);
-    if (best.size() < k)
+    if (best.size() < k) {
       best.push({sim, s});
-    else if (sim > best.top().sim) {
+    } else if (sim > best.top().sim) {
       best.pop();
       best.push({sim, s});
     }
-  }
-  out.resize(best.size());
+  });
+  std::vector<VectorHit> out(best.size());
   for (size_t i = out.size(); i-- > 0;) {
     out[i] = {keys_[best.top().slot], best.top().sim};
     best.pop();
@@ -480,28 +478,20 @@ std::vector<VectorHit> VectorIndex::scan(const float* query, size_t k, const std
   return out;
 }
 
+std::vector<VectorHit> VectorIndex::scan(const float* query, size_t k, const std::vector<uint32_t>& slots) const {
+  if (k == 0 || slots.empty()) return {};
+  return best_of(prepare(query), k, [&](auto&& visit) {
+    for (uint32_t s : slots) visit(s);
+  });
+}
+
 std::vector<VectorHit> VectorIndex::search_exact(const float* query, size_t k, const VectorFilter& filter) const {
-  std::vector<VectorHit> out;
-  if (k == 0 || live_ == 0) return out;
-  const Query q = prepare(query);
-  std::priority_queue<Scored, std::vector<Scored>, WorstFirst> best;
+  if (k == 0 || live_ == 0) return {};
   const bool filtered = !filter.empty();
-  for (uint32_t s = 0; s < keys_.size(); ++s) {
-    if (!live(s) || (filtered && !filter.accepts(meta_[s]))) continue;
-    const float sim = similarity(q, s);
-    if (best.size() < k)
-      best.push({sim, s});
-    else if (sim > best.top().sim) {
-      best.pop();
-      best.push({sim, s});
-    }
-  }
-  out.resize(best.size());
-  for (size_t i = out.size(); i-- > 0;) {
-    out[i] = {keys_[best.top().slot], best.top().sim};
-    best.pop();
-  }
-  return out;
+  return best_of(prepare(query), k, [&](auto&& visit) {
+    for (uint32_t s = 0; s < keys_.size(); ++s)
+      if (live(s) && (!filtered || filter.accepts(meta_[s]))) visit(s);
+  });
 }
 
 std::vector<VectorHit> VectorIndex::search_graph(const float* query, size_t k, const VectorFilter& filter,

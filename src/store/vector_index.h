@@ -135,6 +135,9 @@ class VectorIndex {
     float sim;
     uint32_t slot;
   };
+  // The k most similar to q of the slots each(visit) passes to visit(slot), best first.
+  template <typename EachSlot>
+  std::vector<VectorHit> best_of(const Query& q, size_t k, EachSlot each) const;
   // Best-first search of one level from `entry`; returns up to ef results (best first). With
   // `filter`/tombstones, only accepted nodes enter the results but all are traversed.
   std::vector<Scored> search_level(const Query& q, uint32_t entry, uint32_t ef, int level, bool only_live,
