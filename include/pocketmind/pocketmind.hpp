@@ -382,4 +382,22 @@ class Store {
   detail::Handle<pm_store, pm_store_close> h_;
 };
 
+// Third-party tools in a store directory's registry (PM_API_VERSION >= 2; see pm_tools_register).
+inline void register_tool(const std::string& dir, const std::string& name, const std::string& description,
+                          const std::string& schema_json) {
+  pm_error* e = nullptr;
+  detail::check(pm_tools_register(dir.c_str(), name.c_str(), description.c_str(), schema_json.c_str(), &e), &e);
+}
+// {"tools": [...]} as JSON text; with_builtin adds the built-in catalog.
+inline std::string list_tools(const std::string& dir, bool with_builtin = false) {
+  char* json = nullptr;
+  pm_error* e = nullptr;
+  detail::check(pm_tools_list(dir.c_str(), with_builtin ? PM_TOOLS_INCLUDE_BUILTIN : 0, &json, &e), &e);
+  return detail::take_string(json, std::strlen(json));
+}
+inline void remove_tool(const std::string& dir, const std::string& name) {
+  pm_error* e = nullptr;
+  detail::check(pm_tools_remove(dir.c_str(), name.c_str(), &e), &e);
+}
+
 }  // namespace pocketmind

@@ -861,4 +861,25 @@ TEST(CApi, ToolsRegisterListRemove) {
   pm_string_free(json);
 }
 
+// The C++ wrapper: the same registry, errors as pocketmind::Error with the C code.
+TEST(CApi, ToolsThroughTheCppWrapper) {
+  const std::string dir = pm::test::temp_dir() + "/tools";
+  const std::string schema = R"({"type": "object", "properties": {"to": {"type": "string"}}})";
+  pocketmind::register_tool(dir, "taxi_app.order", "叫车 Order a taxi", schema);
+  nlohmann::json j = nlohmann::json::parse(pocketmind::list_tools(dir));
+  ASSERT_EQ(j["tools"].size(), 1u);
+  EXPECT_EQ(j["tools"][0]["name"], "taxi_app.order");
+  EXPECT_GT(nlohmann::json::parse(pocketmind::list_tools(dir, true))["tools"].size(), 1u);
+  try {
+    pocketmind::register_tool(dir, "alarm.set", "d", schema);
+    ADD_FAILURE() << "a built-in name was accepted";
+  } catch (const pocketmind::Error& e) {
+    EXPECT_EQ(e.code(), PM_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(e.what()).find("built-in"), std::string::npos) << e.what();
+  }
+  pocketmind::remove_tool(dir, "taxi_app.order");
+  EXPECT_EQ(nlohmann::json::parse(pocketmind::list_tools(dir))["tools"].size(), 0u);
+  EXPECT_THROW(pocketmind::remove_tool(dir, "taxi_app.order"), pocketmind::Error);
+}
+
 }  // namespace
