@@ -11,6 +11,7 @@ packages=(
   libcpp-httplib-dev libssl-dev
   # ARM (phones): cross compiler, qemu-user to run the tests, target libraries
   g++-aarch64-linux-gnu qemu-user googletest libpcre2-dev:arm64 libicu-dev:arm64 libsqlite3-dev:arm64
+  libssl-dev:arm64  # the store's encryption at rest (libcrypto.a)
 )
 
 missing=()
