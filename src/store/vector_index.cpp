@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <queue>
+#include <set>
 
 #include "core/cpu_features.h"
 #include "core/hash.h"
@@ -184,7 +185,8 @@ bool VectorFilter::accepts(const VectorMeta& m) const {
   return true;
 }
 
-VectorIndex::VectorIndex(uint32_t dim, VectorType type, HnswParams params) : dim_(dim), type_(type), params_(params) {
+VectorIndex::VectorIndex(uint32_t dim, VectorType type, HnswParams params)
+    : dim_(dim), type_(type), params_(params), codes_(dim) {
   params_.m = std::clamp<uint32_t>(params_.m, 2, 128);
   params_.ef_construction = std::max(params_.ef_construction, params_.m);
 }
@@ -219,6 +221,23 @@ void VectorIndex::store_vector(uint32_t slot, const float* vec) {
     scales_.resize(slot + 1);
     scales_[slot] = quantize_i8(vec, dim_, &i8_[size_t(slot) * dim_]);
   }
+  encode_codes(slot);
+}
+
+void VectorIndex::row_f32(uint32_t slot, float* out) const {
+  if (type_ == VectorType::kF32) {
+    std::memcpy(out, &f32_[size_t(slot) * dim_], sizeof(float) * dim_);
+    return;
+  }
+  for (uint32_t i = 0; i < dim_; ++i) out[i] = float(i8_[size_t(slot) * dim_ + i]) * scales_[slot];
+}
+
+// From the stored row (not the caller's floats), so a loaded index has the same codes.
+void VectorIndex::encode_codes(uint32_t slot) {
+  if (codes_.rows() <= slot) codes_.resize(size_t(slot) + 1);
+  std::vector<float> row(dim_);
+  row_f32(slot, row.data());
+  codes_.set(slot, row.data());
 }
 
 uint32_t* VectorIndex::links(uint32_t slot, int level) {
@@ -245,7 +264,8 @@ Status VectorIndex::add(int64_t key, const float* vec, const VectorMeta& meta) {
   ++live_;
   if (graph_) {
     insert_into_graph(slot);
-  } else if (live_ >= kHnswMinVectors) {
+    if (live_ >= 2 * assessed_at_) assess_graph();
+  } else if (live_ >= params_.graph_min_vectors) {
     build_graph();
   }
   return Status::ok();
@@ -263,7 +283,8 @@ bool VectorIndex::remove(int64_t key) {
 size_t VectorIndex::memory_bytes() const {
   size_t b = keys_.size() * (sizeof(int64_t) + sizeof(uint8_t) + sizeof(VectorMeta)) + f32_.size() * sizeof(float) +
              i8_.size() + scales_.size() * sizeof(float) + slot_of_.size() * (sizeof(int64_t) + sizeof(uint32_t) + 16) +
-             level_.size() + links0_.size() * sizeof(uint32_t) + visited_.size() * sizeof(uint32_t);
+             level_.size() + links0_.size() * sizeof(uint32_t) + visited_.size() * sizeof(uint32_t) +
+             codes_.memory_bytes();
   for (const auto& u : upper_) b += sizeof u + u.size() * sizeof(uint32_t);
   return b;
 }
@@ -306,6 +327,8 @@ void VectorIndex::build_graph() {
   slot_of_.clear();
   for (uint32_t s = 0; s < keys_.size(); ++s) slot_of_[keys_[s]] = s;
   live_ = keys_.size();
+  codes_.clear();
+  for (uint32_t s = 0; s < keys_.size(); ++s) encode_codes(s);
 
   graph_ = true;
   level_.clear();
@@ -314,6 +337,26 @@ void VectorIndex::build_graph() {
   max_level_ = -1;
   entry_ = 0;
   for (uint32_t s = 0; s < keys_.size(); ++s) insert_into_graph(s);
+  assess_graph();
+}
+
+void VectorIndex::assess_graph() {
+  assessed_at_ = live_;
+  std::vector<uint32_t> sample;
+  const size_t every = std::max<size_t>(1, live_ / 32);
+  for (uint32_t s = 0, seen = 0; s < keys_.size() && sample.size() < 32; ++s)
+    if (live(s) && seen++ % every == 0) sample.push_back(s);
+  size_t found = 0, total = 0;
+  std::vector<float> q(dim_);
+  for (uint32_t s : sample) {
+    row_f32(s, q.data());
+    std::set<int64_t> truth;
+    for (const VectorHit& h : search_exact(q.data(), 11))
+      if (h.key != keys_[s] && truth.size() < 10) truth.insert(h.key);
+    for (const VectorHit& h : search_graph(q.data(), 11)) found += truth.count(h.key);
+    total += truth.size();
+  }
+  graph_recall_ = total ? double(found) / double(total) : 1.0;
 }
 
 std::vector<VectorIndex::Scored> VectorIndex::search_level(const Query& q, uint32_t entry, uint32_t ef, int level,
@@ -507,8 +550,34 @@ std::vector<VectorHit> VectorIndex::search_graph(const float* query, size_t k, c
   return out;
 }
 
+std::vector<VectorHit> VectorIndex::search_codes(const float* query, size_t k, const VectorFilter& filter,
+                                                 size_t candidates) const {
+  if (k == 0 || live_ == 0) return {};
+  if (candidates == 0) candidates = std::max(kCodeCandidates, 32 * k);
+  candidates = std::max(candidates, k);
+  std::vector<int8_t> q8(codes_.padded_dim(), 0);
+  quantize_i8(query, dim_, q8.data());
+  thread_local std::vector<float> est;  // one per thread: 4 bytes a vector, kept between queries
+  codes_.score(q8.data(), est);
+  // The best `candidates` by estimate: most rows fail the first comparison once the heap is full.
+  const bool filtered = !filter.empty();
+  std::priority_queue<Scored, std::vector<Scored>, WorstFirst> best;
+  for (uint32_t s = 0; s < keys_.size(); ++s) {
+    if (best.size() == candidates && est[s] <= best.top().sim) continue;
+    if (!live(s) || (filtered && !filter.accepts(meta_[s]))) continue;
+    best.push({est[s], s});
+    if (best.size() > candidates) best.pop();
+  }
+  std::vector<uint32_t> slots;
+  slots.reserve(best.size());
+  for (; !best.empty(); best.pop()) slots.push_back(best.top().slot);
+  std::sort(slots.begin(), slots.end());  // memory order; best_of ranks them
+  return scan(query, k, slots);
+}
+
 std::vector<VectorHit> VectorIndex::search(const float* query, size_t k, const VectorFilter& filter) const {
-  if (!graph_ || live_ < kHnswMinVectors) return search_exact(query, k, filter);
+  if (!graph_ || live_ < params_.graph_min_vectors) return search_exact(query, k, filter);
+  const bool graph = uses_graph();
   if (!filter.empty()) {
     // A filtered graph search walks about 1 / (share passing) times as many nodes, at random
     // places in memory; the exact scan reads only the passing vectors, in order. Below a third
@@ -517,12 +586,13 @@ std::vector<VectorHit> VectorIndex::search(const float* query, size_t k, const V
     for (uint32_t s = 0; s < keys_.size(); ++s)
       if (live(s) && filter.accepts(meta_[s])) passing.push_back(s);
     if (passing.size() < live_ / 3 || passing.size() < 4 * k) return scan(query, k, passing);
+    if (!graph) return search_codes(query, k, filter);
     std::vector<VectorHit> hits =
         search_graph(query, k, filter, std::max<uint32_t>(params_.ef_search, uint32_t(4 * k)));
     if (hits.size() < k) return search_exact(query, k, filter);
     return hits;
   }
-  return search_graph(query, k, filter);
+  return graph ? search_graph(query, k, filter) : search_codes(query, k, filter);
 }
 
 // ---- persistence ----
@@ -722,6 +792,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::load(const std::string& path) 
     }
   }
   if (r.left() != 0) return bad(std::to_string(r.left()) + " unexpected bytes after the last vector");
+  for (uint32_t s = 0; s < n; ++s) idx->encode_codes(s);
   if (graph) {
     // Links may point at nodes whose level was read later: check levels now that all are known.
     for (size_t s = 0; s < n; ++s)
@@ -731,6 +802,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::load(const std::string& path) 
           if (idx->level_[ln[i]] < l) return bad("vector " + std::to_string(s) + ": link to a node below its level");
       }
     if (idx->level_[entry] != uint8_t(max_level)) return bad("entry point is not on the top level");
+    idx->assess_graph();
   }
   return idx;
 }
