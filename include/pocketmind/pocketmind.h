@@ -55,7 +55,7 @@ extern "C" {
 
 /* ---- versions ------------------------------------------------------------------------------------- */
 
-#define PM_API_VERSION 2 /* 2: pm_tools_register / pm_tools_list / pm_tools_remove */
+#define PM_API_VERSION 3 /* 2: pm_tools_register / pm_tools_list / pm_tools_remove; 3: encrypted stores */
 
 /* The library's version string ("0.1.0"); static storage. */
 PM_API const char* pm_version(void);
@@ -286,6 +286,18 @@ typedef struct pm_store pm_store;
 enum { PM_STORE_NO_CREATE = 1 /* fail with PM_ERR_NOT_FOUND instead of creating a missing store */ };
 /* Opens (creating, by default) the store in directory `dir`. */
 PM_API pm_status pm_store_open(const char* dir, int flags, pm_store** store, pm_error** error);
+/* Opens (creating, by default) a store encrypted at rest (PM_API_VERSION 3): every page of its database
+ * and write-ahead log is AES-256-GCM on disk, under a random key kept in DIR/store.key wrapped by a key
+ * derived from `passphrase` (PBKDF2-HMAC-SHA256). `passphrase` is NUL-terminated, 1..1024 bytes, any
+ * bytes (UTF-8 welcome). A store created here takes it as its passphrase. Errors, with nothing written:
+ * a wrong passphrase, a plain (unencrypted) store, or an empty one: PM_ERR_INVALID_ARGUMENT. An encrypted
+ * store opened with pm_store_open fails the same way. */
+PM_API pm_status pm_store_open_encrypted(const char* dir, int flags, const char* passphrase, pm_store** store,
+                                         pm_error** error);
+/* Changes an encrypted store's passphrase (PM_API_VERSION 3): only DIR/store.key is rewritten, atomically;
+ * the old passphrase must be right. Safe while the store is open (open handles keep working). */
+PM_API pm_status pm_store_change_passphrase(const char* dir, const char* old_passphrase, const char* new_passphrase,
+                                            pm_error** error);
 PM_API void pm_store_close(pm_store* store);
 
 /* Uses `embedder` (borrowed: keep it open while the store uses it, or call again with NULL) to embed

@@ -324,6 +324,19 @@ class Store {
     detail::check(pm_store_open(dir.c_str(), create ? 0 : PM_STORE_NO_CREATE, &h, &e), &e);
     return Store(h);
   }
+  // A store encrypted at rest under `passphrase` (see pm_store_open_encrypted).
+  static Store open_encrypted(const std::string& dir, const std::string& passphrase, bool create = true) {
+    pm_store* h = nullptr;
+    pm_error* e = nullptr;
+    detail::check(pm_store_open_encrypted(dir.c_str(), create ? 0 : PM_STORE_NO_CREATE, passphrase.c_str(), &h, &e),
+                  &e);
+    return Store(h);
+  }
+  static void change_passphrase(const std::string& dir, const std::string& old_passphrase,
+                                const std::string& new_passphrase) {
+    pm_error* e = nullptr;
+    detail::check(pm_store_change_passphrase(dir.c_str(), old_passphrase.c_str(), new_passphrase.c_str(), &e), &e);
+  }
   // The embedder is borrowed: keep it alive while the store uses it.
   void set_embedder(const Embedder* embedder) {
     pm_error* e = nullptr;

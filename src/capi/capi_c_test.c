@@ -76,6 +76,13 @@ int main(void) {
   CHECK(pm_tools_list(NULL, PM_TOOLS_INCLUDE_BUILTIN, &text, NULL) == PM_ERR_INVALID_ARGUMENT && text == NULL);
   CHECK(pm_tools_remove(NULL, "a.b", NULL) == PM_ERR_INVALID_ARGUMENT);
 
+  /* Encrypted stores (PM_API_VERSION 3) from C: a NULL passphrase or directory is refused, nothing created. */
+  CHECK(PM_API_VERSION >= 3);
+  CHECK(pm_store_open_encrypted("pm-c-test-never-created", 0, NULL, &store, NULL) == PM_ERR_INVALID_ARGUMENT &&
+        store == NULL);
+  CHECK(pm_store_open_encrypted(NULL, 0, "pass", &store, NULL) == PM_ERR_INVALID_ARGUMENT && store == NULL);
+  CHECK(pm_store_change_passphrase(NULL, "a", "b", NULL) == PM_ERR_INVALID_ARGUMENT);
+
   /* The first error wins: a second failure does not overwrite (or leak) it. */
   CHECK(pm_session_reset(NULL, &error) == PM_ERR_INVALID_ARGUMENT);
   CHECK(pm_store_count(NULL, NULL, &error) == PM_ERR_INVALID_ARGUMENT);

@@ -10,6 +10,7 @@
 #include "store/ingest.h"
 #include "store/record.h"
 #include "store/search.h"
+#include "store/store_key.h"
 #include "store/time_util.h"
 
 using pm::Result;
@@ -133,17 +134,45 @@ pm_status pm_embed(const pm_embedder* embedder, const char* const* texts, size_t
 
 // ---- store --------------------------------------------------------------------------------------
 
+namespace {
+
+Status open_store(const char* dir, int flags, const char* passphrase, pm_store** store) {
+  PM_RETURN_IF_ERROR(need(store, "store (out)"));
+  *store = nullptr;
+  PM_RETURN_IF_ERROR(need(dir, "dir"));
+  st::StoreOptions o;
+  o.create = (flags & PM_STORE_NO_CREATE) == 0;
+  if (passphrase != nullptr) {
+    if (*passphrase == '\0') return Status::invalid_argument("passphrase is empty");
+    o.passphrase = passphrase;
+  }
+  auto s = std::make_unique<pm_store>();
+  PM_ASSIGN_OR_RETURN(s->store, st::Store::open(dir, o));
+  *store = s.release();
+  return Status::ok();
+}
+
+}  // namespace
+
 pm_status pm_store_open(const char* dir, int flags, pm_store** store, pm_error** error) {
+  return guarded(error, [&]() -> Status { return open_store(dir, flags, nullptr, store); });
+}
+
+pm_status pm_store_open_encrypted(const char* dir, int flags, const char* passphrase, pm_store** store,
+                                  pm_error** error) {
   return guarded(error, [&]() -> Status {
-    PM_RETURN_IF_ERROR(need(store, "store (out)"));
-    *store = nullptr;
+    PM_RETURN_IF_ERROR(need(passphrase, "passphrase"));
+    return open_store(dir, flags, passphrase, store);
+  });
+}
+
+pm_status pm_store_change_passphrase(const char* dir, const char* old_passphrase, const char* new_passphrase,
+                                     pm_error** error) {
+  return guarded(error, [&]() -> Status {
     PM_RETURN_IF_ERROR(need(dir, "dir"));
-    st::StoreOptions o;
-    o.create = (flags & PM_STORE_NO_CREATE) == 0;
-    auto s = std::make_unique<pm_store>();
-    PM_ASSIGN_OR_RETURN(s->store, st::Store::open(dir, o));
-    *store = s.release();
-    return Status::ok();
+    PM_RETURN_IF_ERROR(need(old_passphrase, "old_passphrase"));
+    PM_RETURN_IF_ERROR(need(new_passphrase, "new_passphrase"));
+    return st::change_store_passphrase(dir, old_passphrase, new_passphrase);
   });
 }
 

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -699,6 +700,82 @@ const char* const kRecords =
     "\n"
     "{\"id\": \"note-2\", \"source\": \"note\", \"time\": \"2026-11-22T10:00:00+08:00\", \"text\": \"Dentist on Monday\"}\n"
     "{\"id\": \"bad-1\", \"source\": \"sms\", \"text\": \"no time field\"}\n";
+
+// Encryption at rest through the C API (PM_API_VERSION 3): the passphrase creates and then unlocks the
+// store; on disk no record text is readable; a plain open, a wrong passphrase, NULL or empty ones are
+// refused with the reason; changing the passphrase retires the old one.
+TEST(CApi, EncryptedStoreOpensOnlyWithItsPassphrase) {
+  ASSERT_GE(pm_api_version(), 3);
+  const std::string dir = pm::test::temp_dir() + "/secret";
+  const char* pass = "蓝色 walrus 42";
+  ErrorHolder err;
+  pm_store* store = nullptr;
+  EXPECT_EQ(pm_store_open_encrypted(dir.c_str(), 0, nullptr, &store, &err), PM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(err.message().find("passphrase"), std::string::npos) << err.message();
+  err.reset();
+  EXPECT_EQ(pm_store_open_encrypted(dir.c_str(), 0, "", &store, &err), PM_ERR_INVALID_ARGUMENT);
+  err.reset();
+  EXPECT_EQ(pm_store_open_encrypted(dir.c_str(), PM_STORE_NO_CREATE, pass, &store, &err), PM_ERR_NOT_FOUND);
+  err.reset();
+  ASSERT_EQ(pm_store_open_encrypted(dir.c_str(), 0, pass, &store, &err), PM_OK) << err.message();
+  pm_ingest_counts c;
+  pm_ingest_counts_init(&c);
+  ASSERT_EQ(pm_store_ingest_jsonl(store, kRecords, std::strlen(kRecords), "test", &c, &err), PM_OK) << err.message();
+  EXPECT_EQ(c.added, 3);
+  pm_string_free(c.first_rejection);
+  pm_store_close(store);
+  store = nullptr;
+
+  // Every file of the store directory: no record text in the clear.
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    const std::string bytes = pm::test::read_text(f.path().string());
+    EXPECT_EQ(bytes.find("Dentist"), std::string::npos) << f.path();
+  }
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(dir) / "store.key"));
+
+  EXPECT_EQ(pm_store_open(dir.c_str(), 0, &store, &err), PM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(err.message().find("encrypted"), std::string::npos) << err.message();
+  err.reset();
+  EXPECT_EQ(pm_store_open_encrypted(dir.c_str(), 0, "walrus 42", &store, &err), PM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(err.message().find("wrong passphrase"), std::string::npos) << err.message();
+  EXPECT_EQ(store, nullptr);
+  err.reset();
+
+  ASSERT_EQ(pm_store_open_encrypted(dir.c_str(), PM_STORE_NO_CREATE, pass, &store, &err), PM_OK) << err.message();
+  char* json = nullptr;
+  ASSERT_EQ(pm_store_search(store, "dentist", 5, "2026-11-25T12:00:00+08:00", &json, &err), PM_OK) << err.message();
+  const nlohmann::json j = nlohmann::json::parse(json);
+  pm_string_free(json);
+  ASSERT_EQ(j["hits"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["hits"][0]["id"], "note-2");
+
+  // A new passphrase, while the store is open: the open handle keeps working.
+  EXPECT_EQ(pm_store_change_passphrase(dir.c_str(), "nope", "new one", &err), PM_ERR_INVALID_ARGUMENT);
+  err.reset();
+  EXPECT_EQ(pm_store_change_passphrase(dir.c_str(), pass, nullptr, &err), PM_ERR_INVALID_ARGUMENT);
+  err.reset();
+  ASSERT_EQ(pm_store_change_passphrase(dir.c_str(), pass, "新的口令", &err), PM_OK) << err.message();
+  int64_t n = 0;
+  ASSERT_EQ(pm_store_count(store, &n, nullptr), PM_OK);
+  EXPECT_EQ(n, 3);
+  pm_store_close(store);
+  store = nullptr;
+  EXPECT_EQ(pm_store_open_encrypted(dir.c_str(), 0, pass, &store, &err), PM_ERR_INVALID_ARGUMENT);
+  err.reset();
+  {
+    pocketmind::Store again = pocketmind::Store::open_encrypted(dir, "新的口令", false);
+    EXPECT_NE(again.search("dentist", 5).find("note-2"), std::string::npos);
+  }
+  EXPECT_THROW(pocketmind::Store::open_encrypted(dir, "old news", false), pocketmind::Error);
+
+  // A plain store refuses a passphrase (it would otherwise look unlocked while writing plaintext).
+  const std::string plain = pm::test::temp_dir() + "/plain";
+  ASSERT_EQ(pm_store_open(plain.c_str(), 0, &store, &err), PM_OK) << err.message();
+  pm_store_close(store);
+  store = nullptr;
+  EXPECT_EQ(pm_store_open_encrypted(plain.c_str(), 0, pass, &store, &err), PM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(err.message().find("not encrypted"), std::string::npos) << err.message();
+}
 
 TEST(CApi, StoreIngestSearchForgetRoundTrip) {
   const std::string dir = pm::test::temp_dir() + "/store";
