@@ -33,7 +33,8 @@ Result<Weight> TensorBinder::weight(const std::string& name, int64_t n_in, int64
   return Weight{t->type, t->data, n_in, n_out};
 }
 
-void PackedWeights::pack(const Kernels& k, const std::vector<Weight*>& weights, const MappedFile* file) {
+void PackedWeights::pack(const Kernels& k, const std::vector<Weight*>& weights, const MappedFile* file,
+                         const std::function<void(Weight&)>& packed_one) {
   const char* env = std::getenv("PM_PACK");
   if (env != nullptr && std::string(env) == "0") return;
   size_t total = 0;
@@ -48,6 +49,7 @@ void PackedWeights::pack(const Kernels& k, const std::vector<Weight*>& weights, 
     pack_weights(k, w->type, w->data, w->n_in, w->n_out, buf_.data() + at, &pool);
     w->packed = buf_.data() + at;
     if (file != nullptr) file->release(w->data, bytes);
+    if (packed_one) packed_one(*w);
     at += bytes;
   }
 }

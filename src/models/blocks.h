@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,8 +40,10 @@ inline void matmul(const Kernels& k, const Weight& w, const float* x, int64_t n_
 // environment variable PM_PACK=0 turns packing off (the results are the same bits either way).
 class PackedWeights {
  public:
-  // Packs those of `weights` the table has a packed form for and sets their `packed`.
-  void pack(const Kernels& k, const std::vector<Weight*>& weights, const MappedFile* file);
+  // Packs those of `weights` the table has a packed form for and sets their `packed`;
+  // `packed_one`, when given, is called with each right after it is packed.
+  void pack(const Kernels& k, const std::vector<Weight*>& weights, const MappedFile* file,
+            const std::function<void(Weight&)>& packed_one = nullptr);
   size_t size_bytes() const { return buf_.size(); }
 
  private:

@@ -132,9 +132,9 @@ Result<RwkvTensor> RwkvTensorBinder::tensor(const std::string& name) const {
 const uint8_t* RwkvTensorBinder::aligned_data(const RwkvTensor& t) {
   const uintptr_t align = t.type == GgmlType::kF32 ? alignof(float) : alignof(uint16_t);
   if (reinterpret_cast<uintptr_t>(t.data) % align == 0) return t.data;
-  AlignedBuffer<uint8_t>& copy = owned_.emplace_back(size_t(t.size_bytes));
-  std::memcpy(copy.data(), t.data, size_t(t.size_bytes));
-  return copy.data();
+  RwkvTensorCopy& copy = owned_.emplace_back(RwkvTensorCopy{AlignedBuffer<uint8_t>(size_t(t.size_bytes)), t.data});
+  std::memcpy(copy.bytes.data(), t.data, size_t(t.size_bytes));
+  return copy.bytes.data();
 }
 
 Result<Weight> RwkvTensorBinder::weight(const std::string& name, int64_t n_in, int64_t n_out) {
@@ -166,7 +166,7 @@ Result<FloatVec> RwkvTensorBinder::vec(const std::string& name, int64_t n) {
 // ---- shared operations ------------------------------------------------------------------------
 
 void RwkvEval::matmul(const Weight& w, const float* x, float* y) {
-  pm::matmul(kernels, w.type, w.data, w.n_in, w.n_out, x, n, y, scratch, pool);
+  pm::matmul(kernels, w.type, w.data, w.n_in, w.n_out, x, n, y, scratch, pool, w.packed);
 }
 
 float* RwkvEval::buffer(size_t slot, size_t count) {
@@ -205,7 +205,7 @@ RwkvModel::RwkvModel(RwkvFile file) : file_(std::move(file)) { gguf_ = file_.ggu
 
 uint64_t RwkvModel::copied_weight_bytes() const {
   uint64_t n = 0;
-  for (const AlignedBuffer<uint8_t>& b : owned_) n += b.size();
+  for (const RwkvTensorCopy& c : owned_) n += c.bytes.size();
   return n;
 }
 
@@ -327,6 +327,31 @@ Status RwkvModel::load() {
   info.recurrent = true;
   info.kv_bytes_per_token = 0;
   info.recurrent_state_bytes = uint64_t(p.n_layer * p.state_floats_per_layer()) * sizeof(float);
+
+  // Packed copies for the active kernels (models/blocks.h), as the transformer's: one token's
+  // matrix-vector products read each block of 16 rows with a few wide loads.
+  std::vector<Weight*> matrices{&head_};
+  for (Layer& l : layers_)
+    for (Weight* w : {&l.ffn.key, &l.ffn.value, &l.ffn.receptance}) matrices.push_back(w);
+  for (Weight* w : time_mix_matrices()) matrices.push_back(w);
+  std::erase_if(matrices, [](const Weight* w) { return !w->present(); });
+  // A copied (misaligned) matrix whose every row is in the packed copy is never read again:
+  // as soon as it is packed, point it back at the file's bytes (still its rows, only unaligned)
+  // and free the copy and the pages it was read from, so resident memory stays about the file's
+  // size during the load too.
+  const MappedFile* mapping = file_.mapped_file();
+  packed_.pack(active_kernels(), matrices, mapping, [&](Weight& w) {
+    const int rows = active_kernels().of(w.type).pack_rows;
+    if (rows <= 0 || w.n_out % rows != 0) return;
+    for (RwkvTensorCopy& c : owned_)
+      if (c.bytes.size() != 0 && c.bytes.data() == w.data) {
+        const size_t bytes = c.bytes.size();
+        w.data = c.source;
+        c.bytes = AlignedBuffer<uint8_t>();
+        if (mapping != nullptr) mapping->release(c.source, bytes);
+        return;
+      }
+  });
   return Status::ok();
 }
 

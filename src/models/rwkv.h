@@ -147,9 +147,14 @@ struct RwkvFile {
 // rwkv.cpp pads nothing, so .bin tensor data usually sits at odd offsets: a tensor misaligned
 // for its element type is copied into a buffer appended to `owned` (whose heap blocks never
 // move). GGUF tensors are aligned (general.alignment), so their data is used in place.
+struct RwkvTensorCopy {
+  AlignedBuffer<uint8_t> bytes;
+  const uint8_t* source = nullptr;  // the tensor's bytes in the file's mapping
+};
+
 class RwkvTensorBinder {
  public:
-  RwkvTensorBinder(const RwkvFile& f, std::vector<AlignedBuffer<uint8_t>>& owned) : f_(f), owned_(owned) {}
+  RwkvTensorBinder(const RwkvFile& f, std::vector<RwkvTensorCopy>& owned) : f_(f), owned_(owned) {}
   // A matrix of n_out rows of n_in: ne[0] == n_in and the other dims multiply to n_out.
   Result<Weight> weight(const std::string& name, int64_t n_in, int64_t n_out);
   // A float vector of n elements, whatever its (1- to 4-D) shape.
@@ -161,7 +166,7 @@ class RwkvTensorBinder {
  private:
   const uint8_t* aligned_data(const RwkvTensor& t);
   const RwkvFile& f_;
-  std::vector<AlignedBuffer<uint8_t>>& owned_;
+  std::vector<RwkvTensorCopy>& owned_;
 };
 
 // Work buffers and settings of one eval call over n tokens.
@@ -226,6 +231,8 @@ class RwkvModel : public Model {
   Status load();
   // Binds layer il's time-mixing tensors (the version's own layer struct).
   virtual Status load_time_mix(RwkvTensorBinder& b, int64_t il) = 0;
+  // The time mixing's weight matrices of every layer (bound by then), for packing.
+  virtual std::vector<Weight*> time_mix_matrices() = 0;
   // Time mixing of layer il for e.n tokens: xn = ln1(x) rows, prev = their token-shifted
   // predecessors (both [n][n_embd]); writes out [n][n_embd].
   virtual void time_mix(int64_t il, RwkvState& s, RwkvEval& e, const float* xn, const float* prev,
@@ -243,12 +250,13 @@ class RwkvModel : public Model {
   };
   void channel_mix(const Layer& l, RwkvEval& e, const float* xn, const float* prev, float* out) const;
 
-  std::vector<AlignedBuffer<uint8_t>> owned_;  // copies of misaligned tensors
+  std::vector<RwkvTensorCopy> owned_;  // copies of misaligned tensors
   Weight emb_;                                 // [n_embd -> n_vocab]: row t is token t's embedding
   FloatVec ln0_w_, ln0_b_;                     // [n_embd] (blocks.0.ln0)
   FloatVec ln_out_w_, ln_out_b_;
   Weight head_;  // [n_embd -> n_vocab]
   std::vector<Layer> layers_;
+  PackedWeights packed_;  // of head_, the channel and time mixing matrices
 };
 
 // Builders, one per version file.

@@ -66,6 +66,12 @@ class Rwkv4Model final : public RwkvModel {
   }
 
  private:
+  std::vector<Weight*> time_mix_matrices() override {
+    std::vector<Weight*> m;
+    for (auto& l : layers_)
+      for (Weight* w : {&l.key, &l.value, &l.receptance, &l.output}) m.push_back(w);
+    return m;
+  }
   std::vector<Rwkv4TimeMix> layers_;
 };
 

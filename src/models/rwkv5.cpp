@@ -121,6 +121,12 @@ class Rwkv5Model final : public RwkvModel {
   }
 
  private:
+  std::vector<Weight*> time_mix_matrices() override {
+    std::vector<Weight*> m;
+    for (auto& l : layers_)
+      for (Weight* w : {&l.key, &l.value, &l.receptance, &l.gate, &l.output}) m.push_back(w);
+    return m;
+  }
   std::vector<Rwkv5TimeMix> layers_;
 };
 

@@ -158,6 +158,15 @@ class Rwkv6Model final : public RwkvModel {
  private:
   int64_t lora_ = 0;        // rank of the token-shift LoRA (maa_w1 / maa_w2)
   int64_t decay_lora_ = 0;  // rank of the decay LoRA
+  std::vector<Weight*> time_mix_matrices() override {
+    std::vector<Weight*> m;
+    for (auto& l : layers_) {
+      for (Weight* w : {&l.maa_w1, &l.decay_w1, &l.decay_w2, &l.receptance, &l.key, &l.value, &l.gate, &l.output})
+        m.push_back(w);
+      for (Weight& w : l.maa_w2) m.push_back(&w);
+    }
+    return m;
+  }
   std::vector<Rwkv6TimeMix> layers_;
 };
 

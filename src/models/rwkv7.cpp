@@ -190,6 +190,14 @@ class Rwkv7Model final : public RwkvModel {
   }
 
  private:
+  std::vector<Weight*> time_mix_matrices() override {
+    std::vector<Weight*> m;
+    for (auto& l : layers_)
+      for (Weight* w : {&l.receptance, &l.key, &l.value, &l.output, &l.w.down, &l.w.up, &l.a.down, &l.a.up,
+                        &l.v.down, &l.v.up, &l.g.down, &l.g.up})
+        m.push_back(w);
+    return m;
+  }
   std::vector<Rwkv7TimeMix> layers_;
 };
 

@@ -270,6 +270,41 @@ TEST(SessionPacking, PackedWeightsGiveTheSameLogits) {
   }
 }
 
+// RWKV-7 (.bin, misaligned tensors copied then freed once packed) gives the logits it gives
+// unpacked, for a prompt and for single tokens. The projections are quantized (integer kernels:
+// the same bits); the head and LoRA matrices are F16, whose packed kernels may round differently,
+// hence a tolerance far below what a wrong row or block would cause.
+TEST(SessionPacking, RwkvPackedWeightsGiveTheSameLogits) {
+  const std::string dir = test::temp_dir();
+  SynthRwkvShape shape = *find_synth_rwkv_shape("rwkv7-1.5b");
+  shape.n_vocab = 1000, shape.n_embd = 256, shape.n_layer = 2;
+  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ5_1}) {
+    const std::string path = dir + "/r-" + type_name(type) + ".bin";
+    const Status written = write_synth_rwkv7(shape, type, path);
+    ASSERT_TRUE(written.is_ok()) << written.to_string();
+    std::vector<std::vector<float>> runs;
+    for (const char* pack : {"0", "1"}) {
+      setenv("PM_PACK", pack, 1);
+      auto model = load(path);
+      unsetenv("PM_PACK");
+      ASSERT_TRUE(model);
+      auto s = Session::create(*model, 64);
+      ASSERT_TRUE(s.is_ok());
+      ASSERT_TRUE((*s)->eval(std::vector<TokenId>{1, 450, 499, 17, 170, 432, 9, 3, 77}).is_ok());
+      std::vector<float> all = last_logits(**s);
+      for (TokenId t : {5, 900, 64}) {
+        ASSERT_TRUE((*s)->eval(&t, 1).is_ok());
+        const auto l = last_logits(**s);
+        all.insert(all.end(), l.begin(), l.end());
+      }
+      runs.push_back(all);
+    }
+    ASSERT_EQ(runs[0].size(), runs[1].size());
+    for (size_t i = 0; i < runs[0].size(); ++i)
+      ASSERT_NEAR(runs[0][i], runs[1][i], 1e-3f * (1.0f + std::fabs(runs[0][i]))) << type_name(type) << " logit " << i;
+  }
+}
+
 // Going back to a shared prefix (a chat whose last turn is edited): a KV cache truncates and
 // continues exactly as a fresh run of the same tokens; a recurrent state refuses.
 TEST(SessionTruncate, KvCacheContinuesFromThePrefix) {
