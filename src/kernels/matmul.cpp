@@ -124,7 +124,9 @@ void matmul(const Kernels& k, GgmlType wtype, const void* w, int64_t n_in, int64
         tk.gemm_packed(n_in, packed + size_t(g) * group_bytes, act, a_row_bytes, a_blocks, n_tok, y + g * pack_rows,
                        size_t(n_out));
     };
-    if (parallel) pool->parallel_for(groups, 1, run);
+    // Handed out a few groups at a time (about 8 chunks per thread), so that a thread slowed by
+    // another program on its core does not hold the others up at the end.
+    if (parallel) pool->parallel_for_dynamic(groups, std::max<int64_t>(1, groups / (8 * pool->n_threads())), run);
     else run(0, groups);
     rows(groups * pack_rows, n_out);
     return;
