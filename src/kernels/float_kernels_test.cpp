@@ -151,8 +151,13 @@ TEST(FloatKernels, AttentionMatchesDoubleSoftmax) {
       const std::vector<float> kk = normal(size_t(n_kv) * kvs, uint32_t(7 * c.d + c.p0));
       const std::vector<float> v = normal(size_t(n_kv) * kvs, uint32_t(11 * c.d + c.p0));
       const float scale = 1.0f / std::sqrt(float(c.d));
+      // Keys transposed, with NaN past the last key (the kernel must never use it).
+      const size_t kts = size_t(n_kv + 15) / 16 * 16 + 16;
+      std::vector<float> kt(size_t(c.d) * kts, std::numeric_limits<float>::quiet_NaN());
+      for (int64_t j = 0; j < n_kv; ++j)
+        for (int64_t x = 0; x < c.d; ++x) kt[size_t(x) * kts + size_t(j)] = kk[size_t(j) * kvs + size_t(x)];
       std::vector<float> out(size_t(c.n_q) * os, -7.0f);
-      k->attention(c.d, c.n_q, c.p0, q.data(), qs, kk.data(), v.data(), kvs, scale, out.data(), os);
+      k->attention(c.d, c.n_q, c.p0, q.data(), qs, kt.data(), kts, v.data(), kvs, scale, out.data(), os);
       for (int64_t i = 0; i < c.n_q; ++i) {
         const int64_t nv = c.p0 + i + 1;
         const float* qi = &q[size_t(i) * qs];
@@ -176,7 +181,7 @@ TEST(FloatKernels, AttentionMatchesDoubleSoftmax) {
         const double tol = vmax * (2.5 * score_err + 8 * kEps * double(nv) + 8 * kEps) + 1e-7;
         // The same query alone, at its position, over the keys it sees.
         std::vector<float> alone(static_cast<size_t>(c.d), -7.0f);
-        k->attention(c.d, 1, c.p0 + i, qi, qs, kk.data(), v.data(), kvs, scale, alone.data(), size_t(c.d));
+        k->attention(c.d, 1, c.p0 + i, qi, qs, kt.data(), kts, v.data(), kvs, scale, alone.data(), size_t(c.d));
         for (int64_t x = 0; x < c.d; ++x) {
           double ref = 0;
           for (int64_t j = 0; j < nv; ++j) ref += s[size_t(j)] / sum * v[size_t(j) * kvs + size_t(x)];

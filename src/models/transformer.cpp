@@ -125,7 +125,7 @@ class KvCache final : public ModelState {
   const uint8_t* k_row(int64_t layer, int64_t pos) const { return k_.get() + size_t(layer * n_ctx_ + pos) * row_bytes_; }
   const uint8_t* v_row(int64_t layer, int64_t pos) const { return v_.get() + size_t(layer * n_ctx_ + pos) * row_bytes_; }
   void advance(int64_t n) { n_past_ += n; }
-  // One layer's cache rows decoded to float for attention, [n_kv][kv_dim] each; kept between
+  // One layer's cache rows decoded to float for attention (keys transposed: see attention()); kept between
   // calls so that a long conversation does not map and fault in fresh pages every layer.
   std::vector<float>& k_float() { return k_float_; }
   std::vector<float>& v_float() { return v_float_; }
@@ -320,31 +320,35 @@ void DecoderModel::attention(KvCache& cache, int64_t layer, int64_t n_tokens, co
   const int64_t group = p.n_head / p.n_head_kv;
   const float scale = 1.0f / std::sqrt(float(p.head_dim));
 
-  // Decode this layer's cache rows [0, n_kv) to float once: [n_kv][kv_dim].
+  // Decode this layer's cache rows [0, n_kv) to float once: values as rows [n_kv][kv_dim], keys
+  // transposed per KV head, k[(h * head_dim + c) * kt_stride + j] (what Kernels::attention reads).
+  const int64_t kt_stride = (n_kv + 15) / 16 * 16;
   std::vector<float>& k = cache.k_float();
   std::vector<float>& v = cache.v_float();
-  if (k.size() < size_t(n_kv * kv_dim)) {
-    k.resize(size_t(n_kv * kv_dim));
-    v.resize(size_t(n_kv * kv_dim));
-  }
+  if (k.size() < size_t(kv_dim * kt_stride)) k.resize(size_t(kv_dim * kt_stride));
+  if (v.size() < size_t(n_kv * kv_dim)) v.resize(size_t(n_kv * kv_dim));
   const Kernels& kern = active_kernels();
   const ToFloatFn decode = kern.of(cache.type()).to_float;
   ThreadPool* pool = cache.thread_pool();
   auto decode_rows = [&](int64_t j0, int64_t j1) {
+    std::vector<float> row(static_cast<size_t>(kv_dim));
     for (int64_t j = j0; j < j1; ++j) {
-      decode(cache.k_row(layer, j), &k[size_t(j * kv_dim)], kv_dim);
+      decode(cache.k_row(layer, j), row.data(), kv_dim);
+      for (int64_t c = 0; c < kv_dim; ++c) k[size_t(c * kt_stride + j)] = row[size_t(c)];
       decode(cache.v_row(layer, j), &v[size_t(j * kv_dim)], kv_dim);
     }
   };
   if (pool != nullptr && n_kv >= 64) pool->parallel_for(n_kv, 32, decode_rows);
   else decode_rows(0, n_kv);
+  for (int64_t c = 0; c < kv_dim; ++c)  // the padding keys: zero (never used)
+    for (int64_t j = n_kv; j < kt_stride; ++j) k[size_t(c * kt_stride + j)] = 0.0f;
 
   // One head at a time over all the new queries (kernels.h Kernels::attention).
   auto heads = [&](int64_t h_begin, int64_t h_end) {
     for (int64_t h = h_begin; h < h_end; ++h) {
       const int64_t kv_off = (h / group) * p.head_dim;
-      kern.attention(p.head_dim, n_tokens, p0, q + h * p.head_dim, size_t(q_dim), &k[size_t(kv_off)], &v[size_t(kv_off)],
-                     size_t(kv_dim), scale, out + h * p.head_dim, size_t(q_dim));
+      kern.attention(p.head_dim, n_tokens, p0, q + h * p.head_dim, size_t(q_dim), &k[size_t(kv_off * kt_stride)],
+                     size_t(kt_stride), &v[size_t(kv_off)], size_t(kv_dim), scale, out + h * p.head_dim, size_t(q_dim));
     }
   };
   if (pool != nullptr) pool->parallel_for(p.n_head, 1, heads);
