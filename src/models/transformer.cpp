@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <new>
@@ -330,18 +331,25 @@ void DecoderModel::attention(KvCache& cache, int64_t layer, int64_t n_tokens, co
   const Kernels& kern = active_kernels();
   const ToFloatFn decode = kern.of(cache.type()).to_float;
   ThreadPool* pool = cache.thread_pool();
-  auto decode_rows = [&](int64_t j0, int64_t j1) {
-    std::vector<float> row(static_cast<size_t>(kv_dim));
-    for (int64_t j = j0; j < j1; ++j) {
-      decode(cache.k_row(layer, j), row.data(), kv_dim);
-      for (int64_t c = 0; c < kv_dim; ++c) k[size_t(c * kt_stride + j)] = row[size_t(c)];
-      decode(cache.v_row(layer, j), &v[size_t(j * kv_dim)], kv_dim);
+  // Keys 16 at a time: decoded as rows into `rows`, then written to kt as one 64-byte run per
+  // element c (the padding keys past n_kv: zero).
+  auto decode_blocks = [&](int64_t b0, int64_t b1) {
+    std::vector<float> rows(static_cast<size_t>(16 * kv_dim));
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t j0 = b * 16, nj = std::min<int64_t>(16, n_kv - j0);
+      for (int64_t r = 0; r < nj; ++r) {
+        decode(cache.k_row(layer, j0 + r), &rows[size_t(r * kv_dim)], kv_dim);
+        decode(cache.v_row(layer, j0 + r), &v[size_t((j0 + r) * kv_dim)], kv_dim);
+      }
+      for (int64_t c = 0; c < kv_dim; ++c) {
+        float* dst = &k[size_t(c * kt_stride + j0)];
+        for (int64_t r = 0; r < 16; ++r) dst[r] = r < nj ? rows[size_t(r * kv_dim + c)] : 0.0f;
+      }
     }
   };
-  if (pool != nullptr && n_kv >= 64) pool->parallel_for(n_kv, 32, decode_rows);
-  else decode_rows(0, n_kv);
-  for (int64_t c = 0; c < kv_dim; ++c)  // the padding keys: zero (never used)
-    for (int64_t j = n_kv; j < kt_stride; ++j) k[size_t(c * kt_stride + j)] = 0.0f;
+  const int64_t n_blocks = kt_stride / 16;
+  if (pool != nullptr && n_kv >= 64) pool->parallel_for(n_blocks, 2, decode_blocks);
+  else decode_blocks(0, n_blocks);
 
   // One head at a time over all the new queries (kernels.h Kernels::attention).
   auto heads = [&](int64_t h_begin, int64_t h_end) {
