@@ -36,6 +36,11 @@ class ThreadPool {
   // and calls fn(begin, end) for each.
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
+  // Like parallel_for, but [0, n) is handed out `chunk` items at a time to whichever thread
+  // asks next, so a thread that runs slower (its core shared with another program) takes fewer.
+  // Which thread runs a chunk is not fixed: fn must not depend on it.
+  void parallel_for_dynamic(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn);
+
  private:
   static constexpr int kSpinIterations = 2000;
 

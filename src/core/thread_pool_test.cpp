@@ -1,5 +1,6 @@
 #include "core/thread_pool.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include <gtest/gtest.h>
@@ -18,6 +19,28 @@ TEST(ThreadPool, CoversEveryIndexExactlyOnce) {
           for (int64_t i = b; i < e; ++i) hits[size_t(i)]++;
         });
       for (int64_t i = 0; i < n; ++i) EXPECT_EQ(hits[size_t(i)].load(), 50) << threads << " threads, n " << n;
+    }
+  }
+}
+
+// Dynamic hand-out: every index once, chunks never past n and at most `chunk` long, whatever
+// n and chunk (chunk 0 counts as 1).
+TEST(ThreadPool, DynamicCoversEveryIndexExactlyOnce) {
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    for (int64_t n : {1, 2, 7, 1000}) {
+      for (int64_t chunk : {0, 1, 3, 64, 2000}) {
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        std::atomic<bool> bad{false};
+        for (int rep = 0; rep < 20; ++rep)
+          pool.parallel_for_dynamic(n, chunk, [&](int64_t b, int64_t e) {
+            if (b < 0 || e > n || b >= e || e - b > std::max<int64_t>(1, chunk)) bad = true;
+            for (int64_t i = b; i < e && i < n; ++i) hits[size_t(i)]++;
+          });
+        EXPECT_FALSE(bad.load()) << threads << " threads, n " << n << ", chunk " << chunk;
+        for (int64_t i = 0; i < n; ++i)
+          EXPECT_EQ(hits[size_t(i)].load(), 20) << threads << " threads, n " << n << ", chunk " << chunk;
+      }
     }
   }
 }

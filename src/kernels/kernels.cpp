@@ -8,6 +8,7 @@
 #include "core/cpu_features.h"
 #include "kernels/generic/generic.h"
 #include "kernels/isa.h"
+#include "kernels/ops.h"
 
 namespace pm {
 namespace {
@@ -35,6 +36,8 @@ Kernels make_generic() {
   PM_SET(kQ6_K, q6_k);
   PM_SET(kQ8_K, q8_k);
 #undef PM_SET
+  k.attention = generic::attention;
+  k.swiglu = swiglu;
   return k;
 }
 

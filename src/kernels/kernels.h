@@ -70,9 +70,27 @@ struct TypeKernels {
   GemmPackedFn gemm_packed = nullptr;
 };
 
+// Causal attention of one head over float keys and values: query i (i < n_q, at position
+// p0 + i) sees keys j <= p0 + i, and
+//   out[i] = sum_j softmax_j(scale * dot(q[i], k[j])) * v[j]
+// The keys come transposed: kt[c * kt_stride + j] is key j's element c (j < p0 + n_q), with
+// kt_stride a multiple of 16 and every float of kt's head_dim rows readable (what lies past the
+// last key is never used). q rows are q_stride floats apart, v rows v_stride apart, out rows
+// o_stride apart. Every output depends only on its query, its position and the keys and values
+// it sees, never on n_q or p0 alone: a prompt evaluated as a batch gives what its tokens give one
+// at a time, bit for bit.
+using AttentionFn = void (*)(int64_t head_dim, int64_t n_q, int64_t p0, const float* q, size_t q_stride,
+                             const float* kt, size_t kt_stride, const float* v, size_t v_stride, float scale,
+                             float* out, size_t o_stride);
+// x[i] = silu(gate[i]) * x[i] (SwiGLU's gating). Each element's result depends only on its own
+// gate and x, not on n or its index.
+using SwigluFn = void (*)(const float* gate, float* x, int64_t n);
+
 struct Kernels {
   const char* isa = "generic";
   TypeKernels types[kGgmlTypeCount];
+  AttentionFn attention = nullptr;  // set in every table (the reference: kernels/generic/ops.cpp)
+  SwigluFn swiglu = nullptr;
 
   const TypeKernels& of(GgmlType t) const { return types[static_cast<uint32_t>(t)]; }
 };

@@ -56,18 +56,24 @@ void matmul(const Kernels& k, GgmlType wtype, const void* w, int64_t n_in, int64
   const size_t sums_at = (act_bytes + 63) / 64 * 64;
   if (act_bytes + sums_bytes > 0) scratch.resize(sums_at + sums_bytes);
 
+  // Activations converted (and their block sums taken) token by token, split across the pool
+  // for a batch: every row is converted alone, so the split changes no bit.
   const uint8_t* act = nullptr;
+  const ActBlock* a_blocks = nullptr;
   if (at == GgmlType::kF32) {
     act = reinterpret_cast<const uint8_t*>(x);
   } else {
     const FromFloatFn convert = k.of(at).from_float;
-    for (int64_t t = 0; t < n_tok; ++t) convert(x + t * n_in, scratch.data() + t * a_row_bytes, n_in);
-    act = scratch.data();
-  }
-  const ActBlock* a_blocks = nullptr;
-  if (sums) {
-    ActBlock* b = reinterpret_cast<ActBlock*>(scratch.data() + sums_at);
-    block_sums(act, a_row_bytes, n_in, n_tok, b);
+    uint8_t* a = scratch.data();
+    ActBlock* b = sums ? reinterpret_cast<ActBlock*>(scratch.data() + sums_at) : nullptr;
+    const int64_t nb = n_in / 32;
+    auto convert_rows = [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) convert(x + t * n_in, a + size_t(t) * a_row_bytes, n_in);
+      if (b != nullptr) block_sums(a + size_t(t0) * a_row_bytes, a_row_bytes, n_in, t1 - t0, b + t0 * nb);
+    };
+    if (pool != nullptr && n_tok >= 4) pool->parallel_for(n_tok, 2, convert_rows);
+    else convert_rows(0, n_tok);
+    act = a;
     a_blocks = b;
   }
 
@@ -118,7 +124,9 @@ void matmul(const Kernels& k, GgmlType wtype, const void* w, int64_t n_in, int64
         tk.gemm_packed(n_in, packed + size_t(g) * group_bytes, act, a_row_bytes, a_blocks, n_tok, y + g * pack_rows,
                        size_t(n_out));
     };
-    if (parallel) pool->parallel_for(groups, 1, run);
+    // Handed out a few groups at a time (about 8 chunks per thread), so that a thread slowed by
+    // another program on its core does not hold the others up at the end.
+    if (parallel) pool->parallel_for_dynamic(groups, std::max<int64_t>(1, groups / (8 * pool->n_threads())), run);
     else run(0, groups);
     rows(groups * pack_rows, n_out);
     return;

@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
+#include <functional>
 #include <new>
 
 #include "core/fp16.h"
@@ -124,7 +126,7 @@ class KvCache final : public ModelState {
   const uint8_t* k_row(int64_t layer, int64_t pos) const { return k_.get() + size_t(layer * n_ctx_ + pos) * row_bytes_; }
   const uint8_t* v_row(int64_t layer, int64_t pos) const { return v_.get() + size_t(layer * n_ctx_ + pos) * row_bytes_; }
   void advance(int64_t n) { n_past_ += n; }
-  // One layer's cache rows decoded to float for attention, [n_kv][kv_dim] each; kept between
+  // One layer's cache rows decoded to float for attention (keys transposed: see attention()); kept between
   // calls so that a long conversation does not map and fault in fresh pages every layer.
   std::vector<float>& k_float() { return k_float_; }
   std::vector<float>& v_float() { return v_float_; }
@@ -319,40 +321,44 @@ void DecoderModel::attention(KvCache& cache, int64_t layer, int64_t n_tokens, co
   const int64_t group = p.n_head / p.n_head_kv;
   const float scale = 1.0f / std::sqrt(float(p.head_dim));
 
-  // Decode this layer's cache rows [0, n_kv) to float once: [n_kv][kv_dim].
+  // Decode this layer's cache rows [0, n_kv) to float once: values as rows [n_kv][kv_dim], keys
+  // transposed per KV head, k[(h * head_dim + c) * kt_stride + j] (what Kernels::attention reads).
+  const int64_t kt_stride = (n_kv + 15) / 16 * 16;
   std::vector<float>& k = cache.k_float();
   std::vector<float>& v = cache.v_float();
-  if (k.size() < size_t(n_kv * kv_dim)) {
-    k.resize(size_t(n_kv * kv_dim));
-    v.resize(size_t(n_kv * kv_dim));
-  }
-  const ToFloatFn decode = active_kernels().of(cache.type()).to_float;
-  for (int64_t j = 0; j < n_kv; ++j) {
-    decode(cache.k_row(layer, j), &k[size_t(j * kv_dim)], kv_dim);
-    decode(cache.v_row(layer, j), &v[size_t(j * kv_dim)], kv_dim);
-  }
-
-  const VecDotFn dot = active_kernels().of(GgmlType::kF32).vec_dot;
-  auto heads = [&](int64_t h_begin, int64_t h_end) {
-  std::vector<float> scores(static_cast<size_t>(n_kv));
-  for (int64_t i = 0; i < n_tokens; ++i) {
-    const int64_t n_visible = p0 + i + 1;
-    for (int64_t h = h_begin; h < h_end; ++h) {
-      const float* qh = q + i * q_dim + h * p.head_dim;
-      const int64_t kv_off = (h / group) * p.head_dim;
-      for (int64_t j = 0; j < n_visible; ++j) scores[size_t(j)] = dot(p.head_dim, &k[size_t(j * kv_dim + kv_off)], qh) * scale;
-      softmax(scores.data(), n_visible);
-      float* oh = out + i * q_dim + h * p.head_dim;
-      std::memset(oh, 0, sizeof(float) * size_t(p.head_dim));
-      for (int64_t j = 0; j < n_visible; ++j) {
-        const float w = scores[size_t(j)];
-        const float* vj = &v[size_t(j * kv_dim + kv_off)];
-        for (int64_t c = 0; c < p.head_dim; ++c) oh[c] += w * vj[c];
+  if (k.size() < size_t(kv_dim * kt_stride)) k.resize(size_t(kv_dim * kt_stride));
+  if (v.size() < size_t(n_kv * kv_dim)) v.resize(size_t(n_kv * kv_dim));
+  const Kernels& kern = active_kernels();
+  const ToFloatFn decode = kern.of(cache.type()).to_float;
+  ThreadPool* pool = cache.thread_pool();
+  // Keys 16 at a time: decoded as rows into `rows`, then written to kt as one 64-byte run per
+  // element c (the padding keys past n_kv: zero).
+  auto decode_blocks = [&](int64_t b0, int64_t b1) {
+    std::vector<float> rows(static_cast<size_t>(16 * kv_dim));
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t j0 = b * 16, nj = std::min<int64_t>(16, n_kv - j0);
+      for (int64_t r = 0; r < nj; ++r) {
+        decode(cache.k_row(layer, j0 + r), &rows[size_t(r * kv_dim)], kv_dim);
+        decode(cache.v_row(layer, j0 + r), &v[size_t((j0 + r) * kv_dim)], kv_dim);
+      }
+      for (int64_t c = 0; c < kv_dim; ++c) {
+        float* dst = &k[size_t(c * kt_stride + j0)];
+        for (int64_t r = 0; r < 16; ++r) dst[r] = r < nj ? rows[size_t(r * kv_dim + c)] : 0.0f;
       }
     }
-  }
   };
-  ThreadPool* pool = cache.thread_pool();
+  const int64_t n_blocks = kt_stride / 16;
+  if (pool != nullptr && n_kv >= 64) pool->parallel_for(n_blocks, 2, decode_blocks);
+  else decode_blocks(0, n_blocks);
+
+  // One head at a time over all the new queries (kernels.h Kernels::attention).
+  auto heads = [&](int64_t h_begin, int64_t h_end) {
+    for (int64_t h = h_begin; h < h_end; ++h) {
+      const int64_t kv_off = (h / group) * p.head_dim;
+      kern.attention(p.head_dim, n_tokens, p0, q + h * p.head_dim, size_t(q_dim), &k[size_t(kv_off * kt_stride)],
+                     size_t(kt_stride), &v[size_t(kv_off)], size_t(kv_dim), scale, out + h * p.head_dim, size_t(q_dim));
+    }
+  };
   if (pool != nullptr) pool->parallel_for(p.n_head, 1, heads);
   else heads(0, p.n_head);
 }
@@ -415,17 +421,32 @@ Status DecoderModel::forward(const SeqBatch* seqs, size_t n_seqs, bool all_logit
 
   std::vector<float> q(size_t(n * q_dim)), kk(size_t(n * kv_dim)), vv(size_t(n * kv_dim)), attn(size_t(n * q_dim));
   std::vector<float> gate(size_t(n * p.n_ff)), up(size_t(n * p.n_ff)), tmp(size_t(n * E));
+  // Row-wise work (norms, rotary, SwiGLU, residual adds) split by rows across the pool; each
+  // row's result is the same whichever thread computes it.
+  auto by_rows = [&](int64_t rows, const std::function<void(int64_t, int64_t)>& fn) {
+    if (pool != nullptr && rows > 1) pool->parallel_for(rows, 1, fn);
+    else fn(0, rows);
+  };
+  auto norm_rows = [&](const float* w) {
+    by_rows(n, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) rms_norm(&x[size_t(r * E)], w, &xn[size_t(r * E)], E, p.rms_eps);
+    });
+  };
+  auto add_rows = [&](const float* src) {
+    by_rows(n, [&](int64_t r0, int64_t r1) { add(&x[size_t(r0 * E)], src + r0 * E, (r1 - r0) * E); });
+  };
 
   for (int64_t il = 0; il < p.n_layer; ++il) {
     const DecoderLayer& l = layers_[size_t(il)];
-    for (int64_t r = 0; r < n; ++r) rms_norm(&x[size_t(r * E)], l.attn_norm.data, &xn[size_t(r * E)], E, p.rms_eps);
+    norm_rows(l.attn_norm.data);
     matmul(k, l.wq, xn.data(), n, q.data(), scratch, pool);
     matmul(k, l.wk, xn.data(), n, kk.data(), scratch, pool);
     matmul(k, l.wv, xn.data(), n, vv.data(), scratch, pool);
     for (size_t s = 0; s < n_seqs; ++s) {
       KvCache& cache = *caches[s];
       const FromFloatFn encode = k.of(cache.type()).from_float;
-      for (int64_t i = 0; i < seqs[s].n_tokens; ++i) {
+      by_rows(seqs[s].n_tokens, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
         const int64_t r = offset[s] + i;
         float* qi = &q[size_t(r * q_dim)];
         float* ki = &kk[size_t(r * kv_dim)];
@@ -447,17 +468,20 @@ Status DecoderModel::forward(const SeqBatch* seqs, size_t n_seqs, bool all_logit
         encode(ki, cache.k_row(il, cache.n_past() + i), kv_dim);
         encode(vi, cache.v_row(il, cache.n_past() + i), kv_dim);
       }
+      });
       attention(cache, il, seqs[s].n_tokens, &q[size_t(offset[s] * q_dim)], &attn[size_t(offset[s] * q_dim)]);
     }
     matmul(k, l.wo, attn.data(), n, tmp.data(), scratch, pool);
-    add(x.data(), tmp.data(), n * E);
+    add_rows(tmp.data());
 
-    for (int64_t r = 0; r < n; ++r) rms_norm(&x[size_t(r * E)], l.ffn_norm.data, &xn[size_t(r * E)], E, p.rms_eps);
+    norm_rows(l.ffn_norm.data);
     matmul(k, l.w_gate, xn.data(), n, gate.data(), scratch, pool);
     matmul(k, l.w_up, xn.data(), n, up.data(), scratch, pool);
-    swiglu(gate.data(), up.data(), n * p.n_ff);
+    by_rows(n, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) k.swiglu(&gate[size_t(r * p.n_ff)], &up[size_t(r * p.n_ff)], p.n_ff);
+    });
     matmul(k, l.w_down, up.data(), n, tmp.data(), scratch, pool);
-    add(x.data(), tmp.data(), n * E);
+    add_rows(tmp.data());
   }
   for (size_t s = 0; s < n_seqs; ++s) caches[s]->advance(seqs[s].n_tokens);
 

@@ -1,6 +1,7 @@
 // Declarations of the scalar reference kernels (kernels/generic/*.cpp), one set per type.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "kernels/ggml_types.h"
@@ -29,5 +30,9 @@ PM_DECLARE_TYPE_KERNELS(q6_k)
 PM_DECLARE_TYPE_KERNELS(q8_k)
 
 #undef PM_DECLARE_TYPE_KERNELS
+
+// The reference of Kernels::attention (kernels.h).
+void attention(int64_t head_dim, int64_t n_q, int64_t p0, const float* q, size_t q_stride, const float* kt,
+               size_t kt_stride, const float* v, size_t v_stride, float scale, float* out, size_t o_stride);
 
 }  // namespace pm::generic
