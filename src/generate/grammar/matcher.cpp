@@ -90,6 +90,7 @@ std::shared_ptr<const TokenTrie> TokenTrie::build(std::vector<std::string> piece
         ok = false;
       }
       n.utf8_ok = ok ? 1 : 0;
+      n.path_utf8 = n.utf8_ok;
       n.path_starts = uint16_t(std::min<uint32_t>(parent.path_starts + ((b < 0x80 || b >= 0xC0) ? 1u : 0u), 65535));
       next_range.push_back(range);
       path.push_back(uint32_t(nodes.size()));
@@ -509,8 +510,64 @@ void GrammarEngine::extend_chain(int32_t state, uint32_t want) {
   }
 }
 
+const std::vector<uint64_t>& GrammarEngine::text_tokens(const ByteSet& ascii, uint32_t limit) {
+  TextTable* table = nullptr;
+  for (TextTable& t : text_tables_)
+    if (std::memcmp(t.ascii.w, ascii.w, sizeof ascii.w) == 0) table = &t;
+  const TokenTrie& trie = *trie_;
+  if (!table) {
+    // One pass over the trie: a token is text when its path is well-formed UTF-8 and its ASCII
+    // bytes are all in `ascii`; a subtree below a byte that is not is skipped.
+    TextTable t;
+    t.ascii = ascii;
+    t.starts.assign(size_t(trie.n_vocab()), 0xFFFF);
+    const auto& nodes = trie.nodes();
+    const TokenId* sorted = trie.sorted().data();
+    for (uint32_t i = 1; i < nodes.size();) {
+      const TokenTrie::Node& n = nodes[i];
+      if (!n.path_utf8 || (n.byte < 0x80 && !ascii.has(n.byte))) {
+        i = n.subtree_end;
+        continue;
+      }
+      for (uint32_t k = n.tok_begin; k < n.tok_begin + n.n_here; ++k) t.starts[size_t(sorted[k])] = n.path_starts;
+      ++i;
+    }
+    text_tables_.push_back(std::move(t));
+    table = &text_tables_.back();
+  }
+  auto it = table->by_limit.find(limit);
+  if (it == table->by_limit.end()) {
+    std::vector<uint64_t> bits((size_t(trie.n_vocab()) + 63) / 64, 0);
+    const uint16_t* st = table->starts.data();
+    for (size_t id = 0; id < table->starts.size(); ++id)
+      if (st[id] <= limit) bits[id >> 6] |= uint64_t(1) << (id & 63);
+    it = table->by_limit.emplace(limit, std::move(bits)).first;
+  }
+  return it->second;
+}
+
+bool GrammarEngine::text_skip_for(int32_t state, bool projected, TextSkip* skip) {
+  if (state == kDead) return false;
+  ByteSet none;
+  uint32_t limit = 0;
+  const RunAnswer r = text_run(state, uint32_t(kChainMax), none, projected, &limit);
+  const uint32_t len = chain_len_[size_t(state)];
+  if (r == kRunUnknown && len == 0) return false;
+  skip->ascii = chain_ascii_[size_t(state)];
+  skip->ascii.w[2] = skip->ascii.w[3] = 0;
+  if (r == kRunAll) {
+    skip->limit = uint32_t(kChainMax);
+    skip->exact = false;
+  } else {
+    skip->limit = std::min<uint32_t>(len, uint32_t(kChainMax));
+    // Exact only where the chain's end takes no character of the text: check with the full set.
+    skip->exact = r == kRunUpTo && text_run(state, uint32_t(kChainMax), skip->ascii, projected, &limit) == kRunUpTo;
+  }
+  return true;
+}
+
 Status GrammarEngine::walk(uint32_t node, uint32_t depth, int32_t state, int32_t char_home, std::vector<uint64_t>& bits,
-                           std::vector<std::pair<uint32_t, uint32_t>>* boundary) {
+                           std::vector<std::pair<uint32_t, uint32_t>>* boundary, const TextSkip* skip, bool in_text) {
   const TokenTrie::Node* nodes = trie_->nodes().data();
   const TokenId* sorted = trie_->sorted().data();
   uint64_t* out = bits.data();
@@ -526,6 +583,13 @@ Status GrammarEngine::walk(uint32_t node, uint32_t depth, int32_t state, int32_t
   for (uint32_t c = node + 1; c < end; c = nodes[c].subtree_end) {
     const TokenTrie::Node& n = nodes[c];
     ++counters_.walk_children;
+    // Text from the root all the way: decided by the shared text part (text_tokens).
+    const bool child_in_text = in_text && (n.byte >= 0x80 || skip->ascii.has(n.byte));
+    if (child_in_text && n.utf8_ok) {
+      ByteSet below = trie_->below(c);
+      below.w[2] = below.w[3] = 0;
+      if (subset(below, skip->ascii) && (skip->exact || uint32_t(n.path_starts) + n.max_starts <= skip->limit)) continue;
+    }
     int32_t t = trans_[size_t(state) * 256 + n.byte];
     if (t < 0) {
       Result<int32_t> r = next_locked(state, n.byte);
@@ -574,7 +638,7 @@ Status GrammarEngine::walk(uint32_t node, uint32_t depth, int32_t state, int32_t
       }
     }
     mark(n.tok_begin, n.tok_begin + n.n_here);
-    if (n.subtree_end > c + 1) PM_RETURN_IF_ERROR(walk(c, depth + 1, t, home, bits, boundary));
+    if (n.subtree_end > c + 1) PM_RETURN_IF_ERROR(walk(c, depth + 1, t, home, bits, boundary, skip, child_in_text));
   }
   return Status::ok();
 }
@@ -610,7 +674,13 @@ Status GrammarEngine::compute_mask(int32_t state, std::vector<uint64_t>& bits) {
     ProjectedMask pm;
     ++counters_.projected_walks;
     pm.bits.assign(n_words, 0);
-    PM_RETURN_IF_ERROR(walk(0, 0, *p, *p, pm.bits, &pm.boundary));
+    TextSkip skip;
+    if (text_skip_for(*p, /*projected=*/true, &skip)) {
+      pm.bits = text_tokens(skip.ascii, skip.limit);
+      PM_RETURN_IF_ERROR(walk(0, 0, *p, *p, pm.bits, &pm.boundary, &skip, true));
+    } else {
+      PM_RETURN_IF_ERROR(walk(0, 0, *p, *p, pm.bits, &pm.boundary));
+    }
     reserve_cache(n_words * 8 + pm.boundary.size() * 8);
     it = projected_masks_.emplace(*p, std::move(pm)).first;
   }

@@ -82,6 +82,7 @@ class TokenTrie {
                                // (a token may end inside a character)
     uint16_t max_starts = 0;   // most character starts on any path below (saturates at 65535)
     uint16_t path_starts = 0;  // character starts on the path to here, this node's byte included
+    uint8_t path_utf8 = 0;     // 1: the path to here is well-formed UTF-8 (may end inside a character)
   };
   const std::vector<Node>& nodes() const { return nodes_; }
   const std::vector<TokenId>& sorted() const { return sorted_; }  // token ids in trie order
@@ -192,8 +193,22 @@ class GrammarEngine {
   bool text_stops(int32_t state, const ByteSet& ascii);
   // Marks the allowed tokens below trie node `node` reached in `state`. With `boundary` (a walk
   // from a projected state), a child whose state accepts is recorded there instead of descended.
+  // Text part of a mask shared by many states (bounded strings: one state per remaining length).
+  // From a state whose chain of character steps is at least `limit` long, every token that is
+  // text (well-formed UTF-8, its ASCII bytes in `ascii`) of at most `limit` characters is allowed;
+  // with `exact` (the chain ends there and takes no further character) no longer text token is.
+  // The walk then skips every subtree of such text below a path of text from the root.
+  struct TextSkip {
+    ByteSet ascii;
+    uint32_t limit = 0;
+    bool exact = false;
+  };
+  // The text tokens (as above) of at most `limit` characters, cached per (ascii, limit).
+  const std::vector<uint64_t>& text_tokens(const ByteSet& ascii, uint32_t limit);
+  bool text_skip_for(int32_t state, bool projected, TextSkip* skip);
   Status walk(uint32_t node, uint32_t depth, int32_t state, int32_t char_home, std::vector<uint64_t>& bits,
-              std::vector<std::pair<uint32_t, uint32_t>>* boundary);
+              std::vector<std::pair<uint32_t, uint32_t>>* boundary, const TextSkip* skip = nullptr,
+              bool in_text = false);
   Status compute_mask(int32_t state, std::vector<uint64_t>& bits);
   Status compute_mask_reference(int32_t state, std::vector<uint64_t>& bits);
   Status cached_mask(int32_t state, const std::vector<uint64_t>** bits);
@@ -222,6 +237,12 @@ class GrammarEngine {
   std::vector<uint8_t> chain_open_;      // [n_states] 1: chain_len_ is a lower bound (not explored further)
   std::vector<int32_t> chain_end_;       // [n_states] where an explored chain ends (-1 = open or a cycle)
   std::vector<uint8_t> chain_accept_;    // [n_states] 1: a state from here to chain_end_ accepts
+  struct TextTable {
+    ByteSet ascii;
+    std::vector<uint16_t> starts;  // [n_vocab] characters of each text token; 0xFFFF: not text
+    std::unordered_map<uint32_t, std::vector<uint64_t>> by_limit;  // limit -> [ceil(n_vocab / 64)] bits
+  };
+  std::vector<TextTable> text_tables_;
   std::vector<int8_t> stop_known_;       // [n_states]
   std::vector<ByteSet> stop_ascii_;      // [n_states] ASCII bytes that lead nowhere
   std::vector<uint8_t> stop_leads_;      // [n_states] 1: every UTF-8 lead byte leads nowhere
