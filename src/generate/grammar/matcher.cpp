@@ -401,10 +401,10 @@ int32_t GrammarEngine::char_next(int32_t state) {
 }
 
 GrammarEngine::RunAnswer GrammarEngine::text_run(int32_t state, uint32_t chars, const ByteSet& ascii, bool projected,
-                                                 uint32_t* limit) {
+                                                 uint32_t* limit, bool explore) {
   const uint32_t known = chain_len_[size_t(state)];
   if (known == kChainUnknown ||
-      (chars > known && known != kChainLoop && chain_open_[size_t(state)] && known < kChainMax))
+      (explore && chars > known && known != kChainLoop && chain_open_[size_t(state)] && known < kChainMax))
     extend_chain(state, std::min<uint32_t>(std::max<uint32_t>(chars, uint32_t(kChainExplore)), uint32_t(kChainMax)));
   const uint32_t len = chain_len_[size_t(state)];
   if (!subset(ascii, chain_ascii_[size_t(state)])) return kRunUnknown;
@@ -563,7 +563,8 @@ bool GrammarEngine::text_skip_for(int32_t state, bool projected, TextSkip* skip)
     // Exact only where the chain's end takes no character of the text: check with the full set.
     skip->exact = r == kRunUpTo && text_run(state, uint32_t(kChainMax), skip->ascii, projected, &limit) == kRunUpTo;
   }
-  return true;
+  // No character step: nothing to share (and the text table would cost a pass over the trie).
+  return skip->limit > 0;
 }
 
 Status GrammarEngine::walk(uint32_t node, uint32_t depth, int32_t state, int32_t char_home, std::vector<uint64_t>& bits,
@@ -620,7 +621,10 @@ Status GrammarEngine::walk(uint32_t node, uint32_t depth, int32_t state, int32_t
       ByteSet ascii = trie_->below(c);
       ascii.w[2] = ascii.w[3] = 0;
       uint32_t limit = 0;
-      const RunAnswer r = start >= 0 ? text_run(start, n.max_starts, ascii, boundary != nullptr, &limit) : kRunUnknown;
+      // Exploring a chain builds about 20 states per character; a subtree of a few (long) tokens
+      // is cheaper to walk.
+      const bool explore = n.tok_end - n.tok_begin >= kLoopShortcutMinTokens;
+      const RunAnswer r = start >= 0 ? text_run(start, n.max_starts, ascii, boundary != nullptr, &limit, explore) : kRunUnknown;
       if (r == kRunAll) {
         mark(n.tok_begin, n.tok_end);
         continue;

@@ -189,7 +189,10 @@ class GrammarEngine {
   // (the chain ends after *limit steps in a state that takes no text character);
   // kRunUnknown: the subtree must be walked.
   enum RunAnswer { kRunUnknown, kRunAll, kRunUpTo };
-  RunAnswer text_run(int32_t state, uint32_t chars, const ByteSet& ascii, bool projected, uint32_t* limit);
+  // explore: follow the chain further than known (else answer from what is known, exploring
+  // only a state never explored).
+  RunAnswer text_run(int32_t state, uint32_t chars, const ByteSet& ascii, bool projected, uint32_t* limit,
+                     bool explore = true);
   bool text_stops(int32_t state, const ByteSet& ascii);
   // Marks the allowed tokens below trie node `node` reached in `state`. With `boundary` (a walk
   // from a projected state), a child whose state accepts is recorded there instead of descended.
