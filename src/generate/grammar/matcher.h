@@ -33,6 +33,16 @@
 //   state takes any character one step at a time (char_next) for as many characters as the
 //   subtree's tokens hold, the subtree is accepted without walking it. This covers a string body
 //   over a vocabulary full of multi-byte Chinese tokens, bounded by maxLength or not.
+// - Bounded text by count. A string bounded by maxLength is one parser state per remaining
+//   length. Where the chain of character steps ends after R characters in a state that takes no
+//   further character, a subtree of text holds exactly its tokens of at most R characters
+//   (TokenTrie::starts), decided without a walk.
+// - Shared text part. From a state whose chain reaches 64 characters (or cycles), or ends after
+//   R as above, the text tokens of at most 64 (or R) characters are one cached bit set per
+//   (ASCII bytes allowed, limit); the projected walk ORs it in and skips every subtree of text
+//   under a path of text from the root, visiting only tokens that leave the text (`"`, `\`).
+// - Byte classes: bytes that every byte set of the grammar treats alike have one transition, so
+//   a DFA row is filled a class at a time (the 64 continuation bytes of UTF-8 are a few classes).
 // fill_mask_reference() keeps the walk from the real state without the caches, for tests.
 #pragma once
 
