@@ -518,6 +518,8 @@ const std::vector<uint64_t>& GrammarEngine::text_tokens(const ByteSet& ascii, ui
   if (!table) {
     // One pass over the trie: a token is text when its path is well-formed UTF-8 and its ASCII
     // bytes are all in `ascii`; a subtree below a byte that is not is skipped.
+    // Bounded memory: a grammar has a few distinct character sets (one per kind of string).
+    if (text_tables_.size() >= kMaxTextTables) text_tables_.clear();
     TextTable t;
     t.ascii = ascii;
     t.starts.assign(size_t(trie.n_vocab()), 0xFFFF);

@@ -255,6 +255,7 @@ class GrammarEngine {
     std::vector<uint16_t> starts;  // [n_vocab] characters of each text token; 0xFFFF: not text
     std::unordered_map<uint32_t, std::vector<uint64_t>> by_limit;  // limit -> [ceil(n_vocab / 64)] bits
   };
+  static constexpr size_t kMaxTextTables = 8;  // each: 2 bytes per token + up to kChainMax + 1 bit sets
   std::vector<TextTable> text_tables_;
   std::vector<int8_t> stop_known_;       // [n_states]
   std::vector<ByteSet> stop_ascii_;      // [n_states] ASCII bytes that lead nowhere
