@@ -1,15 +1,18 @@
 // Grammar-constrained decoding benchmark (a program that prints numbers, not a test).
-//   grammar_bench VOCAB.gguf SCHEMA_DIR [GENERATIONS_PER_SCHEMA] [--json]
+//   grammar_bench VOCAB.gguf SCHEMA_DIR [GENERATIONS_PER_SCHEMA] [--json] [--trace-slow=US]
 //   grammar_bench qwen-like:FIXTURE_TOKENIZER_DIR SCHEMA_DIR ...
 // The second form benchmarks the 151,665-token Qwen2.5-like byte-level vocabulary built from the
 // fixtures' real vocabularies (generate/grammar/synthetic_vocab.h says exactly what it holds).
 // For each schema: compile time (schema -> GBNF -> rule table -> engine with its start state),
 // then random-logit generations under the grammar; per token it times the mask (fill_mask) and
 // the advance (accept_token) together. Reports mean / p50 / p99 over all tokens and over the
-// first generation of each schema alone (cold caches).
+// first generation of each schema alone (cold caches). --trace-slow=US prints every token slower
+// than US microseconds to stderr: schema, step, mask / advance time, what the engine did (cache
+// hit or miss, projected walks, boundary walks, trie edges followed) and the text before it.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -43,8 +46,26 @@ static Stats stats(std::vector<double> v) {
 }
 
 int main(int argc, char** argv) {
+  double trace_us = -1;
+  {
+    int k = 1;
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (a.rfind("--trace-slow=", 0) == 0) {
+        char* end = nullptr;
+        trace_us = std::strtod(a.c_str() + 13, &end);
+        if (end == a.c_str() + 13 || *end != '\0' || trace_us < 0) {
+          std::fprintf(stderr, "grammar_bench: --trace-slow wants a number of microseconds, got '%s'\n", a.c_str() + 13);
+          return 2;
+        }
+      } else {
+        argv[k++] = argv[i];
+      }
+    }
+    argc = k;
+  }
   if (argc < 3) {
-    std::fprintf(stderr, "usage: grammar_bench VOCAB.gguf SCHEMA_DIR [GENERATIONS_PER_SCHEMA] [--json]\n");
+    std::fprintf(stderr, "usage: grammar_bench VOCAB.gguf SCHEMA_DIR [GENERATIONS_PER_SCHEMA] [--json] [--trace-slow=US]\n");
     return 2;
   }
   const bool json = std::string(argv[argc - 1]) == "--json";
@@ -93,7 +114,9 @@ int main(int argc, char** argv) {
     std::vector<double> mine;
     for (int k = 0; k < gens; ++k) {
       pm::GrammarMatcher m(engine);
+      std::string text;
       for (int step = 0; step < 2000; ++step) {
+        const pm::GrammarEngine::Counters before = trace_us >= 0 ? engine->counters() : pm::GrammarEngine::Counters{};
         const auto t = Clock::now();
         if (!m.fill_mask(mask.data()).is_ok()) break;
         const double mask_us = us_since(t);
@@ -111,6 +134,18 @@ int main(int argc, char** argv) {
         const auto t2 = Clock::now();
         const bool ok = m.accept_token(best).is_ok();
         const double us = mask_us + us_since(t2);
+        if (trace_us >= 0 && us > trace_us) {
+          const pm::GrammarEngine::Counters after = engine->counters();
+          const std::string tail = text.size() > 40 ? text.substr(text.size() - 40) : text;
+          std::fprintf(stderr, "slow %s gen %d step %d: mask %.0f us advance %.0f us %s proj_walks %llu boundary_walks %llu edges %llu states %zu after [%s] token [%s]\n",
+                       std::filesystem::path(file).filename().c_str(), k, step, mask_us, us - mask_us,
+                       after.mask_misses > before.mask_misses ? "miss" : "hit",
+                       (unsigned long long)(after.projected_walks - before.projected_walks),
+                       (unsigned long long)(after.boundary_walks - before.boundary_walks),
+                       (unsigned long long)(after.walk_children - before.walk_children), engine->n_states(), tail.c_str(),
+                       trie->piece(best).c_str());
+        }
+        text += trie->piece(best);
         all.push_back(us);
         mine.push_back(us);
         if (k == 0) cold.push_back(us);

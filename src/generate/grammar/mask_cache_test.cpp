@@ -51,12 +51,14 @@ std::vector<std::shared_ptr<const Grammar>> schema_grammars() {
 
 // Random walks under every schema: at each step the cached mask equals the reference walk from
 // the real state (no caches), and every `truth_every`-th step also the per-token check.
-void compare_on_random_walks(std::shared_ptr<const TokenTrie> trie, int walks_per_schema, int truth_every) {
+void compare_on_random_walks(std::shared_ptr<const TokenTrie> trie, int walks_per_schema, int truth_every,
+                             const std::vector<std::shared_ptr<const Grammar>>& grammars = schema_grammars(),
+                             size_t min_steps = 500) {
   std::mt19937_64 rng(99);
   const size_t n = size_t(trie->n_vocab());
   std::vector<uint8_t> cached(n), reference(n);
   size_t steps = 0;
-  for (const auto& g : schema_grammars()) {
+  for (const auto& g : grammars) {
     auto e = std::make_shared<GrammarEngine>(g, trie);
     for (int w = 0; w < walks_per_schema; ++w) {
       GrammarMatcher m(e);
@@ -72,7 +74,9 @@ void compare_on_random_walks(std::shared_ptr<const TokenTrie> trie, int walks_pe
         ASSERT_TRUE(e->fill_mask_reference(s, reference.data()).is_ok());
         for (size_t id = 0; id < n; ++id) {
           ASSERT_EQ(cached[id], reference[id]) << "after '" << text << "' token " << id << " '" << trie->piece(TokenId(id)) << "'";
-          if (check_truth) ASSERT_EQ(cached[id], truth[id]) << "after '" << text << "' token " << id << " '" << trie->piece(TokenId(id)) << "'";
+          if (check_truth) {
+            ASSERT_EQ(cached[id], truth[id]) << "after '" << text << "' token " << id << " '" << trie->piece(TokenId(id)) << "'";
+          }
         }
         // Pick an allowed token, long ones often (they cross terminals and characters).
         std::vector<TokenId> allowed;
@@ -91,8 +95,35 @@ void compare_on_random_walks(std::shared_ptr<const TokenTrie> trie, int walks_pe
       }
     }
   }
-  EXPECT_GT(steps, 500u);
+  EXPECT_GT(steps, min_steps);
 }
+
+std::vector<std::shared_ptr<const Grammar>> grammars_of(const std::vector<std::string>& schemas) {
+  std::vector<std::shared_ptr<const Grammar>> out;
+  for (const std::string& schema : schemas) {
+    Result<std::string> gbnf = json_schema_to_gbnf(schema);
+    EXPECT_TRUE(gbnf.is_ok()) << schema;
+    if (!gbnf.is_ok()) continue;
+    Result<std::shared_ptr<const Grammar>> g = parse_grammar(*gbnf);
+    EXPECT_TRUE(g.is_ok()) << schema;
+    if (g.is_ok()) out.push_back(*g);
+  }
+  return out;
+}
+
+// Counted repetitions: string lengths below and above the longest token's character count,
+// minLength, maxItems, numeric ranges. Masks of states with few characters left are decided
+// from per-token character counts; states with many left share the whole-subtree shortcut.
+const std::vector<std::string> kBoundedSchemas = {
+    R"({"type":"string","maxLength":2})",
+    R"({"type":"string","minLength":3,"maxLength":5})",
+    R"({"type":"object","properties":{"a":{"type":"string","maxLength":7},"b":{"type":"string","minLength":20,"maxLength":90}},"required":["a","b"]})",
+    R"({"type":"object","properties":{"t":{"type":"string","minLength":1,"maxLength":300}},"required":["t"]})",
+    R"({"type":"string","minLength":70})",
+    R"({"type":"array","items":{"type":"string","maxLength":4},"minItems":1,"maxItems":3})",
+    R"({"type":"array","items":{"type":"integer","minimum":-20,"maximum":1500},"maxItems":5})",
+    R"({"type":"object","properties":{"x":{"type":"number","minimum":0.5,"maximum":99},"s":{"type":"string","maxLength":12}},"required":["x","s"]})",
+};
 
 Result<std::unique_ptr<Tokenizer>> load_vocab(const std::string& path) {
   Result<std::unique_ptr<GgufFile>> f = GgufFile::open(path);
@@ -120,6 +151,46 @@ TEST(MaskCache, SameMasksAsReferenceQwenLike150k) {
   ASSERT_TRUE(v.is_ok()) << v.status().to_string();
   ASSERT_EQ(v->pieces.size(), size_t(kSyntheticVocabSize));
   compare_on_random_walks(TokenTrie::build(std::move(v->pieces), std::move(v->eog)), 2, 0);
+}
+
+TEST(MaskCache, BoundedCountsMatchPerTokenCheckGpt2) {
+  PM_REQUIRE_FIXTURE(path, "tokenizer/ggml-vocab-gpt-2.gguf");
+  auto tok = load_vocab(path);
+  ASSERT_TRUE(tok.is_ok()) << tok.status().to_string();
+  compare_on_random_walks(TokenTrie::build(**tok), 3, 25, grammars_of(kBoundedSchemas), 100);
+}
+
+TEST(MaskCache, BoundedCountsMatchPerTokenCheckQwenLike150k) {
+  PM_REQUIRE_FIXTURE(dir, "tokenizer");
+  Result<SyntheticVocab> v = build_qwen_like_vocab(dir);
+  ASSERT_TRUE(v.is_ok()) << v.status().to_string();
+  compare_on_random_walks(TokenTrie::build(std::move(v->pieces), std::move(v->eog)), 2, 97, grammars_of(kBoundedSchemas), 100);
+}
+
+// By hand: a string of at most 2 characters, on a small vocabulary where the count decides
+// (the subtrees below "ab" and below the first byte of 中 hold tokens of 2 and 3 characters).
+TEST(MaskCache, CharacterCountsDecideShortStrings) {
+  Result<std::string> gbnf = json_schema_to_gbnf(R"({"type":"string","maxLength":2})");
+  ASSERT_TRUE(gbnf.is_ok()) << gbnf.status().to_string();
+  Result<std::shared_ptr<const Grammar>> g = parse_grammar(*gbnf);
+  ASSERT_TRUE(g.is_ok());
+  const std::vector<std::string> pieces = {"\"", "a", "ab", "abc", "中", "中文", "中文字", "a\"", "\xE4\xB8",
+                                           "ab\xE4", "文\"", "é", "éé", "ééé", ""};
+  auto trie = TokenTrie::build(pieces, {14});
+  auto e = std::make_shared<GrammarEngine>(*g, trie);
+  GrammarMatcher m(e);
+  ASSERT_TRUE(m.accept_bytes("\""));
+  std::vector<uint8_t> got(pieces.size());
+  ASSERT_TRUE(m.fill_mask(got.data()).is_ok());
+  //                                   "  a  ab abc 中 中文 中文字 a" E4B8 abE4 文" é  éé ééé eog
+  EXPECT_EQ(got, (std::vector<uint8_t>{1, 1, 1, 0,  1, 1,   0,     1,  1,   0,   1,  1, 1, 0,  0}));
+  // One character in: one more fits, then only the closing quote.
+  ASSERT_TRUE(m.accept_bytes("中"));
+  ASSERT_TRUE(m.fill_mask(got.data()).is_ok());
+  EXPECT_EQ(got, (std::vector<uint8_t>{1, 1, 0, 0, 1, 0, 0, 1, 1, 0, 1, 1, 0, 0, 0}));
+  ASSERT_TRUE(m.accept_bytes("é"));
+  ASSERT_TRUE(m.fill_mask(got.data()).is_ok());
+  EXPECT_EQ(got, (std::vector<uint8_t>{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
 }
 
 // Strings bounded by maxLength and unbounded ones, Chinese text, escapes: the text shortcut

@@ -90,11 +90,14 @@ std::shared_ptr<const TokenTrie> TokenTrie::build(std::vector<std::string> piece
         ok = false;
       }
       n.utf8_ok = ok ? 1 : 0;
+      n.path_utf8 = n.utf8_ok;
+      n.path_starts = uint16_t(std::min<uint32_t>(parent.path_starts + ((b < 0x80 || b >= 0xC0) ? 1u : 0u), 65535));
       next_range.push_back(range);
       path.push_back(uint32_t(nodes.size()));
       nodes.push_back(n);
     }
     ++nodes[path.back()].n_here;
+    t->starts_.push_back(nodes[path.back()].path_starts);
     prev = s;
   }
   while (!path.empty()) {
@@ -149,7 +152,33 @@ GrammarEngine::GrammarEngine(std::shared_ptr<const Grammar> grammar, std::shared
   char_next_.push_back(-1);
   char_ascii_.push_back(ByteSet{});
   chain_len_.push_back(0);
+  chain_open_.push_back(0);
+  chain_end_.push_back(kDead);
+  chain_accept_.push_back(0);
+  stop_known_.push_back(0);
+  stop_ascii_.push_back(ByteSet{});
+  stop_leads_.push_back(0);
   chain_ascii_.push_back(ByteSet{});
+  // Byte classes: refine the partition of 0..255 by every byte set of the grammar.
+  {
+    std::vector<int> cls(256, 0), remap;
+    int n_classes = 1;
+    for (const ByteSet& set : grammar_->byte_sets) {
+      remap.assign(size_t(n_classes) * 2, -1);
+      int next = 0;
+      for (int b = 0; b < 256; ++b) {
+        int& r = remap[size_t(cls[size_t(b)]) * 2 + (set.has(uint8_t(b)) ? 1 : 0)];
+        if (r < 0) r = next++;
+        cls[size_t(b)] = r;
+      }
+      n_classes = next;
+    }
+    class_bytes_.assign(size_t(n_classes), {});
+    for (int b = 0; b < 256; ++b) {
+      byte_class_[b] = uint8_t(cls[size_t(b)]);
+      class_bytes_[size_t(cls[size_t(b)])].push_back(uint8_t(b));
+    }
+  }
   work_.clear();
   for (uint32_t a : grammar_->rule_alts[grammar_->root]) work_.push_back({a, -1});
   Result<int32_t> s = close_and_intern();
@@ -222,6 +251,12 @@ Result<int32_t> GrammarEngine::intern_state(bool accept) {
   char_next_.push_back(-2);
   char_ascii_.push_back(ByteSet{});
   chain_len_.push_back(kChainUnknown);
+  chain_open_.push_back(0);
+  chain_end_.push_back(-1);
+  chain_accept_.push_back(1);
+  stop_known_.push_back(0);
+  stop_ascii_.push_back(ByteSet{});
+  stop_leads_.push_back(0);
   chain_ascii_.push_back(ByteSet{});
   return id;
 }
@@ -241,7 +276,8 @@ Result<int32_t> GrammarEngine::next_locked(int32_t state, uint8_t byte) {
     if (!r.is_ok()) return r.status();
     t = *r;
   }
-  trans_[size_t(state) * 256 + byte] = t;
+  int32_t* row = &trans_[size_t(state) * 256];
+  for (uint8_t b : class_bytes_[byte_class_[byte]]) row[b] = t;
   return t;
 }
 
@@ -364,45 +400,177 @@ int32_t GrammarEngine::char_next(int32_t state) {
   return char_next_[size_t(state)];
 }
 
-bool GrammarEngine::text_run_allowed(int32_t state, uint32_t chars, const ByteSet& ascii) {
-  if (chain_len_[size_t(state)] == kChainUnknown) {
-    // Follow the chain of character steps to its end (or a loop), then fill it in backwards.
-    std::vector<int32_t> chain;
-    int32_t s = state;
-    uint32_t len = 0;
-    ByteSet all;
-    for (int w = 0; w < 4; ++w) all.w[w] = ~uint64_t(0);
-    while (true) {
-      if (chain_len_[size_t(s)] != kChainUnknown) { len = chain_len_[size_t(s)]; all = chain_ascii_[size_t(s)]; break; }
-      // A long bounded repetition (maxLength 500) is explored only as far as tokens reach; the
-      // states past that are left to be built if a walk needs them.
-      if (chain.size() >= kChainExplore) { len = 0; break; }
-      const int32_t t = char_next(s);
-      if (t < 0) { chain_len_[size_t(s)] = 0; chain_ascii_[size_t(s)] = all; len = 0; break; }
-      chain.push_back(s);
-      if (t == s) { len = kChainLoop; break; }
-      if (std::find(chain.begin(), chain.end(), t) != chain.end()) { len = kChainLoop; break; }
-      s = t;
+GrammarEngine::RunAnswer GrammarEngine::text_run(int32_t state, uint32_t chars, const ByteSet& ascii, bool projected,
+                                                 uint32_t* limit, bool explore) {
+  const uint32_t known = chain_len_[size_t(state)];
+  if (known == kChainUnknown ||
+      (explore && chars > known && known != kChainLoop && chain_open_[size_t(state)] && known < kChainMax))
+    extend_chain(state, std::min<uint32_t>(std::max<uint32_t>(chars, uint32_t(kChainExplore)), uint32_t(kChainMax)));
+  const uint32_t len = chain_len_[size_t(state)];
+  if (!subset(ascii, chain_ascii_[size_t(state)])) return kRunUnknown;
+  if (chars <= len) return kRunAll;
+  // The chain ends after len steps: a token with more characters is rejected when its next
+  // character (an ASCII byte of the subtree or a lead byte) leads nowhere from the end.
+  const int32_t end = chain_end_[size_t(state)];
+  if (chain_open_[size_t(state)] || len == kChainLoop || end < 0) return kRunUnknown;
+  // From a projected state a byte that leads nowhere after the cut was reached may be allowed
+  // by the real state: only chains that never reach a cut answer by count there.
+  if (projected && chain_accept_[size_t(state)]) return kRunUnknown;
+  if (!text_stops(end, ascii)) return kRunUnknown;
+  *limit = len;
+  return kRunUpTo;
+}
+
+bool GrammarEngine::text_stops(int32_t state, const ByteSet& ascii) {
+  if (!stop_known_[size_t(state)]) {
+    ByteSet dead;
+    bool leads_dead = true;
+    for (unsigned b = 0; b < 0x80; ++b) {
+      Result<int32_t> t = next_locked(state, uint8_t(b));
+      if (t.is_ok() && *t == kDead) dead.add(uint8_t(b));
     }
-    if (len == kChainLoop) {
+    for (unsigned b = 0xC2; b <= 0xF4 && leads_dead; ++b) {
+      Result<int32_t> t = next_locked(state, uint8_t(b));
+      leads_dead = t.is_ok() && *t == kDead;
+    }
+    // next_locked may have added states: index afresh.
+    stop_ascii_[size_t(state)] = dead;
+    stop_leads_[size_t(state)] = leads_dead ? 1 : 0;
+    stop_known_[size_t(state)] = 1;
+  }
+  return stop_leads_[size_t(state)] && subset(ascii, stop_ascii_[size_t(state)]);
+}
+
+void GrammarEngine::extend_chain(int32_t state, uint32_t want) {
+  // Follow the chain of character steps from `state` (steps known from earlier queries are
+  // looked up, new ones computed) until `want` steps, its end, a cycle, or a state whose known
+  // chain covers the rest; then fill in length and ASCII set backwards.
+  std::vector<int32_t> chain;
+  int32_t s = state;
+  uint32_t len = 0;
+  bool open = false;
+  int32_t end = -1;
+  bool acc = true;  // some state from here to the end accepts (a projection's cut)
+  ByteSet all;
+  for (int w = 0; w < 4; ++w) all.w[w] = ~uint64_t(0);
+  while (true) {
+    const uint32_t k = chain_len_[size_t(s)];
+    if (k != kChainUnknown && s != state &&
+        (k == kChainLoop || !chain_open_[size_t(s)] || uint64_t(k) + chain.size() >= want)) {
+      len = k;
+      open = k != kChainLoop && chain_open_[size_t(s)];
+      end = chain_end_[size_t(s)];
+      acc = chain_accept_[size_t(s)] != 0;
+      all = chain_ascii_[size_t(s)];
+      break;
+    }
+    if (chain.size() >= want) {  // explored far enough: the rest is unknown
+      len = 0;
+      open = true;
+      break;
+    }
+    const int32_t t = char_next(s);
+    if (t < 0) {  // no character step from s: the chain ends here
+      chain_len_[size_t(s)] = 0;
+      chain_open_[size_t(s)] = 0;
+      chain_end_[size_t(s)] = s;
+      chain_ascii_[size_t(s)] = all;
+      acc = states_[size_t(s)].accept;
+      chain_accept_[size_t(s)] = acc ? 1 : 0;
+      len = 0;
+      end = s;
+      break;
+    }
+    chain.push_back(s);
+    if (t == s || std::find(chain.begin(), chain.end(), t) != chain.end()) {
+      len = kChainLoop;
       // Every state on the cycle (and before it) steps forever: intersect all their sets.
       for (int32_t c : chain) for (int w = 0; w < 4; ++w) all.w[w] &= char_ascii_[size_t(c)].w[w];
-      for (int32_t c : chain) { chain_len_[size_t(c)] = kChainLoop; chain_ascii_[size_t(c)] = all; }
-    } else {
-      for (size_t i = chain.size(); i-- > 0;) {
-        const int32_t c = chain[i];
-        ++len;
-        for (int w = 0; w < 4; ++w) all.w[w] &= char_ascii_[size_t(c)].w[w];
-        chain_len_[size_t(c)] = std::min<uint32_t>(len, kChainLoop - 1);
+      for (int32_t c : chain) {
+        chain_len_[size_t(c)] = kChainLoop;
+        chain_open_[size_t(c)] = 0;
+        chain_end_[size_t(c)] = -1;
+        chain_accept_[size_t(c)] = 1;
         chain_ascii_[size_t(c)] = all;
       }
+      return;
     }
+    s = t;
   }
-  return chars <= chain_len_[size_t(state)] && subset(ascii, chain_ascii_[size_t(state)]);
+  for (size_t i = chain.size(); i-- > 0;) {
+    const int32_t c = chain[i];
+    if (len != kChainLoop) len = std::min<uint32_t>(len + 1, kChainLoop - 1);
+    for (int w = 0; w < 4; ++w) all.w[w] &= char_ascii_[size_t(c)].w[w];
+    chain_len_[size_t(c)] = len;
+    chain_open_[size_t(c)] = open ? 1 : 0;
+    chain_end_[size_t(c)] = open || len == kChainLoop ? -1 : end;
+    acc = acc || states_[size_t(c)].accept;
+    chain_accept_[size_t(c)] = acc ? 1 : 0;
+    chain_ascii_[size_t(c)] = all;
+  }
+}
+
+const std::vector<uint64_t>& GrammarEngine::text_tokens(const ByteSet& ascii, uint32_t limit) {
+  TextTable* table = nullptr;
+  for (TextTable& t : text_tables_)
+    if (std::memcmp(t.ascii.w, ascii.w, sizeof ascii.w) == 0) table = &t;
+  const TokenTrie& trie = *trie_;
+  if (!table) {
+    // One pass over the trie: a token is text when its path is well-formed UTF-8 and its ASCII
+    // bytes are all in `ascii`; a subtree below a byte that is not is skipped.
+    // Bounded memory: a grammar has a few distinct character sets (one per kind of string).
+    if (text_tables_.size() >= kMaxTextTables) text_tables_.clear();
+    TextTable t;
+    t.ascii = ascii;
+    t.starts.assign(size_t(trie.n_vocab()), 0xFFFF);
+    const auto& nodes = trie.nodes();
+    const TokenId* sorted = trie.sorted().data();
+    for (uint32_t i = 1; i < nodes.size();) {
+      const TokenTrie::Node& n = nodes[i];
+      if (!n.path_utf8 || (n.byte < 0x80 && !ascii.has(n.byte))) {
+        i = n.subtree_end;
+        continue;
+      }
+      for (uint32_t k = n.tok_begin; k < n.tok_begin + n.n_here; ++k) t.starts[size_t(sorted[k])] = n.path_starts;
+      ++i;
+    }
+    text_tables_.push_back(std::move(t));
+    table = &text_tables_.back();
+  }
+  auto it = table->by_limit.find(limit);
+  if (it == table->by_limit.end()) {
+    std::vector<uint64_t> bits((size_t(trie.n_vocab()) + 63) / 64, 0);
+    const uint16_t* st = table->starts.data();
+    for (size_t id = 0; id < table->starts.size(); ++id)
+      if (st[id] <= limit) bits[id >> 6] |= uint64_t(1) << (id & 63);
+    it = table->by_limit.emplace(limit, std::move(bits)).first;
+  }
+  return it->second;
+}
+
+bool GrammarEngine::text_skip_for(int32_t state, bool projected, TextSkip* skip) {
+  if (state == kDead) return false;
+  ByteSet none;
+  uint32_t limit = 0;
+  const RunAnswer r = text_run(state, uint32_t(kChainMax), none, projected, &limit);
+  const uint32_t len = chain_len_[size_t(state)];
+  if (r == kRunUnknown && len == 0) return false;
+  skip->ascii = chain_ascii_[size_t(state)];
+  skip->ascii.w[2] = skip->ascii.w[3] = 0;
+  if (r == kRunAll) {
+    skip->limit = uint32_t(kChainMax);
+    skip->exact = false;
+  } else {
+    skip->limit = std::min<uint32_t>(len, uint32_t(kChainMax));
+    // Exact only where the chain's end takes no character of the text: check with the full set.
+    skip->exact = r == kRunUpTo && text_run(state, uint32_t(kChainMax), skip->ascii, projected, &limit) == kRunUpTo;
+  }
+  // No character step: nothing to share (and the text table would cost a pass over the trie).
+  return skip->limit > 0;
 }
 
 Status GrammarEngine::walk(uint32_t node, uint32_t depth, int32_t state, int32_t char_home, std::vector<uint64_t>& bits,
-                           std::vector<std::pair<uint32_t, uint32_t>>* boundary) {
+                           std::vector<std::pair<uint32_t, uint32_t>>* boundary, const TextSkip* skip, bool in_text) {
   const TokenTrie::Node* nodes = trie_->nodes().data();
   const TokenId* sorted = trie_->sorted().data();
   uint64_t* out = bits.data();
@@ -417,6 +585,14 @@ Status GrammarEngine::walk(uint32_t node, uint32_t depth, int32_t state, int32_t
   const int32_t home = nodes[node].pending == 0 ? state : char_home;
   for (uint32_t c = node + 1; c < end; c = nodes[c].subtree_end) {
     const TokenTrie::Node& n = nodes[c];
+    ++counters_.walk_children;
+    // Text from the root all the way: decided by the shared text part (text_tokens).
+    const bool child_in_text = in_text && (n.byte >= 0x80 || skip->ascii.has(n.byte));
+    if (child_in_text && n.utf8_ok) {
+      ByteSet below = trie_->below(c);
+      below.w[2] = below.w[3] = 0;
+      if (subset(below, skip->ascii) && (skip->exact || uint32_t(n.path_starts) + n.max_starts <= skip->limit)) continue;
+    }
     int32_t t = trans_[size_t(state) * 256 + n.byte];
     if (t < 0) {
       Result<int32_t> r = next_locked(state, n.byte);
@@ -437,21 +613,38 @@ Status GrammarEngine::walk(uint32_t node, uint32_t depth, int32_t state, int32_t
         mark(n.tok_begin, n.tok_end);
         continue;
       }
-      // Text: every token below is well-formed UTF-8 whose characters the grammar takes one
-      // step at a time (a string body, bounded or not). The character in progress at c
-      // completes to char_next(home) whatever its remaining bytes are.
-      if (n.utf8_ok) {
-        const int32_t start = n.pending == 0 ? t : char_next(home);
-        ByteSet ascii = trie_->below(c);
-        ascii.w[2] = ascii.w[3] = 0;
-        if (start >= 0 && text_run_allowed(start, n.max_starts, ascii)) {
-          mark(n.tok_begin, n.tok_end);
-          continue;
+    }
+    // Text: every token below is well-formed UTF-8 whose characters the grammar takes one step
+    // at a time (a string body, bounded or not). The character in progress at c completes to
+    // char_next(home) whatever its remaining bytes are. Where the steps run out (maxLength), the
+    // tokens with few enough characters are picked from the per-token character counts.
+    if (n.utf8_ok && n.subtree_end > c + 1) {
+      const int32_t start = n.pending == 0 ? t : char_next(home);
+      ByteSet ascii = trie_->below(c);
+      ascii.w[2] = ascii.w[3] = 0;
+      uint32_t limit = 0;
+      // Exploring a chain builds about 20 states per character; a subtree of a few (long) tokens
+      // is cheaper to walk.
+      const bool explore = n.tok_end - n.tok_begin >= kLoopShortcutMinTokens;
+      const RunAnswer r = start >= 0 ? text_run(start, n.max_starts, ascii, boundary != nullptr, &limit, explore) : kRunUnknown;
+      if (r == kRunAll) {
+        mark(n.tok_begin, n.tok_end);
+        continue;
+      }
+      if (r == kRunUpTo) {
+        const uint16_t* starts = trie_->starts().data();
+        const uint32_t most = uint32_t(n.path_starts) + limit;
+        for (uint32_t k = n.tok_begin; k < n.tok_end; ++k) {
+          if (starts[k] <= most) {
+            const uint32_t id = uint32_t(sorted[k]);
+            out[id >> 6] |= uint64_t(1) << (id & 63);
+          }
         }
+        continue;
       }
     }
     mark(n.tok_begin, n.tok_begin + n.n_here);
-    if (n.subtree_end > c + 1) PM_RETURN_IF_ERROR(walk(c, depth + 1, t, home, bits, boundary));
+    if (n.subtree_end > c + 1) PM_RETURN_IF_ERROR(walk(c, depth + 1, t, home, bits, boundary, skip, child_in_text));
   }
   return Status::ok();
 }
@@ -485,8 +678,15 @@ Status GrammarEngine::compute_mask(int32_t state, std::vector<uint64_t>& bits) {
   auto it = projected_masks_.find(*p);
   if (it == projected_masks_.end()) {
     ProjectedMask pm;
+    ++counters_.projected_walks;
     pm.bits.assign(n_words, 0);
-    PM_RETURN_IF_ERROR(walk(0, 0, *p, *p, pm.bits, &pm.boundary));
+    TextSkip skip;
+    if (text_skip_for(*p, /*projected=*/true, &skip)) {
+      pm.bits = text_tokens(skip.ascii, skip.limit);
+      PM_RETURN_IF_ERROR(walk(0, 0, *p, *p, pm.bits, &pm.boundary, &skip, true));
+    } else {
+      PM_RETURN_IF_ERROR(walk(0, 0, *p, *p, pm.bits, &pm.boundary));
+    }
     reserve_cache(n_words * 8 + pm.boundary.size() * 8);
     it = projected_masks_.emplace(*p, std::move(pm)).first;
   }
@@ -503,7 +703,10 @@ Status GrammarEngine::compute_mask(int32_t state, std::vector<uint64_t>& bits) {
       if (!r.is_ok()) return r.status();
       s = *r;
     }
-    if (s != kDead) PM_RETURN_IF_ERROR(walk(node, depth, s, home, bits, nullptr));
+    if (s != kDead) {
+      ++counters_.boundary_walks;
+      PM_RETURN_IF_ERROR(walk(node, depth, s, home, bits, nullptr));
+    }
   }
   if (states_[size_t(state)].accept)
     for (TokenId id : trie_->eog()) bits[size_t(id) >> 6] |= uint64_t(1) << (id & 63);
@@ -512,7 +715,9 @@ Status GrammarEngine::compute_mask(int32_t state, std::vector<uint64_t>& bits) {
 
 Status GrammarEngine::cached_mask(int32_t state, const std::vector<uint64_t>** out) {
   auto it = masks_.find(state);
+  if (it != masks_.end()) ++counters_.mask_hits;
   if (it == masks_.end()) {
+    ++counters_.mask_misses;
     std::vector<uint64_t> bits;
     PM_RETURN_IF_ERROR(compute_mask(state, bits));
     reserve_cache(bits.size() * 8);

@@ -33,6 +33,16 @@
 //   state takes any character one step at a time (char_next) for as many characters as the
 //   subtree's tokens hold, the subtree is accepted without walking it. This covers a string body
 //   over a vocabulary full of multi-byte Chinese tokens, bounded by maxLength or not.
+// - Bounded text by count. A string bounded by maxLength is one parser state per remaining
+//   length. Where the chain of character steps ends after R characters in a state that takes no
+//   further character, a subtree of text holds exactly its tokens of at most R characters
+//   (TokenTrie::starts), decided without a walk.
+// - Shared text part. From a state whose chain reaches 64 characters (or cycles), or ends after
+//   R as above, the text tokens of at most 64 (or R) characters are one cached bit set per
+//   (ASCII bytes allowed, limit); the projected walk ORs it in and skips every subtree of text
+//   under a path of text from the root, visiting only tokens that leave the text (`"`, `\`).
+// - Byte classes: bytes that every byte set of the grammar treats alike have one transition, so
+//   a DFA row is filled a class at a time (the 64 continuation bytes of UTF-8 are a few classes).
 // fill_mask_reference() keeps the walk from the real state without the caches, for tests.
 #pragma once
 
@@ -81,10 +91,14 @@ class TokenTrie {
     uint8_t utf8_ok = 0;       // 1: the path to here and every token below are well-formed UTF-8
                                // (a token may end inside a character)
     uint16_t max_starts = 0;   // most character starts on any path below (saturates at 65535)
+    uint16_t path_starts = 0;  // character starts on the path to here, this node's byte included
+    uint8_t path_utf8 = 0;     // 1: the path to here is well-formed UTF-8 (may end inside a character)
   };
   const std::vector<Node>& nodes() const { return nodes_; }
   const std::vector<TokenId>& sorted() const { return sorted_; }  // token ids in trie order
   const ByteSet& below(uint32_t node) const { return below_sets_[nodes_[node].below]; }
+  // Character starts of each token in trie order (ASCII bytes and UTF-8 lead bytes; saturates).
+  const std::vector<uint16_t>& starts() const { return starts_; }
 
  private:
   std::vector<std::string> pieces_;  // [n_vocab]
@@ -92,6 +106,7 @@ class TokenTrie {
   std::vector<Node> nodes_;          // [n_nodes], preorder
   std::vector<TokenId> sorted_;      // [tokens with a non-empty piece], sorted by piece
   std::vector<ByteSet> below_sets_;  // distinct subtree byte sets
+  std::vector<uint16_t> starts_;     // [tokens in trie order]
 };
 
 // A grammar bound to a vocabulary: the lazily built DFA and the per-state mask cache. Shared by
@@ -118,6 +133,19 @@ class GrammarEngine {
   Status fill_mask(int32_t state, uint8_t* allowed);
 
   size_t n_states() const { return states_.size(); }
+
+  // Counters for benchmarks (which masks were cached, how much walking the misses cost).
+  struct Counters {
+    uint64_t mask_hits = 0;        // fill_mask served from the per-state cache
+    uint64_t mask_misses = 0;      // computed afresh
+    uint64_t projected_walks = 0;  // context-independent parts walked (a new projected state)
+    uint64_t boundary_walks = 0;   // boundary subtrees walked from a real state
+    uint64_t walk_children = 0;    // trie edges followed by all walks
+  };
+  Counters counters() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return counters_;
+  }
 
   // The same mask by a walk from the real state that bypasses both mask caches and the
   // projection (it still takes the whole-subtree shortcuts); a reference for tests, which also
@@ -166,11 +194,34 @@ class GrammarEngine {
   // True when every string of at most `chars` characters, each ASCII from `ascii` or multi-byte,
   // and every prefix of one, is allowed from `state`. Uses the chain of character steps from
   // the state: its length (kChainLoop when it cycles) and the ASCII bytes every step takes.
-  bool text_run_allowed(int32_t state, uint32_t chars, const ByteSet& ascii);
+  // Answers for a subtree of text tokens (see walk): kRunAll: every token is allowed;
+  // kRunUpTo: exactly the tokens with at most *limit characters (below the subtree's node) are
+  // (the chain ends after *limit steps in a state that takes no text character);
+  // kRunUnknown: the subtree must be walked.
+  enum RunAnswer { kRunUnknown, kRunAll, kRunUpTo };
+  // explore: follow the chain further than known (else answer from what is known, exploring
+  // only a state never explored).
+  RunAnswer text_run(int32_t state, uint32_t chars, const ByteSet& ascii, bool projected, uint32_t* limit,
+                     bool explore = true);
+  bool text_stops(int32_t state, const ByteSet& ascii);
   // Marks the allowed tokens below trie node `node` reached in `state`. With `boundary` (a walk
   // from a projected state), a child whose state accepts is recorded there instead of descended.
+  // Text part of a mask shared by many states (bounded strings: one state per remaining length).
+  // From a state whose chain of character steps is at least `limit` long, every token that is
+  // text (well-formed UTF-8, its ASCII bytes in `ascii`) of at most `limit` characters is allowed;
+  // with `exact` (the chain ends there and takes no further character) no longer text token is.
+  // The walk then skips every subtree of such text below a path of text from the root.
+  struct TextSkip {
+    ByteSet ascii;
+    uint32_t limit = 0;
+    bool exact = false;
+  };
+  // The text tokens (as above) of at most `limit` characters, cached per (ascii, limit).
+  const std::vector<uint64_t>& text_tokens(const ByteSet& ascii, uint32_t limit);
+  bool text_skip_for(int32_t state, bool projected, TextSkip* skip);
   Status walk(uint32_t node, uint32_t depth, int32_t state, int32_t char_home, std::vector<uint64_t>& bits,
-              std::vector<std::pair<uint32_t, uint32_t>>* boundary);
+              std::vector<std::pair<uint32_t, uint32_t>>* boundary, const TextSkip* skip = nullptr,
+              bool in_text = false);
   Status compute_mask(int32_t state, std::vector<uint64_t>& bits);
   Status compute_mask_reference(int32_t state, std::vector<uint64_t>& bits);
   Status cached_mask(int32_t state, const std::vector<uint64_t>** bits);
@@ -190,13 +241,35 @@ class GrammarEngine {
   std::vector<int32_t> char_next_;       // [n_states]; -2 = not computed yet
   std::vector<ByteSet> char_ascii_;      // [n_states]
   static constexpr uint32_t kChainUnknown = 0xFFFFFFFFu, kChainLoop = 0xFFFFFFFEu;
-  static constexpr size_t kChainExplore = 12;  // steps followed per query (longer tokens are walked)
+  // A chain is explored at least kChainExplore steps ahead, and further (up to kChainMax) when a
+  // subtree of longer tokens asks; a subtree of tokens longer than that is walked.
+  static constexpr size_t kChainExplore = 12;
+  static constexpr size_t kChainMax = 64;
+  void extend_chain(int32_t state, uint32_t want);
   std::vector<uint32_t> chain_len_;      // [n_states] character steps possible in a row
+  std::vector<uint8_t> chain_open_;      // [n_states] 1: chain_len_ is a lower bound (not explored further)
+  std::vector<int32_t> chain_end_;       // [n_states] where an explored chain ends (-1 = open or a cycle)
+  std::vector<uint8_t> chain_accept_;    // [n_states] 1: a state from here to chain_end_ accepts
+  struct TextTable {
+    ByteSet ascii;
+    std::vector<uint16_t> starts;  // [n_vocab] characters of each text token; 0xFFFF: not text
+    std::unordered_map<uint32_t, std::vector<uint64_t>> by_limit;  // limit -> [ceil(n_vocab / 64)] bits
+  };
+  static constexpr size_t kMaxTextTables = 8;  // each: 2 bytes per token + up to kChainMax + 1 bit sets
+  std::vector<TextTable> text_tables_;
+  std::vector<int8_t> stop_known_;       // [n_states]
+  std::vector<ByteSet> stop_ascii_;      // [n_states] ASCII bytes that lead nowhere
+  std::vector<uint8_t> stop_leads_;      // [n_states] 1: every UTF-8 lead byte leads nowhere
+  // Bytes that every byte set of the grammar treats alike have the same transitions: next_locked
+  // computes one byte of each class and fills in the rest.
+  uint8_t byte_class_[256] = {};
+  std::vector<std::vector<uint8_t>> class_bytes_;
   std::vector<ByteSet> chain_ascii_;     // [n_states] ASCII bytes allowed at every one of them
   std::unordered_map<int32_t, std::vector<uint64_t>> masks_;  // state -> [ceil(n_vocab / 64)] bits
   std::vector<int32_t> projected_;                           // [n_states]; -1 = not computed yet
   std::unordered_map<int32_t, ProjectedMask> projected_masks_;  // projected state -> its part
   size_t mask_bytes_ = 0;
+  Counters counters_;
   int32_t initial_ = 0;
   // Scratch for close_and_intern.
   std::vector<std::pair<uint32_t, int32_t>> work_;
