@@ -1,6 +1,6 @@
 /* Generation speed of rwkv.cpp (a peer, built outside this tree from its public source), one
  * token at a time as `pocketmind bench -p 0 -n N` counts it: the same deterministic token ids,
- * 8 warm-up tokens, then N timed. bench/compare_rwkv.sh compiles and runs this against a given
+ * 8 warm-up tokens, then N timed. `bench/compare.sh rwkv` compiles and runs this against a given
  * rwkv.cpp build:
  *   rwkv_cpp_tg MODEL.bin THREADS N   ->   {"tg_tokens_per_s": ..., "tokens": N, "threads": T}
  */

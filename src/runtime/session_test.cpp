@@ -238,6 +238,23 @@ TEST(SessionBatch, RwkvEvalStepMatchesEachSessionAlone) {
 // Weights packed at load for the kernel table (PM_PACK, models/blocks.h) change no logit: a
 // prompt in one batch and tokens one at a time, with and without packing, bit for bit. Small
 // synthetic models (a vocabulary that is not a multiple of the group size: leftover rows).
+// Logits of a prompt and then of three single tokens, with the model loaded with PM_PACK=pack.
+std::vector<float> logits_with_packing(const std::string& path, const char* pack) {
+  setenv("PM_PACK", pack, 1);
+  auto model = load(path);
+  unsetenv("PM_PACK");
+  if (!model) return {};
+  auto s = Session::create(*model, 64);
+  if (!s.is_ok() || !(*s)->eval(std::vector<TokenId>{1, 450, 499, 17, 170, 432, 9, 3, 77}).is_ok()) return {};
+  std::vector<float> all = last_logits(**s);
+  for (TokenId t : {5, 900, 64}) {
+    if (!(*s)->eval(&t, 1).is_ok()) return {};
+    const auto l = last_logits(**s);
+    all.insert(all.end(), l.begin(), l.end());
+  }
+  return all;
+}
+
 TEST(SessionPacking, PackedWeightsGiveTheSameLogits) {
   const std::string dir = test::temp_dir();
   SynthShape shape = *find_synth_shape("qwen2.5-0.5b");
@@ -247,24 +264,8 @@ TEST(SessionPacking, PackedWeightsGiveTheSameLogits) {
     const std::string path = dir + "/m-" + type_name(type) + ".gguf";
     const Status written = write_synth_model(shape, type, path);
     ASSERT_TRUE(written.is_ok()) << written.to_string();
-    std::vector<std::vector<float>> runs;
-    for (const char* pack : {"0", "1"}) {
-      setenv("PM_PACK", pack, 1);
-      auto model = load(path);
-      unsetenv("PM_PACK");
-      ASSERT_TRUE(model);
-      auto s = Session::create(*model, 64);
-      ASSERT_TRUE(s.is_ok());
-      std::vector<float> all;
-      ASSERT_TRUE((*s)->eval(std::vector<TokenId>{1, 450, 499, 17, 170, 432, 9, 3, 77}).is_ok());
-      all = last_logits(**s);
-      for (TokenId t : {5, 900, 64}) {
-        ASSERT_TRUE((*s)->eval(&t, 1).is_ok());
-        const auto l = last_logits(**s);
-        all.insert(all.end(), l.begin(), l.end());
-      }
-      runs.push_back(all);
-    }
+    const std::vector<std::vector<float>> runs{logits_with_packing(path, "0"), logits_with_packing(path, "1")};
+    ASSERT_FALSE(runs[0].empty());
     ASSERT_EQ(runs[0].size(), runs[1].size());
     for (size_t i = 0; i < runs[0].size(); ++i) ASSERT_EQ(runs[0][i], runs[1][i]) << type_name(type) << " logit " << i;
   }
@@ -282,23 +283,8 @@ TEST(SessionPacking, RwkvPackedWeightsGiveTheSameLogits) {
     const std::string path = dir + "/r-" + type_name(type) + ".bin";
     const Status written = write_synth_rwkv7(shape, type, path);
     ASSERT_TRUE(written.is_ok()) << written.to_string();
-    std::vector<std::vector<float>> runs;
-    for (const char* pack : {"0", "1"}) {
-      setenv("PM_PACK", pack, 1);
-      auto model = load(path);
-      unsetenv("PM_PACK");
-      ASSERT_TRUE(model);
-      auto s = Session::create(*model, 64);
-      ASSERT_TRUE(s.is_ok());
-      ASSERT_TRUE((*s)->eval(std::vector<TokenId>{1, 450, 499, 17, 170, 432, 9, 3, 77}).is_ok());
-      std::vector<float> all = last_logits(**s);
-      for (TokenId t : {5, 900, 64}) {
-        ASSERT_TRUE((*s)->eval(&t, 1).is_ok());
-        const auto l = last_logits(**s);
-        all.insert(all.end(), l.begin(), l.end());
-      }
-      runs.push_back(all);
-    }
+    const std::vector<std::vector<float>> runs{logits_with_packing(path, "0"), logits_with_packing(path, "1")};
+    ASSERT_FALSE(runs[0].empty());
     ASSERT_EQ(runs[0].size(), runs[1].size());
     for (size_t i = 0; i < runs[0].size(); ++i)
       ASSERT_NEAR(runs[0][i], runs[1][i], 1e-3f * (1.0f + std::fabs(runs[0][i]))) << type_name(type) << " logit " << i;
