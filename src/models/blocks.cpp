@@ -41,6 +41,7 @@ void PackedWeights::pack(const Kernels& k, const std::vector<Weight*>& weights, 
   for (const Weight* w : weights) total += packed_size_bytes(k, w->type, w->n_in, w->n_out);
   if (total == 0) return;
   buf_.resize(total);
+  buf_.advise_huge_pages();  // read end to end on every token
   ThreadPool pool(int(std::min(4u, std::max(1u, std::thread::hardware_concurrency()))));
   size_t at = 0;
   for (Weight* w : weights) {

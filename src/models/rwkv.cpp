@@ -133,6 +133,7 @@ const uint8_t* RwkvTensorBinder::aligned_data(const RwkvTensor& t) {
   const uintptr_t align = t.type == GgmlType::kF32 ? alignof(float) : alignof(uint16_t);
   if (reinterpret_cast<uintptr_t>(t.data) % align == 0) return t.data;
   RwkvTensorCopy& copy = owned_.emplace_back(RwkvTensorCopy{AlignedBuffer<uint8_t>(size_t(t.size_bytes)), t.data});
+  copy.bytes.advise_huge_pages();  // weights without a packed form are read from here on every token
   std::memcpy(copy.bytes.data(), t.data, size_t(t.size_bytes));
   return copy.bytes.data();
 }
