@@ -135,6 +135,10 @@ const uint8_t* RwkvTensorBinder::aligned_data(const RwkvTensor& t) {
   RwkvTensorCopy& copy = owned_.emplace_back(RwkvTensorCopy{AlignedBuffer<uint8_t>(size_t(t.size_bytes)), t.data});
   copy.bytes.advise_huge_pages();  // weights without a packed form are read from here on every token
   std::memcpy(copy.bytes.data(), t.data, size_t(t.size_bytes));
+  // The file's pages of the tensor are not read again until the copy is packed and freed (then
+  // they back the unpacked rows' pointer, which nothing reads): release them now, or a model of
+  // mostly misaligned tensors would hold the file and its copy at once during the load.
+  if (const MappedFile* mapping = f_.mapped_file(); mapping != nullptr) mapping->release(t.data, size_t(t.size_bytes));
   return copy.bytes.data();
 }
 
