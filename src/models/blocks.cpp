@@ -1,5 +1,6 @@
 #include "models/blocks.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -47,9 +48,20 @@ void PackedWeights::pack(const Kernels& k, const std::vector<Weight*>& weights, 
   for (Weight* w : weights) {
     const size_t bytes = packed_size_bytes(k, w->type, w->n_in, w->n_out);
     if (bytes == 0) continue;
-    pack_weights(k, w->type, w->data, w->n_in, w->n_out, buf_.data() + at, &pool);
+    // In slices of about 8 MiB, each slice's file pages released once it is packed, so that a
+    // large matrix (an output head of 150k rows) is never resident twice, in the file's pages and
+    // in its packed copy, at the same time.
+    const int64_t rows = k.of(w->type).pack_rows;
+    const size_t group_bytes = size_t(rows) * row_size_bytes(w->type, w->n_in);
+    const int64_t groups = int64_t(bytes / group_bytes);
+    const int64_t slice = std::max<int64_t>(1, int64_t((size_t(8) << 20) / group_bytes));
+    for (int64_t g = 0; g < groups; g += slice) {
+      const int64_t n_groups = std::min(slice, groups - g);
+      const uint8_t* src = w->data + size_t(g) * group_bytes;
+      pack_weights(k, w->type, src, w->n_in, n_groups * rows, buf_.data() + at + size_t(g) * group_bytes, &pool);
+      if (file != nullptr) file->release(src, size_t(n_groups) * group_bytes);
+    }
     w->packed = buf_.data() + at;
-    if (file != nullptr) file->release(w->data, bytes);
     if (packed_one) packed_one(*w);
     at += bytes;
   }
