@@ -221,7 +221,8 @@ void VectorIndex::store_vector(uint32_t slot, const float* vec) {
     scales_.resize(slot + 1);
     scales_[slot] = quantize_i8(vec, dim_, &i8_[size_t(slot) * dim_]);
   }
-  encode_codes(slot);
+  std::vector<float> row(dim_);
+  encode_codes(slot, row.data());
 }
 
 void VectorIndex::row_f32(uint32_t slot, float* out) const {
@@ -233,11 +234,17 @@ void VectorIndex::row_f32(uint32_t slot, float* out) const {
 }
 
 // From the stored row (not the caller's floats), so a loaded index has the same codes.
-void VectorIndex::encode_codes(uint32_t slot) {
+void VectorIndex::encode_codes(uint32_t slot, float* row) {
   if (codes_.rows() <= slot) codes_.resize(size_t(slot) + 1);
+  row_f32(slot, row);
+  codes_.set(slot, row);
+}
+
+void VectorIndex::encode_all_codes() {
+  codes_.clear();
+  codes_.resize(keys_.size());
   std::vector<float> row(dim_);
-  row_f32(slot, row.data());
-  codes_.set(slot, row.data());
+  for (uint32_t s = 0; s < keys_.size(); ++s) encode_codes(s, row.data());
 }
 
 uint32_t* VectorIndex::links(uint32_t slot, int level) {
@@ -327,8 +334,7 @@ void VectorIndex::build_graph() {
   slot_of_.clear();
   for (uint32_t s = 0; s < keys_.size(); ++s) slot_of_[keys_[s]] = s;
   live_ = keys_.size();
-  codes_.clear();
-  for (uint32_t s = 0; s < keys_.size(); ++s) encode_codes(s);
+  encode_all_codes();
 
   graph_ = true;
   level_.clear();
@@ -646,6 +652,8 @@ Status VectorIndex::save(const std::string& path) const {
   w.put(entry_);
   w.put(uint64_t(keys_.size()));
   w.put(generation_);
+  w.put(graph_ ? graph_recall_ : -1.0);
+  w.put(uint64_t(graph_ ? assessed_at_ : 0));
   w.put(uint32_t(model_id_.size()));
   w.bytes(model_id_.data(), model_id_.size());
   for (uint32_t s = 0; s < keys_.size(); ++s) {
@@ -702,25 +710,39 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::load(const std::string& path) 
   uint8_t chunk[1 << 16];
   for (size_t n; (n = std::fread(chunk, 1, sizeof chunk, f)) > 0;) buf.insert(buf.end(), chunk, chunk + n);
   std::fclose(f);
+  return parse(buf.data(), buf.size(), path);
+}
+
+Result<std::unique_ptr<VectorIndex>> VectorIndex::parse(const uint8_t* data, size_t size, const std::string& path) {
   auto bad = [&](const std::string& what) { return Status::corrupt(path + ": " + what); };
-  if (buf.size() < sizeof kMagic + 8) return bad("truncated (" + std::to_string(buf.size()) + " bytes)");
+  if (size < sizeof kMagic + 8) return bad("truncated (" + std::to_string(size) + " bytes)");
   uint64_t stored_sum;
-  std::memcpy(&stored_sum, buf.data() + buf.size() - 8, 8);
-  if (fnv1a64(buf.data(), buf.size() - 8) != stored_sum) return bad("checksum mismatch (damaged or partly written)");
-  Reader r(buf.data(), buf.size() - 8);
+  std::memcpy(&stored_sum, data + size - 8, 8);
+  if (fnv1a64(data, size - 8) != stored_sum) return bad("checksum mismatch (damaged or partly written)");
+  Reader r(data, size - 8);
   char magic[8];
   uint32_t version = 0, dim = 0, type = 0, m = 0, ef_c = 0, entry = 0, model_len = 0;
   int32_t max_level = -1;
   uint64_t n_slots = 0, generation = 0;
   if (!r.bytes(magic, 8) || std::memcmp(magic, kMagic, 8) != 0) return bad("not a pocketmind vector index");
-  if (!r.get(&version) || version != kFileVersion) return bad("unsupported version " + std::to_string(version));
+  if (!r.get(&version) || version < 1 || version > kFileVersion)
+    return bad("unsupported version " + std::to_string(version));
   if (!r.get(&dim) || !r.get(&type) || !r.get(&m) || !r.get(&ef_c) || !r.get(&max_level) || !r.get(&entry) ||
-      !r.get(&n_slots) || !r.get(&generation) || !r.get(&model_len))
+      !r.get(&n_slots) || !r.get(&generation))
     return bad("truncated header");
+  // Version 2 keeps the graph's measured recall, so a load does not measure it again.
+  double graph_recall = -1.0;
+  uint64_t assessed_at = 0;
+  if (version >= 2 && (!r.get(&graph_recall) || !r.get(&assessed_at))) return bad("truncated header");
+  if (!r.get(&model_len)) return bad("truncated header");
   if (dim == 0 || dim > 65536) return bad("dimension " + std::to_string(dim) + " out of range");
   if (type > 1) return bad("unknown vector type " + std::to_string(type));
   if (m < 2 || m > 128) return bad("M " + std::to_string(m) + " out of range");
   if (max_level > kMaxLevel || max_level < -1) return bad("max level out of range");
+  if (version >= 2 && max_level >= 0 &&
+      (!(graph_recall >= 0.0 && graph_recall <= 1.0) || assessed_at == 0 || assessed_at > n_slots))
+    return bad("graph recall " + std::to_string(graph_recall) + " measured at " + std::to_string(assessed_at) +
+               " vectors is out of range");
   if (model_len > 4096 || model_len > r.left()) return bad("model id length out of range");
   const size_t row_bytes = type == 0 ? 4 * size_t(dim) : 4 + size_t(dim);
   if (n_slots > r.left() / (row_bytes + 34)) return bad(std::to_string(n_slots) + " vectors cannot fit in the file");
@@ -792,7 +814,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::load(const std::string& path) 
     }
   }
   if (r.left() != 0) return bad(std::to_string(r.left()) + " unexpected bytes after the last vector");
-  for (uint32_t s = 0; s < n; ++s) idx->encode_codes(s);
+  idx->encode_all_codes();
   if (graph) {
     // Links may point at nodes whose level was read later: check levels now that all are known.
     for (size_t s = 0; s < n; ++s)
@@ -802,7 +824,12 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::load(const std::string& path) 
           if (idx->level_[ln[i]] < l) return bad("vector " + std::to_string(s) + ": link to a node below its level");
       }
     if (idx->level_[entry] != uint8_t(max_level)) return bad("entry point is not on the top level");
-    idx->assess_graph();
+    if (version >= 2) {
+      idx->graph_recall_ = graph_recall;
+      idx->assessed_at_ = size_t(assessed_at);
+    } else {
+      idx->assess_graph();
+    }
   }
   return idx;
 }

@@ -19,8 +19,10 @@
 // and dot products accumulate in int32 (SIMD: AVX2 chosen at run time on x86-64, NEON on ARM).
 //
 // File layout (little-endian), DIR/vectors.pmvi:
-//   "PMVECIDX" | u32 version (1) | u32 dim | u32 type (0 f32, 1 int8) | u32 M | u32 ef_construction
-//   | i32 max_level (-1: empty) | u32 entry slot | u64 n_slots | u64 generation | u32 len + model id
+//   "PMVECIDX" | u32 version (2) | u32 dim | u32 type (0 f32, 1 int8) | u32 M | u32 ef_construction
+//   | i32 max_level (-1: empty) | u32 entry slot | u64 n_slots | u64 generation
+//   | f64 graph recall (-1 without a graph) | u64 live vectors when it was measured
+//   | u32 len + model id                     (version 1 files, without the recall, still load)
 //   n_slots x { i64 key | u8 deleted | u8 level | u32 source_bits | i64 t_begin | i64 t_end
 //               | u64 sender_hash | vector (f32: dim x f32; int8: f32 scale + dim x i8)
 //               | for l in 0..level: u32 n + n x u32 neighbour slot }
@@ -85,7 +87,7 @@ struct HnswParams {
 
 class VectorIndex {
  public:
-  static constexpr uint32_t kFileVersion = 1;
+  static constexpr uint32_t kFileVersion = 2;
   // The sampled recall@10 a graph needs for search() to use it (else the two-stage scan).
   static constexpr double kGraphMinRecall = 0.95;
   // Candidates the two-stage scan scores exactly: max(this, 32 k).
@@ -134,6 +136,8 @@ class VectorIndex {
   // errors say what was wrong (the caller rebuilds from the database).
   Status save(const std::string& path) const;
   static Result<std::unique_ptr<VectorIndex>> load(const std::string& path);
+  // load() of a file's bytes already in memory; `name` (the path) prefixes every error.
+  static Result<std::unique_ptr<VectorIndex>> parse(const uint8_t* data, size_t size, const std::string& name);
 
  private:
   // A query prepared for the row type.
@@ -149,7 +153,8 @@ class VectorIndex {
   float similarity(uint32_t a, uint32_t b) const;
   void store_vector(uint32_t slot, const float* vec);
   void row_f32(uint32_t slot, float* out) const;  // the stored row as floats (dequantized)
-  void encode_codes(uint32_t slot);                // codes_ row `slot` from the stored row
+  void encode_codes(uint32_t slot, float* row);    // codes_ row `slot` from the stored row (`row`: dim_ floats of scratch)
+  void encode_all_codes();                         // codes_ for every slot
   // Measures graph_recall_ on up to 32 stored vectors (each the query, itself left out).
   void assess_graph();
 

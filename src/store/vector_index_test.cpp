@@ -3,9 +3,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <set>
+#include <string>
+
+#include "core/hash.h"
 
 #include "test_util.h"
 
@@ -164,7 +168,51 @@ TEST(VectorIndex, HnswRecallOn384dEmbeddingLikeVectors) {
     ASSERT_EQ(a.size(), b.size());
     for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].key, b[i].key);
   }
+  EXPECT_EQ((*loaded)->graph_recall(), idx.graph_recall());
   std::string bytes = test::read_text(path);
+
+  // The header keeps the graph's measured recall (version 2: f64 at byte 52, the live count it
+  // was measured at as u64 at byte 60), and a load takes it from there rather than measuring
+  // again: a file claiming 0.5 loads with the graph set aside. A version 1 file (no such
+  // fields) still loads, and its graph is measured then.
+  auto with_checksum = [](std::string body) {
+    const uint64_t sum = fnv1a64(body.data(), body.size());
+    body.append(reinterpret_cast<const char*>(&sum), 8);
+    return body;
+  };
+  auto load_bytes = [&](const std::string& b) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << b;
+    return VectorIndex::load(path);
+  };
+  const std::string body = bytes.substr(0, bytes.size() - 8);
+  uint32_t version;
+  std::memcpy(&version, body.data() + 8, 4);
+  ASSERT_EQ(version, 2u);
+  double stored_recall;
+  std::memcpy(&stored_recall, body.data() + 52, 8);
+  EXPECT_EQ(stored_recall, idx.graph_recall());
+  std::string claims_half = body;
+  const double half = 0.5;
+  std::memcpy(&claims_half[52], &half, 8);
+  Result<std::unique_ptr<VectorIndex>> r_half = load_bytes(with_checksum(claims_half));
+  ASSERT_TRUE(r_half.is_ok()) << r_half.status().to_string();
+  EXPECT_EQ((*r_half)->graph_recall(), 0.5);
+  EXPECT_FALSE((*r_half)->uses_graph());
+  std::string claims_more = body;
+  const double more = 1.5;
+  std::memcpy(&claims_more[52], &more, 8);
+  Result<std::unique_ptr<VectorIndex>> r_more = load_bytes(with_checksum(claims_more));
+  ASSERT_FALSE(r_more.is_ok());
+  EXPECT_NE(r_more.status().to_string().find("graph recall"), std::string::npos) << r_more.status().to_string();
+  std::string v1 = body.substr(0, 52) + body.substr(68);
+  const uint32_t one = 1;
+  std::memcpy(&v1[8], &one, 4);
+  Result<std::unique_ptr<VectorIndex>> r_v1 = load_bytes(with_checksum(v1));
+  ASSERT_TRUE(r_v1.is_ok()) << r_v1.status().to_string();
+  EXPECT_EQ((*r_v1)->size(), n - 1);
+  EXPECT_GE((*r_v1)->graph_recall(), VectorIndex::kGraphMinRecall);
+  EXPECT_TRUE((*r_v1)->uses_graph());
+
   for (size_t at : {size_t(3), bytes.size() / 2, bytes.size() - 3}) {
     std::string bad = bytes;
     bad[at] = char(bad[at] ^ 0x40);
