@@ -843,7 +843,7 @@ TEST(QuantsVecDot, PackedGemmEqualsVecDotOnHardBlocks) {
 TEST(QuantsVecDot, Avx512TablePacksTheCommonWeightTypes) {
   const Kernels* k = find_kernels("avx512");
   if (k == nullptr) GTEST_SKIP() << "this CPU cannot run the AVX-512 table";
-  for (GgmlType t : {T::kQ4_0, T::kQ4_1, T::kQ5_0, T::kQ5_1, T::kQ8_0, T::kQ4_K, T::kQ6_K}) {
+  for (GgmlType t : {T::kQ4_0, T::kQ4_1, T::kQ5_0, T::kQ5_1, T::kQ8_0, T::kQ4_K, T::kQ5_K, T::kQ6_K}) {
     const TypeKernels& tk = k->of(t);
     EXPECT_TRUE(tk.pack_rows > 0 && tk.pack != nullptr && tk.gemm_packed != nullptr) << type_name(t);
     EXPECT_GT(packed_size_bytes(*k, t, 512, 64), 0u) << type_name(t);
