@@ -746,13 +746,30 @@ void fill_blocks(GgmlType t, uint8_t* row, int64_t n, uint8_t byte, uint16_t d, 
   const TypeInfo* info = type_info(t);
   size_t d_at = 0, m_at = SIZE_MAX;
   switch (t) {
-    case T::kQ4_0: case T::kQ5_0: case T::kQ8_0: break;
-    case T::kQ4_1: case T::kQ5_1: m_at = 2; break;
-    case T::kQ4_K: case T::kQ5_K: m_at = 2; break;
-    case T::kQ2_K: d_at = offsetof(BlockQ2_K, d), m_at = offsetof(BlockQ2_K, dmin); break;
-    case T::kQ3_K: d_at = offsetof(BlockQ3_K, d); break;
-    case T::kQ6_K: d_at = offsetof(BlockQ6_K, d); break;
-    default: ADD_FAILURE() << "no scale offsets for " << type_name(t); return;
+    case T::kQ4_0:
+    case T::kQ5_0:
+    case T::kQ8_0:
+      break;
+    case T::kQ4_1:
+    case T::kQ5_1:
+      m_at = 2;
+      break;
+    case T::kQ4_K:
+    case T::kQ5_K:
+      m_at = 2;
+      break;
+    case T::kQ2_K:
+      d_at = offsetof(BlockQ2_K, d), m_at = offsetof(BlockQ2_K, dmin);
+      break;
+    case T::kQ3_K:
+      d_at = offsetof(BlockQ3_K, d);
+      break;
+    case T::kQ6_K:
+      d_at = offsetof(BlockQ6_K, d);
+      break;
+    default:
+      ADD_FAILURE() << "no scale offsets for " << type_name(t);
+      return;
   }
   std::memset(row, byte, row_size_bytes(t, n));
   for (int64_t b = 0; b < n / info->block_size; ++b) {
@@ -771,8 +788,8 @@ TEST(QuantsVecDot, PackedGemmEqualsVecDotOnHardBlocks) {
   std::mt19937 rng(23);
   int checked = 0;
   auto same = [](float a, float b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
-  constexpr uint16_t kMax = 0x7bff, kLowest = 0xfbff, kInf = 0x7c00, kNegInf = 0xfc00, kNan = 0x7e00,
-                     kTiny = 0x0001, kNegTiny = 0x8001, kNegZero = 0x8000;
+  constexpr uint16_t kMax = 0x7bff, kLowest = 0xfbff, kInf = 0x7c00, kNegInf = 0xfc00, kNan = 0x7e00, kTiny = 0x0001,
+                     kNegTiny = 0x8001, kNegZero = 0x8000;
   for (const Kernels* k : tables()) {
     for (GgmlType t : kSupported) {
       const TypeKernels& tk = k->of(t);
@@ -786,15 +803,35 @@ TEST(QuantsVecDot, PackedGemmEqualsVecDotOnHardBlocks) {
         for (int64_t r = 0; r < rows; ++r) {
           uint8_t* row = w.data() + size_t(r) * wrow;
           switch (r % 10) {
-            case 0: { const auto q = random_blocks(t, n, rng); std::memcpy(row, q.data(), wrow); break; }
-            case 1: std::memset(row, 0, wrow); break;
-            case 2: fill_blocks(t, row, n, 0xff, kMax, kMax); break;
-            case 3: fill_blocks(t, row, n, 0xff, kLowest, kLowest); break;
-            case 4: fill_blocks(t, row, n, 0x00, kMax, kLowest); break;
-            case 5: fill_blocks(t, row, n, 0x5a, kNan, kMax); break;
-            case 6: fill_blocks(t, row, n, 0xa5, kInf, kNegInf); break;
-            case 7: fill_blocks(t, row, n, 0xff, kTiny, kNegTiny); break;
-            case 8: fill_blocks(t, row, n, 0x81, kNegZero, kNan); break;
+            case 0: {
+              const auto q = random_blocks(t, n, rng);
+              std::memcpy(row, q.data(), wrow);
+              break;
+            }
+            case 1:
+              std::memset(row, 0, wrow);
+              break;
+            case 2:
+              fill_blocks(t, row, n, 0xff, kMax, kMax);
+              break;
+            case 3:
+              fill_blocks(t, row, n, 0xff, kLowest, kLowest);
+              break;
+            case 4:
+              fill_blocks(t, row, n, 0x00, kMax, kLowest);
+              break;
+            case 5:
+              fill_blocks(t, row, n, 0x5a, kNan, kMax);
+              break;
+            case 6:
+              fill_blocks(t, row, n, 0xa5, kInf, kNegInf);
+              break;
+            case 7:
+              fill_blocks(t, row, n, 0xff, kTiny, kNegTiny);
+              break;
+            case 8:
+              fill_blocks(t, row, n, 0x81, kNegZero, kNan);
+              break;
             default: {  // random, with an infinite min (or scale) in the last block only
               const auto q = random_blocks(t, n, rng);
               std::memcpy(row, q.data(), wrow);
@@ -811,7 +848,8 @@ TEST(QuantsVecDot, PackedGemmEqualsVecDotOnHardBlocks) {
           for (int64_t c = 0; c < n_tok; ++c) {
             std::vector<float> x = make_data(n, c % 2 ? Dist::kOutliers : Dist::kNormal, uint32_t(c + 70 * n_tok));
             if (c == 2) std::fill(x.begin(), x.end(), 0.0f);
-            if (c == 4) for (float& v : x) v *= 1e4f;
+            if (c == 4)
+              for (float& v : x) v *= 1e4f;
             const auto aq = quantize(*k, at, x);
             std::memcpy(a.data() + size_t(c) * arow, aq.data(), arow);
           }
