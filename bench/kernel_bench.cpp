@@ -72,8 +72,8 @@ int main(int argc, char** argv) {
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::vector<float> wf(size_t(n_in * n_out));
   for (float& v : wf) v = normal(rng) * 0.02f;
-  const GgmlType types[] = {GgmlType::kF16, GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_K, GgmlType::kQ6_K,
-                            GgmlType::kQ5_1};
+  const GgmlType types[] = {GgmlType::kF16,  GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_K,
+                            GgmlType::kQ6_K, GgmlType::kQ4_1, GgmlType::kQ5_1, GgmlType::kQ5_K};
   if (!json) std::printf("%-14s %-6s %6s %12s %10s\n", "isa", "type", "tokens", "ms/call", "GMAC/s");
   std::string out = "[";
   for (GgmlType t : types) {

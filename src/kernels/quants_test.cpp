@@ -5,6 +5,7 @@
 // Every check that runs a kernel runs it from both generic_kernels() (the scalar reference)
 // and every per-ISA table this CPU can run (available_kernels()), so each is held to the same bounds.
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <random>
 #include <string>
@@ -737,6 +738,154 @@ TEST(QuantsVecDot, PackedGemmEqualsVecDot) {
     }
   }
   if (checked == 0) GTEST_SKIP() << "no kernel table on this CPU has packed weights";
+}
+
+// Every block of a row of n elements of t set to `byte`, then each block's scale d (and its
+// min m or dmin, where the type has one) set to the given fp16 bits.
+void fill_blocks(GgmlType t, uint8_t* row, int64_t n, uint8_t byte, uint16_t d, uint16_t m) {
+  const TypeInfo* info = type_info(t);
+  size_t d_at = 0, m_at = SIZE_MAX;
+  switch (t) {
+    case T::kQ4_0:
+    case T::kQ5_0:
+    case T::kQ8_0:
+      break;
+    case T::kQ4_1:
+    case T::kQ5_1:
+      m_at = 2;
+      break;
+    case T::kQ4_K:
+    case T::kQ5_K:
+      m_at = 2;
+      break;
+    case T::kQ2_K:
+      d_at = offsetof(BlockQ2_K, d), m_at = offsetof(BlockQ2_K, dmin);
+      break;
+    case T::kQ3_K:
+      d_at = offsetof(BlockQ3_K, d);
+      break;
+    case T::kQ6_K:
+      d_at = offsetof(BlockQ6_K, d);
+      break;
+    default:
+      ADD_FAILURE() << "no scale offsets for " << type_name(t);
+      return;
+  }
+  std::memset(row, byte, row_size_bytes(t, n));
+  for (int64_t b = 0; b < n / info->block_size; ++b) {
+    uint8_t* blk = row + size_t(b) * info->block_bytes;
+    std::memcpy(blk + d_at, &d, 2);
+    if (m_at != SIZE_MAX) std::memcpy(blk + m_at, &m, 2);
+  }
+}
+
+// Every table that packs a quantized type gives vec_dot's bits on blocks a file may hold though
+// no quantizer writes them: zero, largest and smallest finite, subnormal, infinite and NaN
+// scales and mins, all-zero and all-ones quant bytes (the largest quants and 6-bit scales), for
+// every n_tok from 1 to 17 and block counts that are not a multiple of 8 (n not a multiple of
+// 256 for the 32-element types). Activations include an all-zero row and a very large one.
+TEST(QuantsVecDot, PackedGemmEqualsVecDotOnHardBlocks) {
+  std::mt19937 rng(23);
+  int checked = 0;
+  auto same = [](float a, float b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
+  constexpr uint16_t kMax = 0x7bff, kLowest = 0xfbff, kInf = 0x7c00, kNegInf = 0xfc00, kNan = 0x7e00, kTiny = 0x0001,
+                     kNegTiny = 0x8001, kNegZero = 0x8000;
+  for (const Kernels* k : tables()) {
+    for (GgmlType t : kSupported) {
+      const TypeKernels& tk = k->of(t);
+      if (tk.pack == nullptr || tk.gemm_packed == nullptr) continue;
+      const GgmlType at = type_info(t)->vec_dot_type;
+      if (at == GgmlType::kF32) continue;  // float weights: float_kernels_test.cpp
+      const int64_t rows = tk.pack_rows, bs = type_info(t)->block_size;
+      for (int64_t n : {bs, bs * 13}) {
+        const size_t wrow = row_size_bytes(t, n), arow = row_size_bytes(at, n);
+        std::vector<uint8_t> w(size_t(rows) * wrow);
+        for (int64_t r = 0; r < rows; ++r) {
+          uint8_t* row = w.data() + size_t(r) * wrow;
+          switch (r % 10) {
+            case 0: {
+              const auto q = random_blocks(t, n, rng);
+              std::memcpy(row, q.data(), wrow);
+              break;
+            }
+            case 1:
+              std::memset(row, 0, wrow);
+              break;
+            case 2:
+              fill_blocks(t, row, n, 0xff, kMax, kMax);
+              break;
+            case 3:
+              fill_blocks(t, row, n, 0xff, kLowest, kLowest);
+              break;
+            case 4:
+              fill_blocks(t, row, n, 0x00, kMax, kLowest);
+              break;
+            case 5:
+              fill_blocks(t, row, n, 0x5a, kNan, kMax);
+              break;
+            case 6:
+              fill_blocks(t, row, n, 0xa5, kInf, kNegInf);
+              break;
+            case 7:
+              fill_blocks(t, row, n, 0xff, kTiny, kNegTiny);
+              break;
+            case 8:
+              fill_blocks(t, row, n, 0x81, kNegZero, kNan);
+              break;
+            default: {  // random, with an infinite min (or scale) in the last block only
+              const auto q = random_blocks(t, n, rng);
+              std::memcpy(row, q.data(), wrow);
+              std::vector<uint8_t> last(row_size_bytes(t, bs));
+              fill_blocks(t, last.data(), bs, 0x33, 0x3c00, kInf);
+              std::memcpy(row + wrow - last.size(), last.data(), last.size());
+            }
+          }
+        }
+        std::vector<uint8_t> group(size_t(rows) * wrow);
+        tk.pack(n, w.data(), wrow, group.data());
+        for (int64_t n_tok = 1; n_tok <= 17; ++n_tok) {
+          std::vector<uint8_t> a(size_t(n_tok) * arow);
+          for (int64_t c = 0; c < n_tok; ++c) {
+            std::vector<float> x = make_data(n, c % 2 ? Dist::kOutliers : Dist::kNormal, uint32_t(c + 70 * n_tok));
+            if (c == 2) std::fill(x.begin(), x.end(), 0.0f);
+            if (c == 4)
+              for (float& v : x) v *= 1e4f;
+            const auto aq = quantize(*k, at, x);
+            std::memcpy(a.data() + size_t(c) * arow, aq.data(), arow);
+          }
+          std::vector<ActBlock> sums(size_t(n_tok) * size_t(n / 32 > 0 ? n / 32 : 1));
+          if (at == GgmlType::kQ8_0) block_sums(a.data(), arow, n, n_tok, sums.data());
+          const size_t ostride = size_t(rows) + 1;
+          std::vector<float> out(size_t(n_tok) * ostride, -1.0f);
+          tk.gemm_packed(n, group.data(), a.data(), arow, at == GgmlType::kQ8_0 ? sums.data() : nullptr, n_tok,
+                         out.data(), ostride);
+          for (int64_t c = 0; c < n_tok; ++c) {
+            for (int64_t r = 0; r < rows; ++r) {
+              const float got = out[size_t(c) * ostride + size_t(r)];
+              const float want = tk.vec_dot(n, w.data() + size_t(r) * wrow, a.data() + size_t(c) * arow);
+              EXPECT_TRUE(same(got, want)) << k->isa << " " << type_name(t) << " n=" << n << " n_tok=" << n_tok
+                                           << " row " << r << " col " << c << ": " << got << " vs " << want;
+            }
+            EXPECT_EQ(out[size_t(c) * ostride + size_t(rows)], -1.0f) << "wrote past the group";
+          }
+        }
+        ++checked;
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no kernel table on this CPU has packed weights";
+}
+
+// The AVX-512 VNNI table packs every 32-element format and the K-quants it has kernels for, so
+// that both prompt processing and decoding of such models read the packed copy.
+TEST(QuantsVecDot, Avx512TablePacksTheCommonWeightTypes) {
+  const Kernels* k = find_kernels("avx512");
+  if (k == nullptr) GTEST_SKIP() << "this CPU cannot run the AVX-512 table";
+  for (GgmlType t : {T::kQ4_0, T::kQ4_1, T::kQ5_0, T::kQ5_1, T::kQ8_0, T::kQ4_K, T::kQ5_K, T::kQ6_K}) {
+    const TypeKernels& tk = k->of(t);
+    EXPECT_TRUE(tk.pack_rows > 0 && tk.pack != nullptr && tk.gemm_packed != nullptr) << type_name(t);
+    EXPECT_GT(packed_size_bytes(*k, t, 512, 64), 0u) << type_name(t);
+  }
 }
 
 // matmul with a packed copy (and rows left over) gives the bits of matmul without one.

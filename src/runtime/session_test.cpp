@@ -260,7 +260,8 @@ TEST(SessionPacking, PackedWeightsGiveTheSameLogits) {
   SynthShape shape = *find_synth_shape("qwen2.5-0.5b");
   shape.n_vocab = 1000, shape.n_embd = 256, shape.n_layer = 2, shape.n_head = 4, shape.n_head_kv = 2;
   shape.head_dim = 64, shape.n_ff = 768;
-  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0,
+                        GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
     const std::string path = dir + "/m-" + type_name(type) + ".gguf";
     const Status written = write_synth_model(shape, type, path);
     ASSERT_TRUE(written.is_ok()) << written.to_string();
@@ -279,7 +280,7 @@ TEST(SessionPacking, RwkvPackedWeightsGiveTheSameLogits) {
   const std::string dir = test::temp_dir();
   SynthRwkvShape shape = *find_synth_rwkv_shape("rwkv7-1.5b");
   shape.n_vocab = 1000, shape.n_embd = 256, shape.n_layer = 2;
-  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ5_1}) {
+  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ8_0, GgmlType::kQ5_1}) {
     const std::string path = dir + "/r-" + type_name(type) + ".bin";
     const Status written = write_synth_rwkv7(shape, type, path);
     ASSERT_TRUE(written.is_ok()) << written.to_string();
