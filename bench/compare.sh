@@ -5,7 +5,9 @@
 #   bench/compare.sh llama PEER_BUILD_DIR [--threads N] [--reps N] [--only REGEX] [--json]
 #     llama.cpp (or a fork such as ik_llama.cpp): its llama-bench (PEER_BUILD_DIR/bin/llama-bench or
 #     PEER_BUILD_DIR/llama-bench) runs `-m MODEL -t N -p 128 -n 64 -r REPS -o json` beside
-#     `pocketmind bench -p 128 -n 64` on Qwen2.5-0.5B-shaped GGUF files: pp128 and tg64.
+#     `pocketmind bench -p 128 -n 64` on Qwen2.5-0.5B-shaped GGUF files: pp128 and tg64. For a
+#     llama.cpp source without its tools, bench/peers/llama_cpp_bench.c built as DIR/llama-bench
+#     measures as llama-bench does (see its header).
 #   bench/compare.sh rwkv RWKV_CPP_DIR [--threads N] [--tokens N] [--only REGEX] [--json]
 #     rwkv.cpp (an rwkv.cpp source tree, built: rwkv.h in it, librwkv in RWKV_CPP_DIR/build):
 #     bench/peers/rwkv_cpp_tg.c is compiled against it and generates one token at a time beside
@@ -14,7 +16,7 @@
 # bench/models.sh uses. Needs jq.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage() { sed -n 2,14p "$0"; }
+usage() { sed -n 2,16p "$0"; }
 [ $# -ge 1 ] && case $1 in -h|--help) usage; exit 0 ;; esac
 [ $# -ge 2 ] || { usage >&2; exit 2; }
 peer_kind=$1 peer_dir=$2
