@@ -3,8 +3,8 @@
 // by a 2x8 block of weights (two rows) into a 2x2 int32 tile, so 16 elements of all four
 // (weight row, activation row) pairs take two instructions. The block decoders are
 // kernels/arm/quant_dot.h's, compiled here for +i8mm; the float steps are the reference's, so
-// every output equals vec_dot's (and the reference's) to the bit. Q4_0 and Q8_0 weights are
-// also repacked at load into a layout made for SMMLA (see "Repacked weights" below).
+// every output equals vec_dot's (and the reference's) to the bit. Q4_0, Q8_0 and Q4_K weights
+// are also repacked at load into a layout made for SMMLA (see "Repacked weights" below).
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
@@ -153,6 +153,108 @@ void gemm_packed_32(int64_t n, const void* group, const void* a, size_t as, cons
   }
 }
 
+// Q4_K, per super-block of 4 rows (576 bytes, as the 4 blocks): the 4 d, the 4 dmin (f16), the
+// 12 scale bytes as 3 vectors (vector v, lane r = row r's scales[4v .. 4v + 3], as in
+// dotprod.cpp), then the quants as 32 row-pair vectors: vector 8j + 4p + c = [row 2p's
+// qs[32j + 8c .. + 7] | row 2p + 1's], whose low nibbles are elements 8c .. 8c + 7 of sub-block
+// 2j and high nibbles the same of sub-block 2j + 1. Per sub-block and pair of activation rows: 4
+// loads, 4 zips, 8 SMMLA, 2 zips. Per row the reference's integers,
+//   scaled = sum_s sc[s] * <q_s, y_s>,  mins = sum_s mn[s] * (bsums[2s] + bsums[2s + 1]),
+// then acc = acc + d_a * (d * scaled - dmin * mins) in vec_dot_k's order: vec_dot's bits.
+struct PackedQ4_K {
+  static constexpr size_t kBlockBytes = kPackRows * sizeof(BlockQ4_K);
+  static constexpr size_t kScales = 4 * kPackRows, kQs = kScales + 3 * 16;
+};
+static_assert(PackedQ4_K::kQs + 32 * 16 == PackedQ4_K::kBlockBytes);
+
+void pack_q4_k(int64_t n, const void* rows, size_t stride, void* group) {
+  const uint8_t* src = static_cast<const uint8_t*>(rows);
+  uint8_t* out = static_cast<uint8_t*>(group);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    uint8_t* dst = out + size_t(b) * PackedQ4_K::kBlockBytes;
+    for (int r = 0; r < kPackRows; ++r) {
+      const BlockQ4_K& blk = reinterpret_cast<const BlockQ4_K*>(src + size_t(r) * stride)[b];
+      std::memcpy(dst + 2 * r, &blk.d, 2);
+      std::memcpy(dst + 2 * kPackRows + 2 * r, &blk.dmin, 2);
+      for (int v = 0; v < 3; ++v) std::memcpy(dst + PackedQ4_K::kScales + 16 * v + 4 * r, blk.scales + 4 * v, 4);
+      const int p = r / 2, side = r % 2;
+      for (int j = 0; j < 4; ++j)
+        for (int c = 0; c < 4; ++c)
+          std::memcpy(dst + PackedQ4_K::kQs + 16 * (8 * j + 4 * p + c) + 8 * side, blk.qs + 32 * j + 8 * c, 8);
+    }
+  }
+}
+
+// Byte `s` of each 32-bit lane of v, as int32 lanes.
+template <int s>
+inline int32x4_t byte_of_lanes(uint8x16_t v) {
+  return vreinterpretq_s32_u32(vandq_u32(vshrq_n_u32(vreinterpretq_u32_u8(v), 8 * s), vdupq_n_u32(0xff)));
+}
+
+void gemm_packed_q4_k(int64_t n, const void* group, const void* a, size_t as, const ActBlock*, int64_t n_tok,
+                      float* out, size_t os) {
+  const uint8_t* gb = static_cast<const uint8_t*>(group);
+  const uint8_t* ab = static_cast<const uint8_t*>(a);
+  const int64_t nb = n / kQK_K;
+  const uint8x16_t m4 = vdupq_n_u8(0x0f), m6 = vdupq_n_u8(0x3f), m_top = vdupq_n_u8(0x30);
+  constexpr int kTok = 4;
+  for (int64_t t0 = 0; t0 < n_tok; t0 += kTok) {
+    const int nt = int(n_tok - t0 < kTok ? n_tok - t0 : kTok);
+    float32x4_t acc[kTok];
+    for (float32x4_t& v : acc) v = vdupq_n_f32(0.0f);
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = gb + size_t(b) * PackedQ4_K::kBlockBytes;
+      const BlockQ8_K* y[kTok];
+      for (int t = 0; t < kTok; ++t)  // rows past nt repeat the last (their sums are dropped)
+        y[t] = &reinterpret_cast<const BlockQ8_K*>(ab + size_t(t0 + (t < nt ? t : nt - 1)) * as)[b];
+      // Byte s of a lane of sc_lo / sc_hi = that row's sc[s] / sc[s + 4]; mins alike.
+      const uint8x16_t v0 = vld1q_u8(blk + PackedQ4_K::kScales);
+      const uint8x16_t v1 = vld1q_u8(blk + PackedQ4_K::kScales + 16);
+      const uint8x16_t v2 = vld1q_u8(blk + PackedQ4_K::kScales + 32);
+      const uint8x16_t lo[2] = {vandq_u8(v0, m6), vandq_u8(v1, m6)};
+      const uint8x16_t hi[2] = {vorrq_u8(vandq_u8(v2, m4), vandq_u8(vshrq_n_u8(v0, 2), m_top)),
+                                vorrq_u8(vshrq_n_u8(v2, 4), vandq_u8(vshrq_n_u8(v1, 2), m_top))};
+      const int32x4_t sc[8] = {byte_of_lanes<0>(lo[0]), byte_of_lanes<1>(lo[0]), byte_of_lanes<2>(lo[0]),
+                               byte_of_lanes<3>(lo[0]), byte_of_lanes<0>(hi[0]), byte_of_lanes<1>(hi[0]),
+                               byte_of_lanes<2>(hi[0]), byte_of_lanes<3>(hi[0])};
+      const int32x4_t mn[8] = {byte_of_lanes<0>(lo[1]), byte_of_lanes<1>(lo[1]), byte_of_lanes<2>(lo[1]),
+                               byte_of_lanes<3>(lo[1]), byte_of_lanes<0>(hi[1]), byte_of_lanes<1>(hi[1]),
+                               byte_of_lanes<2>(hi[1]), byte_of_lanes<3>(hi[1])};
+      int32x4_t scaled[kTok], mins[kTok];
+      for (int t = 0; t < nt; ++t) {
+        mins[t] = vdupq_n_s32(0);
+        for (int s = 0; s < 8; ++s)
+          mins[t] = vmlaq_n_s32(mins[t], mn[s], int32_t(y[t]->bsums[2 * s]) + y[t]->bsums[2 * s + 1]);
+        scaled[t] = vdupq_n_s32(0);
+      }
+      for (int j = 0; j < 4; ++j) {
+        int8x16_t w[2][8];  // w[k][4p + c]: sub-block 2j + k, rows 2p, 2p + 1, elements 8c .. 8c + 7
+        for (int v = 0; v < 8; ++v) {
+          const uint8x16_t q = vld1q_u8(blk + PackedQ4_K::kQs + 16 * (8 * j + v));
+          w[0][v] = arm::as_s8(vandq_u8(q, m4));
+          w[1][v] = arm::as_s8(vshrq_n_u8(q, 4));
+        }
+        for (int t = 0; t < nt; t += 2) {
+          for (int k = 0; k < 2; ++k) {
+            const int s = 2 * j + k;
+            int32x4_t sums[2];
+            smmla_4_rows(w[k], y[t]->qs + 32 * s, y[t + 1]->qs + 32 * s, sums[0], sums[1]);
+            scaled[t] = vmlaq_s32(scaled[t], sums[0], sc[s]);
+            if (t + 1 < nt) scaled[t + 1] = vmlaq_s32(scaled[t + 1], sums[1], sc[s]);
+          }
+        }
+      }
+      const float32x4_t d = packed_scales(blk), dmin = packed_scales(blk + 2 * kPackRows);
+      for (int t = 0; t < nt; ++t) {
+        const float32x4_t inner =
+            vsubq_f32(vmulq_f32(d, vcvtq_f32_s32(scaled[t])), vmulq_f32(dmin, vcvtq_f32_s32(mins[t])));
+        acc[t] = vaddq_f32(acc[t], vmulq_f32(vdupq_n_f32(y[t]->d), inner));
+      }
+    }
+    for (int t = 0; t < nt; ++t) vst1q_f32(out + size_t(t0 + t) * os, acc[t]);
+  }
+}
+
 }  // namespace
 
 void add_i8mm_kernels(Kernels& k) {
@@ -176,6 +278,9 @@ void add_i8mm_kernels(Kernels& k) {
   at(GT::kQ8_0).pack_rows = kPackRows;
   at(GT::kQ8_0).pack = pack_32<PackedQ8_0>;
   at(GT::kQ8_0).gemm_packed = gemm_packed_32<PackedQ8_0>;
+  at(GT::kQ4_K).pack_rows = kPackRows;
+  at(GT::kQ4_K).pack = pack_q4_k;
+  at(GT::kQ4_K).gemm_packed = gemm_packed_q4_k;
 }
 
 }  // namespace pm
