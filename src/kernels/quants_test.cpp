@@ -774,6 +774,26 @@ TEST(QuantsVecDot, MatmulWithPackedWeightsEqualsUnpacked) {
   if (checked == 0) GTEST_SKIP() << "no kernel table on this CPU has packed weights";
 }
 
+// The tables with packed integer kernels keep them (so that the packed tests above cannot pass
+// by skipping): ARM dotprod and i8mm pack Q4_0, Q8_0 and Q4_K in groups of 4 rows, each taking
+// the bytes of the rows it replaces.
+TEST(QuantsVecDot, ArmTablesHavePackedForms) {
+  int checked = 0;
+  for (const Kernels* k : tables()) {
+    const std::string isa = k->isa;
+    if (isa != "dotprod" && isa != "i8mm") continue;
+    for (GgmlType t : {T::kQ4_0, T::kQ8_0, T::kQ4_K}) {
+      const TypeKernels& tk = k->of(t);
+      EXPECT_EQ(tk.pack_rows, 4) << isa << " " << type_name(t);
+      EXPECT_NE(tk.pack, nullptr) << isa << " " << type_name(t);
+      EXPECT_NE(tk.gemm_packed, nullptr) << isa << " " << type_name(t);
+      EXPECT_EQ(packed_size_bytes(*k, t, 512, 11), 8 * row_size_bytes(t, 512)) << isa << " " << type_name(t);
+      ++checked;
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no ARM dotprod / i8mm table on this CPU";
+}
+
 // Where a block's f16 scale d lies in each weight format (bytes from the block's start).
 size_t scale_offset(GgmlType t) {
   switch (t) {
