@@ -193,14 +193,12 @@ void gemm_packed_q4_k(int64_t n, const void* group, const void* a, size_t as, co
       const uint8x16_t lo[2] = {vandq_u8(v0, m6), vandq_u8(v1, m6)};
       const uint8x16_t hi[2] = {vorrq_u8(vandq_u8(v2, m4), vandq_u8(vshrq_n_u8(v0, 2), m_top)),
                                 vorrq_u8(vshrq_n_u8(v2, 4), vandq_u8(vshrq_n_u8(v1, 2), m_top))};
-      int32x4_t sc[8], mn[8];
-      sc[0] = byte_of_lanes<0>(lo[0]), sc[1] = byte_of_lanes<1>(lo[0]), sc[2] = byte_of_lanes<2>(lo[0]);
-      sc[3] = byte_of_lanes<3>(lo[0]), sc[4] = byte_of_lanes<0>(hi[0]), sc[5] = byte_of_lanes<1>(hi[0]);
-      sc[6] = byte_of_lanes<2>(hi[0]), sc[7] = byte_of_lanes<3>(hi[0]);
-      mn[0] = byte_of_lanes<0>(lo[1]), mn[1] = byte_of_lanes<1>(lo[1]), mn[2] = byte_of_lanes<2>(lo[1]);
-      mn[3] = byte_of_lanes<3>(lo[1]), mn[4] = byte_of_lanes<0>(hi[1]), mn[5] = byte_of_lanes<1>(hi[1]);
-      mn[6] = byte_of_lanes<2>(hi[1]), mn[7] = byte_of_lanes<3>(hi[1]);
-
+      const int32x4_t sc[8] = {byte_of_lanes<0>(lo[0]), byte_of_lanes<1>(lo[0]), byte_of_lanes<2>(lo[0]),
+                               byte_of_lanes<3>(lo[0]), byte_of_lanes<0>(hi[0]), byte_of_lanes<1>(hi[0]),
+                               byte_of_lanes<2>(hi[0]), byte_of_lanes<3>(hi[0])};
+      const int32x4_t mn[8] = {byte_of_lanes<0>(lo[1]), byte_of_lanes<1>(lo[1]), byte_of_lanes<2>(lo[1]),
+                               byte_of_lanes<3>(lo[1]), byte_of_lanes<0>(hi[1]), byte_of_lanes<1>(hi[1]),
+                               byte_of_lanes<2>(hi[1]), byte_of_lanes<3>(hi[1])};
       int32x4_t scaled[kTok], mins[kTok];
       for (int t = 0; t < nt; ++t) {
         const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(ab + size_t(t0 + t) * as)[b];
