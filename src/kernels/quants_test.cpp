@@ -4,6 +4,7 @@
 //
 // Every check that runs a kernel runs it from both generic_kernels() (the scalar reference)
 // and every per-ISA table this CPU can run (available_kernels()), so each is held to the same bounds.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -896,7 +897,8 @@ TEST(QuantsVecDot, MatmulWithPackedWeightsEqualsUnpacked) {
     for (GgmlType t : kSupported) {
       if (k->of(t).pack == nullptr) continue;
       if (type_info(t)->vec_dot_type == GgmlType::kF32) continue;  // float weights: float_kernels_test.cpp
-      const int64_t n_in = 512, n_out = 2 * k->of(t).pack_rows + 5;
+      // Two whole groups and rows left over (fewer than a group: 5, or pack_rows - 1 for small groups).
+      const int64_t rows = k->of(t).pack_rows, n_in = 512, n_out = 2 * rows + std::min<int64_t>(5, rows - 1);
       const size_t wrow = row_size_bytes(t, n_in);
       std::vector<uint8_t> w;
       for (int64_t r = 0; r < n_out; ++r) {
@@ -913,6 +915,169 @@ TEST(QuantsVecDot, MatmulWithPackedWeightsEqualsUnpacked) {
         matmul(*k, t, w.data(), n_in, n_out, x.data(), n_tok, plain.data(), scratch);
         matmul(*k, t, w.data(), n_in, n_out, x.data(), n_tok, fast.data(), scratch, nullptr, packed.data());
         for (size_t i = 0; i < plain.size(); ++i) ASSERT_EQ(fast[i], plain[i]) << k->isa << " " << type_name(t) << " at " << i;
+        ++checked;
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no kernel table on this CPU has packed weights";
+}
+
+// The tables with packed integer kernels keep them (so that the packed tests above cannot pass
+// by skipping): ARM dotprod and i8mm pack Q4_0, Q8_0 and Q4_K in groups of 4 rows, each taking
+// the bytes of the rows it replaces.
+TEST(QuantsVecDot, ArmTablesHavePackedForms) {
+  int checked = 0;
+  for (const Kernels* k : tables()) {
+    const std::string isa = k->isa;
+    if (isa != "dotprod" && isa != "i8mm") continue;
+    for (GgmlType t : {T::kQ4_0, T::kQ8_0, T::kQ4_K}) {
+      const TypeKernels& tk = k->of(t);
+      EXPECT_EQ(tk.pack_rows, 4) << isa << " " << type_name(t);
+      EXPECT_NE(tk.pack, nullptr) << isa << " " << type_name(t);
+      EXPECT_NE(tk.gemm_packed, nullptr) << isa << " " << type_name(t);
+      EXPECT_EQ(packed_size_bytes(*k, t, 512, 11), 8 * row_size_bytes(t, 512)) << isa << " " << type_name(t);
+      ++checked;
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no ARM dotprod / i8mm table on this CPU";
+}
+
+// Where a block's f16 scale d lies in each weight format (bytes from the block's start).
+size_t scale_offset(GgmlType t) {
+  switch (t) {
+    case T::kQ2_K: return offsetof(BlockQ2_K, d);
+    case T::kQ3_K: return offsetof(BlockQ3_K, d);
+    case T::kQ6_K: return offsetof(BlockQ6_K, d);
+    default: return 0;  // Q4_0 .. Q8_0, Q4_K, Q5_K: d first
+  }
+}
+
+// Packed groups on hostile rows, against vec_dot of the same table bit for bit (NaN where vec_dot
+// gives NaN), for every n_tok from 1 to 17 (so every tile of activation rows and every leftover
+// of one is met) and with every row of the group taking every kind of row in turn:
+//   random blocks; all bytes zero; the largest finite scale (65504) over extreme quants
+//   (Q8_0: every weight -128; Q4_0: nibbles 0 and 15, weights -8 and 7; other formats: bytes
+//   0x80 / 0xff / 0x0f); a NaN scale in one block; an infinite scale in another; zero and -0
+//   scales over random quants.
+// Activation rows: normal, outliers, all zero, and one hand-made row of quants -127 / 127 under
+// the largest scale (so that products overflow float to infinity).
+TEST(QuantsVecDot, PackedGemmOnHostileBlocksEqualsVecDot) {
+  std::mt19937 rng(23);
+  int checked = 0;
+  auto same = [](float a, float b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
+  constexpr int kKinds = 6;
+  for (const Kernels* k : tables()) {
+    for (GgmlType t : kSupported) {
+      const TypeKernels& tk = k->of(t);
+      if (tk.pack == nullptr || tk.gemm_packed == nullptr) continue;
+      const GgmlType at = type_info(t)->vec_dot_type;
+      if (at == GgmlType::kF32) continue;  // float weights: float_kernels_test.cpp
+      const int64_t rows = tk.pack_rows, n = 512;
+      const size_t wrow = row_size_bytes(t, n), arow = row_size_bytes(at, n);
+      const size_t block_bytes = type_info(t)->block_bytes, nb = size_t(n / type_info(t)->block_size);
+      const size_t d_at = scale_offset(t);
+      auto set_scale = [&](std::vector<uint8_t>& row, size_t b, uint16_t h) { std::memcpy(row.data() + b * block_bytes + d_at, &h, 2); };
+      auto hostile_row = [&](int kind) {
+        std::vector<uint8_t> row = random_blocks(t, n, rng);
+        switch (kind) {
+          case 1: std::fill(row.begin(), row.end(), uint8_t(0)); break;
+          case 2:
+            for (size_t b = 0; b < nb; ++b) {
+              for (size_t i = 0; i < block_bytes; ++i) {
+                const uint8_t extreme[3] = {0x80, 0xff, 0x0f};
+                row[b * block_bytes + i] = t == T::kQ8_0 ? 0x80 : t == T::kQ4_0 ? extreme[1 + (i + b) % 2] : extreme[(i + b) % 3];
+              }
+              set_scale(row, b, 0x7bff);  // 65504
+              if (t == T::kQ4_K || t == T::kQ5_K || t == T::kQ2_K) {
+                const uint16_t dmin = 0x7bff;
+                std::memcpy(row.data() + b * block_bytes + d_at + 2, &dmin, 2);
+              }
+            }
+            break;
+          case 3: set_scale(row, nb / 2, 0x7e00); break;      // NaN
+          case 4: set_scale(row, nb - 1, 0xfc00); break;      // -infinity
+          case 5:
+            for (size_t b = 0; b < nb; ++b) set_scale(row, b, b % 2 ? 0x8000 : 0x0000);  // -0, +0
+            break;
+          default: break;  // 0: random
+        }
+        return row;
+      };
+      for (int64_t n_tok = 1; n_tok <= 17; ++n_tok) {
+        std::vector<uint8_t> a(size_t(n_tok) * arow);
+        for (int64_t c = 0; c < n_tok; ++c) {
+          std::vector<float> x = make_data(n, c % 2 ? Dist::kOutliers : Dist::kNormal, uint32_t(c + 31 * n_tok));
+          if (c % 5 == 2) std::fill(x.begin(), x.end(), 0.0f);
+          auto aq = quantize(*k, at, x);
+          if (c % 5 == 4 && at == GgmlType::kQ8_0) {
+            for (size_t b = 0; b < aq.size(); b += sizeof(BlockQ8_0)) {
+              BlockQ8_0 blk;
+              blk.d = 0x7bff;
+              for (int j = 0; j < 32; ++j) blk.qs[j] = int8_t(j % 3 == 0 ? -127 : 127);
+              std::memcpy(aq.data() + b, &blk, sizeof(blk));
+            }
+          }
+          std::memcpy(a.data() + size_t(c) * arow, aq.data(), arow);
+        }
+        std::vector<ActBlock> sums(size_t(n_tok) * size_t(n / 32));
+        if (at == GgmlType::kQ8_0) block_sums(a.data(), arow, n, n_tok, sums.data());
+        for (int shift = 0; shift < kKinds; ++shift) {
+          std::vector<uint8_t> w(size_t(rows) * wrow);
+          for (int64_t r = 0; r < rows; ++r) {
+            const auto row = hostile_row(int((r + shift) % kKinds));
+            std::memcpy(w.data() + size_t(r) * wrow, row.data(), wrow);
+          }
+          std::vector<uint8_t> group(size_t(rows) * wrow);
+          tk.pack(n, w.data(), wrow, group.data());
+          const size_t ostride = size_t(rows) + 1;
+          std::vector<float> out(size_t(n_tok) * ostride, -1.0f);
+          tk.gemm_packed(n, group.data(), a.data(), arow, at == GgmlType::kQ8_0 ? sums.data() : nullptr, n_tok,
+                         out.data(), ostride);
+          for (int64_t c = 0; c < n_tok; ++c) {
+            for (int64_t r = 0; r < rows; ++r) {
+              const float want = tk.vec_dot(n, w.data() + size_t(r) * wrow, a.data() + size_t(c) * arow);
+              const float got = out[size_t(c) * ostride + size_t(r)];
+              ASSERT_TRUE(same(got, want)) << k->isa << " " << type_name(t) << " n_tok=" << n_tok << " shift " << shift
+                                           << " row " << r << " (kind " << (r + shift) % kKinds << ") col " << c << ": "
+                                           << got << " vs " << want;
+            }
+            EXPECT_EQ(out[size_t(c) * ostride + size_t(rows)], -1.0f) << "wrote past the group";
+          }
+          ++checked;
+        }
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no kernel table on this CPU has packed weights";
+}
+
+// matmul with a packed copy equals matmul without one for n_out that is not a multiple of
+// pack_rows (the rows left over take the unpacked path) and for every n_tok up to 17.
+TEST(QuantsVecDot, MatmulWithPackedWeightsEqualsUnpackedForEveryTokenCount) {
+  std::mt19937 rng(29);
+  int checked = 0;
+  for (const Kernels* k : tables()) {
+    for (GgmlType t : kSupported) {
+      if (k->of(t).pack == nullptr) continue;
+      if (type_info(t)->vec_dot_type == GgmlType::kF32) continue;  // float weights: float_kernels_test.cpp
+      const int64_t n_in = 256, n_out = 3 * k->of(t).pack_rows + 3;
+      const size_t wrow = row_size_bytes(t, n_in);
+      std::vector<uint8_t> w;
+      for (int64_t r = 0; r < n_out; ++r) {
+        const auto wq = random_blocks(t, n_in, rng);
+        w.insert(w.end(), wq.begin(), wq.begin() + long(wrow));
+      }
+      std::vector<uint8_t> packed(packed_size_bytes(*k, t, n_in, n_out));
+      ASSERT_EQ(packed.size(), size_t(3 * k->of(t).pack_rows) * wrow);
+      pack_weights(*k, t, w.data(), n_in, n_out, packed.data());
+      for (int64_t n_tok = 1; n_tok <= 17; ++n_tok) {
+        const std::vector<float> x = make_data(n_in * n_tok, Dist::kOutliers, uint32_t(100 + n_tok));
+        std::vector<float> plain(size_t(n_tok * n_out)), fast(size_t(n_tok * n_out));
+        std::vector<uint8_t> scratch;
+        matmul(*k, t, w.data(), n_in, n_out, x.data(), n_tok, plain.data(), scratch);
+        matmul(*k, t, w.data(), n_in, n_out, x.data(), n_tok, fast.data(), scratch, nullptr, packed.data());
+        for (size_t i = 0; i < plain.size(); ++i)
+          ASSERT_EQ(fast[i], plain[i]) << k->isa << " " << type_name(t) << " n_tok=" << n_tok << " at " << i;
         ++checked;
       }
     }

@@ -1,10 +1,12 @@
 // ARMv8.2 dot-product kernels (SDOT), over the NEON table: the int8 dot products of every
-// block format, and two-by-two forms that decode each weight block once for two activation
-// rows. The decoders are kernels/arm/quant_dot.h's, compiled here for +dotprod.
+// block format, two-by-two forms that decode each weight block once for two activation rows,
+// and Q4_0 / Q8_0 weights repacked at load (four rows side by side, see below). The decoders
+// are kernels/arm/quant_dot.h's, compiled here for +dotprod.
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
 #include <cstdint>
+#include <cstring>
 
 #include "kernels/arm/quant_dot.h"
 #include "kernels/ggml_types.h"
@@ -16,6 +18,221 @@ namespace {
 struct SdotDot {
   static int32x4_t acc(int32x4_t acc, int8x16_t w, int8x16_t a) { return vdotq_s32(acc, w, a); }
 };
+
+// ---- Repacked weights (SDOT by lane: 4 rows per group) --------------------------------------
+//
+// A group holds 4 rows block after block, each packed block taking the bytes of the 4 blocks it
+// replaces (4 * 34 for Q8_0, 4 * 18 for Q4_0): the 4 f16 scales (row r at bytes 2r, 2r + 1), then
+// the quants as 16-byte vectors whose 32-bit lane r belongs to row r:
+//   Q8_0: 8 vectors; vector g, lane r = row r's qs[4g .. 4g + 3] (elements 4g .. 4g + 3).
+//   Q4_0: 4 vectors; vector j, lane r = row r's qs[4j .. 4j + 3] ^ 0x88. Byte q ^ 0x88 holds the
+//         nibbles n ^ 8; shifted to the top of a byte, n ^ 8 reads as the int8 16 * (n - 8), the
+//         weight times 16. So vshl #4 gives elements 4j .. 4j + 3 (low nibbles) and an AND with
+//         0xf0 elements 16 + 4j .. 16 + 4j + 3 (high nibbles), one instruction each, signed-ready.
+//         The int32 sums are then 16 times the reference's (|sum| <= 32 * 128 * 127 < 2^31) and
+//         an arithmetic shift right by 4 gives them back exactly.
+// Either way decoded vector g (g < 4) meets activation bytes 4g .. 4g + 3, i.e. lane g of the
+// activation's first 16 bytes, and vector g >= 4 lane g - 4 of its last 16:
+// vdotq_laneq_s32(acc, w[g], a, lane) adds 4 products to each of the 4 rows at once, with no
+// transposition or horizontal add per call. Per block and activation row that is 8 SDOT, 2
+// loads, 1 add (two chains), 1 convert, 2 multiplies and 1 add; the weights' decode (Q8_0: 8
+// loads; Q4_0: 4 loads, 4 shifts, 4 ANDs) is shared by the kTok activation rows of a tile.
+// Each lane holds the reference's int32 block sum, and acc = acc + float(isum) * d_w * d_a block
+// after block, the float operations of vec_dot_32 in its order: vec_dot's bits per row.
+constexpr int kPackRows = 4;
+
+// The scales of the 4 rows of a packed block as floats.
+inline float32x4_t packed_scales(const uint8_t* blk) {
+  return vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(blk)));
+}
+
+struct PackedQ8_0 {
+  using W = BlockQ8_0;
+  static constexpr bool kTimes16 = false;
+  static constexpr size_t kBlockBytes = kPackRows * sizeof(W);
+  static void pack_block(const uint8_t* rows, size_t stride, int64_t b, uint8_t* dst) {
+    for (int r = 0; r < kPackRows; ++r) {
+      const W& blk = reinterpret_cast<const W*>(rows + size_t(r) * stride)[b];
+      std::memcpy(dst + 2 * r, &blk.d, 2);
+      for (int g = 0; g < 8; ++g) std::memcpy(dst + 2 * kPackRows + 16 * g + 4 * r, blk.qs + 4 * g, 4);
+    }
+  }
+  static void decode(const uint8_t* blk, int8x16_t w[8]) {
+    for (int g = 0; g < 8; ++g) w[g] = vld1q_s8(reinterpret_cast<const int8_t*>(blk + 2 * kPackRows + 16 * g));
+  }
+};
+
+struct PackedQ4_0 {
+  using W = BlockQ4_0;
+  static constexpr bool kTimes16 = true;
+  static constexpr size_t kBlockBytes = kPackRows * sizeof(W);
+  static void pack_block(const uint8_t* rows, size_t stride, int64_t b, uint8_t* dst) {
+    for (int r = 0; r < kPackRows; ++r) {
+      const W& blk = reinterpret_cast<const W*>(rows + size_t(r) * stride)[b];
+      std::memcpy(dst + 2 * r, &blk.d, 2);
+      for (int j = 0; j < 4; ++j)
+        for (int e = 0; e < 4; ++e) dst[2 * kPackRows + 16 * j + 4 * r + e] = uint8_t(blk.qs[4 * j + e] ^ 0x88);
+    }
+  }
+  static void decode(const uint8_t* blk, int8x16_t w[8]) {
+    for (int j = 0; j < 4; ++j) {
+      const uint8x16_t p = vld1q_u8(blk + 2 * kPackRows + 16 * j);
+      w[j] = arm::as_s8(vshlq_n_u8(p, 4));
+      w[j + 4] = arm::as_s8(vandq_u8(p, vdupq_n_u8(0xf0)));
+    }
+  }
+};
+
+template <class P>
+void pack_32(int64_t n, const void* rows, size_t stride, void* group) {
+  const uint8_t* src = static_cast<const uint8_t*>(rows);
+  uint8_t* dst = static_cast<uint8_t*>(group);
+  for (int64_t b = 0; b < n / 32; ++b) P::pack_block(src, stride, b, dst + size_t(b) * P::kBlockBytes);
+}
+
+// The int32 sums of the 4 rows of a decoded block with one activation block (two chains of four
+// SDOT, so that the adds do not wait on one another).
+inline int32x4_t sdot_4_rows(const int8x16_t w[8], const int8_t* y) {
+  const int8x16_t a0 = vld1q_s8(y), a1 = vld1q_s8(y + 16);
+  int32x4_t s0 = vdotq_laneq_s32(vdupq_n_s32(0), w[0], a0, 0);
+  int32x4_t s1 = vdotq_laneq_s32(vdupq_n_s32(0), w[1], a0, 1);
+  s0 = vdotq_laneq_s32(s0, w[2], a0, 2);
+  s1 = vdotq_laneq_s32(s1, w[3], a0, 3);
+  s0 = vdotq_laneq_s32(s0, w[4], a1, 0);
+  s1 = vdotq_laneq_s32(s1, w[5], a1, 1);
+  s0 = vdotq_laneq_s32(s0, w[6], a1, 2);
+  s1 = vdotq_laneq_s32(s1, w[7], a1, 3);
+  return vaddq_s32(s0, s1);
+}
+
+// out[t * os + r] = vec_dot(row r, activation row t), r < 4. The activation rows are taken
+// kTok at a time, so each weight block is decoded once for up to kTok of them (decoding a
+// token alone is the kTok = 1 case of the same loop: the same bits).
+template <class P>
+void gemm_packed_32(int64_t n, const void* group, const void* a, size_t as, const ActBlock*, int64_t n_tok, float* out,
+                    size_t os) {
+  const uint8_t* gb = static_cast<const uint8_t*>(group);
+  const uint8_t* ab = static_cast<const uint8_t*>(a);
+  const int64_t nb = n / 32;
+  constexpr int kTok = 8;
+  for (int64_t t0 = 0; t0 < n_tok; t0 += kTok) {
+    const int nt = int(n_tok - t0 < kTok ? n_tok - t0 : kTok);
+    float32x4_t acc[kTok];
+    for (float32x4_t& v : acc) v = vdupq_n_f32(0.0f);
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = gb + size_t(b) * P::kBlockBytes;
+      int8x16_t w[8];
+      P::decode(blk, w);
+      const float32x4_t dx = packed_scales(blk);
+      for (int t = 0; t < nt; ++t) {
+        const BlockQ8_0& y = reinterpret_cast<const BlockQ8_0*>(ab + size_t(t0 + t) * as)[b];
+        int32x4_t isum = sdot_4_rows(w, y.qs);
+        if constexpr (P::kTimes16) isum = vshrq_n_s32(isum, 4);
+        const float32x4_t term = vmulq_f32(vmulq_f32(vcvtq_f32_s32(isum), dx), vdupq_n_f32(arm::fp16_to_f32(y.d)));
+        acc[t] = vaddq_f32(acc[t], term);
+      }
+    }
+    for (int t = 0; t < nt; ++t) vst1q_f32(out + size_t(t0 + t) * os, acc[t]);
+  }
+}
+
+// Q4_K, per super-block of 4 rows (576 bytes, as the 4 blocks): the 4 d, the 4 dmin (f16), the
+// 12 scale bytes as 3 vectors (vector v, lane r = row r's scales[4v .. 4v + 3]), then the quants
+// as 32 vectors (vector 8j + g, lane r = row r's qs[32j + 4g .. 32j + 4g + 3]: its low nibbles
+// are elements 64j + 4g .. + 3 of sub-block 2j, its high nibbles the same places of sub-block
+// 2j + 1). The 6-bit scales and mins of the 4 rows are unpacked with a few vector operations per
+// super-block (byte s of a 32-bit lane = sub-block s's of that row), then per sub-block and
+// activation row 8 SDOT by lane, as for Q4_0. Per row the reference's integers,
+//   scaled = sum_s sc[s] * <q_s, y_s>,  mins = sum_s mn[s] * (bsums[2s] + bsums[2s + 1]),
+// then acc = acc + d_a * (d * scaled - dmin * mins), vec_dot_k's float operations in its order:
+// vec_dot's bits.
+struct PackedQ4_K {
+  static constexpr size_t kBlockBytes = kPackRows * sizeof(BlockQ4_K);
+  static constexpr size_t kScales = 4 * kPackRows, kQs = kScales + 3 * 16;
+};
+static_assert(PackedQ4_K::kQs + 32 * 16 == PackedQ4_K::kBlockBytes);
+
+void pack_q4_k(int64_t n, const void* rows, size_t stride, void* group) {
+  const uint8_t* src = static_cast<const uint8_t*>(rows);
+  uint8_t* out = static_cast<uint8_t*>(group);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    uint8_t* dst = out + size_t(b) * PackedQ4_K::kBlockBytes;
+    for (int r = 0; r < kPackRows; ++r) {
+      const BlockQ4_K& blk = reinterpret_cast<const BlockQ4_K*>(src + size_t(r) * stride)[b];
+      std::memcpy(dst + 2 * r, &blk.d, 2);
+      std::memcpy(dst + 2 * kPackRows + 2 * r, &blk.dmin, 2);
+      for (int v = 0; v < 3; ++v) std::memcpy(dst + PackedQ4_K::kScales + 16 * v + 4 * r, blk.scales + 4 * v, 4);
+      for (int k = 0; k < 32; ++k) std::memcpy(dst + PackedQ4_K::kQs + 16 * k + 4 * r, blk.qs + 4 * k, 4);
+    }
+  }
+}
+
+// Byte `s` of each 32-bit lane of v, as int32 lanes.
+template <int s>
+inline int32x4_t byte_of_lanes(uint8x16_t v) {
+  return vreinterpretq_s32_u32(vandq_u32(vshrq_n_u32(vreinterpretq_u32_u8(v), 8 * s), vdupq_n_u32(0xff)));
+}
+
+void gemm_packed_q4_k(int64_t n, const void* group, const void* a, size_t as, const ActBlock*, int64_t n_tok,
+                      float* out, size_t os) {
+  const uint8_t* gb = static_cast<const uint8_t*>(group);
+  const uint8_t* ab = static_cast<const uint8_t*>(a);
+  const int64_t nb = n / kQK_K;
+  const uint8x16_t m4 = vdupq_n_u8(0x0f), m6 = vdupq_n_u8(0x3f), m_top = vdupq_n_u8(0x30);
+  constexpr int kTok = 4;
+  for (int64_t t0 = 0; t0 < n_tok; t0 += kTok) {
+    const int nt = int(n_tok - t0 < kTok ? n_tok - t0 : kTok);
+    float32x4_t acc[kTok];
+    for (float32x4_t& v : acc) v = vdupq_n_f32(0.0f);
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = gb + size_t(b) * PackedQ4_K::kBlockBytes;
+      // Byte s of a lane of sc_lo / sc_hi = that row's sc[s] / sc[s + 4]; mins alike.
+      const uint8x16_t v0 = vld1q_u8(blk + PackedQ4_K::kScales);
+      const uint8x16_t v1 = vld1q_u8(blk + PackedQ4_K::kScales + 16);
+      const uint8x16_t v2 = vld1q_u8(blk + PackedQ4_K::kScales + 32);
+      const uint8x16_t lo[2] = {vandq_u8(v0, m6), vandq_u8(v1, m6)};
+      const uint8x16_t hi[2] = {vorrq_u8(vandq_u8(v2, m4), vandq_u8(vshrq_n_u8(v0, 2), m_top)),
+                                vorrq_u8(vshrq_n_u8(v2, 4), vandq_u8(vshrq_n_u8(v1, 2), m_top))};
+      const int32x4_t sc[8] = {byte_of_lanes<0>(lo[0]), byte_of_lanes<1>(lo[0]), byte_of_lanes<2>(lo[0]),
+                               byte_of_lanes<3>(lo[0]), byte_of_lanes<0>(hi[0]), byte_of_lanes<1>(hi[0]),
+                               byte_of_lanes<2>(hi[0]), byte_of_lanes<3>(hi[0])};
+      const int32x4_t mn[8] = {byte_of_lanes<0>(lo[1]), byte_of_lanes<1>(lo[1]), byte_of_lanes<2>(lo[1]),
+                               byte_of_lanes<3>(lo[1]), byte_of_lanes<0>(hi[1]), byte_of_lanes<1>(hi[1]),
+                               byte_of_lanes<2>(hi[1]), byte_of_lanes<3>(hi[1])};
+      int32x4_t scaled[kTok], mins[kTok];
+      for (int t = 0; t < nt; ++t) {
+        const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(ab + size_t(t0 + t) * as)[b];
+        mins[t] = vdupq_n_s32(0);
+        for (int s = 0; s < 8; ++s) mins[t] = vmlaq_n_s32(mins[t], mn[s], int32_t(y.bsums[2 * s]) + y.bsums[2 * s + 1]);
+        scaled[t] = vdupq_n_s32(0);
+      }
+      for (int j = 0; j < 4; ++j) {
+        int8x16_t w[2][8];  // w[k][g]: sub-block 2j + k, elements 4g .. 4g + 3 of the sub-block's 32
+        for (int g = 0; g < 8; ++g) {
+          const uint8x16_t p = vld1q_u8(blk + PackedQ4_K::kQs + 16 * (8 * j + g));
+          w[0][g] = arm::as_s8(vandq_u8(p, m4));
+          w[1][g] = arm::as_s8(vshrq_n_u8(p, 4));
+        }
+        for (int t = 0; t < nt; ++t) {
+          const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(ab + size_t(t0 + t) * as)[b];
+          for (int k = 0; k < 2; ++k) {
+            const int s = 2 * j + k;
+            scaled[t] = vmlaq_s32(scaled[t], sdot_4_rows(w[k], y.qs + 32 * s), sc[s]);
+          }
+        }
+      }
+      const float32x4_t d = vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(blk)));
+      const float32x4_t dmin = vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(blk + 2 * kPackRows)));
+      for (int t = 0; t < nt; ++t) {
+        const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(ab + size_t(t0 + t) * as)[b];
+        const float32x4_t inner =
+            vsubq_f32(vmulq_f32(d, vcvtq_f32_s32(scaled[t])), vmulq_f32(dmin, vcvtq_f32_s32(mins[t])));
+        acc[t] = vaddq_f32(acc[t], vmulq_f32(vdupq_n_f32(y.d), inner));
+      }
+    }
+    for (int t = 0; t < nt; ++t) vst1q_f32(out + size_t(t0 + t) * os, acc[t]);
+  }
+}
 
 }  // namespace
 
@@ -47,6 +264,16 @@ void add_dotprod_kernels(Kernels& k) {
   at(GT::kQ4_K).vec_dot_2x2 = arm::vec_dot_2x2_k<arm::DotTile<D>, arm::FmtQ4_K>;
   at(GT::kQ5_K).vec_dot_2x2 = arm::vec_dot_2x2_k<arm::DotTile<D>, arm::FmtQ5_K>;
   at(GT::kQ6_K).vec_dot_2x2 = arm::vec_dot_2x2_k<arm::DotTile<D>, arm::FmtQ6_K>;
+
+  at(GT::kQ4_0).pack_rows = kPackRows;
+  at(GT::kQ4_0).pack = pack_32<PackedQ4_0>;
+  at(GT::kQ4_0).gemm_packed = gemm_packed_32<PackedQ4_0>;
+  at(GT::kQ8_0).pack_rows = kPackRows;
+  at(GT::kQ8_0).pack = pack_32<PackedQ8_0>;
+  at(GT::kQ8_0).gemm_packed = gemm_packed_32<PackedQ8_0>;
+  at(GT::kQ4_K).pack_rows = kPackRows;
+  at(GT::kQ4_K).pack = pack_q4_k;
+  at(GT::kQ4_K).gemm_packed = gemm_packed_q4_k;
 }
 
 }  // namespace pm
