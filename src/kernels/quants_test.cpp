@@ -5,6 +5,7 @@
 // Every check that runs a kernel runs it from both generic_kernels() (the scalar reference)
 // and every per-ISA table this CPU can run (available_kernels()), so each is held to the same bounds.
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -196,6 +197,32 @@ TEST(QuantsConventions, FromFloatIsByteIdenticalToTheReference) {
       const auto want = quantize(generic_kernels(), t, x), got = quantize(*k, t, x);
       EXPECT_TRUE(want == got) << k->isa << " " << type_name(t);
     }
+  }
+}
+
+// The K-quants' activations on hostile blocks, every table against the reference's bytes: NaNs
+// among finite values (skipped when the largest magnitude is chosen), the largest magnitude
+// present with both signs (the first one wins), an infinity (scale -0: NaN products that the
+// int8 conversion turns into 0), a block of NaNs only, subnormals, and -0.
+TEST(QuantsConventions, Q8_KFromFloatOnHostileBlocksIsTheReferences) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> x = make_data(7 * 256, Dist::kOutliers, 77);
+  x[3] = nan, x[100] = nan;                           // block 0: NaNs among values
+  x[256 + 10] = -9.0f, x[256 + 200] = 9.0f;           // block 1: ties of opposite sign
+  for (int i = 0; i < 256; ++i) x[size_t(256 + i)] = std::clamp(x[size_t(256 + i)], -8.0f, 8.0f);
+  x[256 + 10] = -9.0f, x[256 + 200] = 9.0f;
+  x[512 + 40] = inf;                                  // block 2: +inf
+  x[768 + 7] = -inf, x[768 + 8] = nan;                // block 3: -inf and NaN
+  for (int i = 0; i < 256; ++i) x[size_t(1024 + i)] = nan;           // block 4: NaN only
+  for (int i = 0; i < 256; ++i) x[size_t(1280 + i)] = float(i - 128) * 1e-42f;  // block 5: subnormals
+  for (int i = 0; i < 256; ++i) x[size_t(1536 + i)] = -0.0f;         // block 6: -0 only
+  for (const Kernels* k : tables()) {
+    const auto want = quantize(generic_kernels(), T::kQ8_K, x), got = quantize(*k, T::kQ8_K, x);
+    ASSERT_EQ(want.size(), got.size());
+    for (size_t blk = 0; blk < 7; ++blk)
+      EXPECT_EQ(0, std::memcmp(want.data() + blk * sizeof(BlockQ8_K), got.data() + blk * sizeof(BlockQ8_K),
+                               sizeof(BlockQ8_K)))
+          << k->isa << ": block " << blk;
   }
 }
 
