@@ -22,6 +22,23 @@ void matmul(const Kernels& k, GgmlType wtype, const void* w, int64_t n_in, int64
             const float* x, int64_t n_tok, float* y, std::vector<uint8_t>& scratch,
             ThreadPool* pool = nullptr, const uint8_t* packed = nullptr);
 
+// One matrix of matmul_many: y = W x with W n_out rows of the call's n_in elements of `wtype`
+// (and its pack_weights() copy, when given), y [n_tok][n_out].
+struct MatmulJob {
+  GgmlType wtype = GgmlType::kF32;
+  const void* w = nullptr;
+  int64_t n_out = 0;
+  const uint8_t* packed = nullptr;
+  float* y = nullptr;
+};
+
+// matmul() for several matrices of one input x (a layer's Q, K and V; gate and up): when their
+// types take the same activation format, x is converted once and the rows of all of them are
+// handed out to the pool in one parallel region (one wake-up and one barrier instead of one per
+// matrix). Each y gets the bits matmul() gives it alone.
+void matmul_many(const Kernels& k, const MatmulJob* jobs, int n_jobs, int64_t n_in, const float* x, int64_t n_tok,
+                 std::vector<uint8_t>& scratch, ThreadPool* pool = nullptr);
+
 // Bytes of the packed copy of an n_out x n_in `wtype` matrix for table k: the rows that fill
 // whole groups of k.of(wtype).pack_rows. 0 when the table has no packed form for the type.
 size_t packed_size_bytes(const Kernels& k, GgmlType wtype, int64_t n_in, int64_t n_out);

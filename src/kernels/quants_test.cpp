@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "core/fp16.h"
+#include "core/thread_pool.h"
 #include "kernels/kernels.h"
 #include "kernels/matmul.h"
 
@@ -1110,6 +1111,51 @@ TEST(QuantsVecDot, MatmulWithPackedWeightsEqualsUnpackedForEveryTokenCount) {
     }
   }
   if (checked == 0) GTEST_SKIP() << "no kernel table on this CPU has packed weights";
+}
+
+// matmul_many over matrices of one input (packed and not, some with another activation format,
+// more than one call's worth of them) gives each output the bits of matmul alone, with and
+// without a pool.
+TEST(QuantsVecDot, MatmulManyEqualsOneMatmulPerMatrix) {
+  std::mt19937 rng(31);
+  ThreadPool pool(2);
+  const int64_t n_in = 256;
+  // Q8_0-activation types, then Q8_K-activation ones (a second conversion), then Q8_0 again.
+  const GgmlType types[] = {T::kQ4_0, T::kQ8_0, T::kQ5_0, T::kQ4_K, T::kQ6_K, T::kQ4_0};
+  const int64_t n_outs[] = {37, 16, 64, 19, 48, 8};
+  constexpr int kJobs = 6;
+  for (const Kernels* k : tables()) {
+    std::vector<std::vector<uint8_t>> w(kJobs), packed(kJobs);
+    for (int j = 0; j < kJobs; ++j) {
+      const size_t wrow = row_size_bytes(types[j], n_in);
+      for (int64_t r = 0; r < n_outs[j]; ++r) {
+        const auto wq = random_blocks(types[j], n_in, rng);
+        w[j].insert(w[j].end(), wq.begin(), wq.begin() + long(wrow));
+      }
+      packed[j].resize(packed_size_bytes(*k, types[j], n_in, n_outs[j]));
+      if (!packed[j].empty()) pack_weights(*k, types[j], w[j].data(), n_in, n_outs[j], packed[j].data());
+    }
+    for (int64_t n_tok : {int64_t(1), int64_t(5), int64_t(33)}) {
+      const std::vector<float> x = make_data(n_in * n_tok, Dist::kOutliers, uint32_t(200 + n_tok));
+      for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+        std::vector<std::vector<float>> one(kJobs), many(kJobs);
+        MatmulJob jobs[kJobs];
+        std::vector<uint8_t> scratch;
+        for (int j = 0; j < kJobs; ++j) {
+          one[j].resize(size_t(n_tok * n_outs[j]));
+          many[j].assign(size_t(n_tok * n_outs[j]), -1.0f);
+          const uint8_t* pk = packed[j].empty() || j % 2 == 1 ? nullptr : packed[j].data();  // some unpacked
+          matmul(*k, types[j], w[j].data(), n_in, n_outs[j], x.data(), n_tok, one[j].data(), scratch, nullptr, pk);
+          jobs[j] = MatmulJob{types[j], w[j].data(), n_outs[j], pk, many[j].data()};
+        }
+        matmul_many(*k, jobs, kJobs, n_in, x.data(), n_tok, scratch, p);
+        for (int j = 0; j < kJobs; ++j)
+          for (size_t i = 0; i < one[j].size(); ++i)
+            ASSERT_EQ(many[j][i], one[j][i]) << k->isa << " " << type_name(types[j]) << " job " << j << " n_tok=" << n_tok
+                                             << (p != nullptr ? " pool" : "") << " at " << i;
+      }
+    }
+  }
 }
 
 // ---- fp16 / bf16 ---------------------------------------------------------------------------

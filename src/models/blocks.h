@@ -2,9 +2,12 @@
 // checked, and the hyperparameter reader.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -31,6 +34,25 @@ struct Weight {
 inline void matmul(const Kernels& k, const Weight& w, const float* x, int64_t n_tok, float* y,
                    std::vector<uint8_t>& scratch, ThreadPool* pool) {
   matmul(k, w.type, w.data, w.n_in, w.n_out, x, n_tok, y, scratch, pool, w.packed);
+}
+
+// y_j[t][o] = sum_i w_j[o][i] * x[t][i] for matrices of the same input (see kernels/matmul.h
+// matmul_many: one activation conversion and one parallel region for all of them).
+struct WeightOut {
+  const Weight& w;
+  float* y;
+};
+inline void matmul_many(const Kernels& k, std::initializer_list<WeightOut> outs, const float* x, int64_t n_tok,
+                        std::vector<uint8_t>& scratch, ThreadPool* pool) {
+  const int64_t n_in = outs.begin()->w.n_in;
+  MatmulJob jobs[4];
+  int n = 0;
+  for (const WeightOut& o : outs) {
+    assert(o.w.n_in == n_in);
+    jobs[n++] = MatmulJob{o.w.type, o.w.data, o.w.n_out, o.w.packed, o.y};
+    if (n == 4) matmul_many(k, jobs, std::exchange(n, 0), n_in, x, n_tok, scratch, pool);
+  }
+  if (n > 0) matmul_many(k, jobs, n, n_in, x, n_tok, scratch, pool);
 }
 
 // The packed copies of a model's weight matrices (kernels/matmul.h pack_weights), made once at

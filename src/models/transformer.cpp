@@ -451,9 +451,7 @@ Status DecoderModel::forward(const SeqBatch* seqs, size_t n_seqs, bool all_logit
   for (int64_t il = 0; il < p.n_layer; ++il) {
     const DecoderLayer& l = layers_[size_t(il)];
     norm_rows(l.attn_norm.data);
-    matmul(k, l.wq, xn.data(), n, q.data(), scratch, pool);
-    matmul(k, l.wk, xn.data(), n, kk.data(), scratch, pool);
-    matmul(k, l.wv, xn.data(), n, vv.data(), scratch, pool);
+    matmul_many(k, {{l.wq, q.data()}, {l.wk, kk.data()}, {l.wv, vv.data()}}, xn.data(), n, scratch, pool);
     for (size_t s = 0; s < n_seqs; ++s) {
       KvCache& cache = *caches[s];
       const FromFloatFn encode = k.of(cache.type()).from_float;
@@ -487,8 +485,7 @@ Status DecoderModel::forward(const SeqBatch* seqs, size_t n_seqs, bool all_logit
     add_rows(tmp.data());
 
     norm_rows(l.ffn_norm.data);
-    matmul(k, l.w_gate, xn.data(), n, gate.data(), scratch, pool);
-    matmul(k, l.w_up, xn.data(), n, up.data(), scratch, pool);
+    matmul_many(k, {{l.w_gate, gate.data()}, {l.w_up, up.data()}}, xn.data(), n, scratch, pool);
     by_rows(n, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) k.swiglu(&gate[size_t(r * p.n_ff)], &up[size_t(r * p.n_ff)], p.n_ff);
     });
