@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/arm/packed.h"
 #include "kernels/arm/quant_dot.h"
 #include "kernels/ggml_types.h"
 #include "kernels/isa.h"
@@ -39,41 +40,22 @@ struct SdotDot {
 // loads; Q4_0: 4 loads, 4 shifts, 4 ANDs) is shared by the kTok activation rows of a tile.
 // Each lane holds the reference's int32 block sum, and acc = acc + float(isum) * d_w * d_a block
 // after block, the float operations of vec_dot_32 in its order: vec_dot's bits per row.
-constexpr int kPackRows = 4;
-
-// The scales of the 4 rows of a packed block as floats.
-inline float32x4_t packed_scales(const uint8_t* blk) {
-  return vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(blk)));
-}
+using arm::kPackRows;
+using arm::packed_scales;
 
 struct PackedQ8_0 {
-  using W = BlockQ8_0;
   static constexpr bool kTimes16 = false;
-  static constexpr size_t kBlockBytes = kPackRows * sizeof(W);
-  static void pack_block(const uint8_t* rows, size_t stride, int64_t b, uint8_t* dst) {
-    for (int r = 0; r < kPackRows; ++r) {
-      const W& blk = reinterpret_cast<const W*>(rows + size_t(r) * stride)[b];
-      std::memcpy(dst + 2 * r, &blk.d, 2);
-      for (int g = 0; g < 8; ++g) std::memcpy(dst + 2 * kPackRows + 16 * g + 4 * r, blk.qs + 4 * g, 4);
-    }
-  }
+  static constexpr size_t kBlockBytes = kPackRows * sizeof(BlockQ8_0);
+  static constexpr auto pack_block = arm::pack_block_32<BlockQ8_0, 4, 0>;
   static void decode(const uint8_t* blk, int8x16_t w[8]) {
     for (int g = 0; g < 8; ++g) w[g] = vld1q_s8(reinterpret_cast<const int8_t*>(blk + 2 * kPackRows + 16 * g));
   }
 };
 
 struct PackedQ4_0 {
-  using W = BlockQ4_0;
   static constexpr bool kTimes16 = true;
-  static constexpr size_t kBlockBytes = kPackRows * sizeof(W);
-  static void pack_block(const uint8_t* rows, size_t stride, int64_t b, uint8_t* dst) {
-    for (int r = 0; r < kPackRows; ++r) {
-      const W& blk = reinterpret_cast<const W*>(rows + size_t(r) * stride)[b];
-      std::memcpy(dst + 2 * r, &blk.d, 2);
-      for (int j = 0; j < 4; ++j)
-        for (int e = 0; e < 4; ++e) dst[2 * kPackRows + 16 * j + 4 * r + e] = uint8_t(blk.qs[4 * j + e] ^ 0x88);
-    }
-  }
+  static constexpr size_t kBlockBytes = kPackRows * sizeof(BlockQ4_0);
+  static constexpr auto pack_block = arm::pack_block_32<BlockQ4_0, 4, 0x88>;
   static void decode(const uint8_t* blk, int8x16_t w[8]) {
     for (int j = 0; j < 4; ++j) {
       const uint8x16_t p = vld1q_u8(blk + 2 * kPackRows + 16 * j);
@@ -82,13 +64,6 @@ struct PackedQ4_0 {
     }
   }
 };
-
-template <class P>
-void pack_32(int64_t n, const void* rows, size_t stride, void* group) {
-  const uint8_t* src = static_cast<const uint8_t*>(rows);
-  uint8_t* dst = static_cast<uint8_t*>(group);
-  for (int64_t b = 0; b < n / 32; ++b) P::pack_block(src, stride, b, dst + size_t(b) * P::kBlockBytes);
-}
 
 // The int32 sums of the 4 rows of a decoded block with one activation block (two chains of four
 // SDOT, so that the adds do not wait on one another).
@@ -146,39 +121,14 @@ void gemm_packed_32(int64_t n, const void* group, const void* a, size_t as, cons
 //   scaled = sum_s sc[s] * <q_s, y_s>,  mins = sum_s mn[s] * (bsums[2s] + bsums[2s + 1]),
 // then acc = acc + d_a * (d * scaled - dmin * mins), vec_dot_k's float operations in its order:
 // vec_dot's bits.
-struct PackedQ4_K {
-  static constexpr size_t kBlockBytes = kPackRows * sizeof(BlockQ4_K);
-  static constexpr size_t kScales = 4 * kPackRows, kQs = kScales + 3 * 16;
-};
-static_assert(PackedQ4_K::kQs + 32 * 16 == PackedQ4_K::kBlockBytes);
-
-void pack_q4_k(int64_t n, const void* rows, size_t stride, void* group) {
-  const uint8_t* src = static_cast<const uint8_t*>(rows);
-  uint8_t* out = static_cast<uint8_t*>(group);
-  for (int64_t b = 0; b < n / kQK_K; ++b) {
-    uint8_t* dst = out + size_t(b) * PackedQ4_K::kBlockBytes;
-    for (int r = 0; r < kPackRows; ++r) {
-      const BlockQ4_K& blk = reinterpret_cast<const BlockQ4_K*>(src + size_t(r) * stride)[b];
-      std::memcpy(dst + 2 * r, &blk.d, 2);
-      std::memcpy(dst + 2 * kPackRows + 2 * r, &blk.dmin, 2);
-      for (int v = 0; v < 3; ++v) std::memcpy(dst + PackedQ4_K::kScales + 16 * v + 4 * r, blk.scales + 4 * v, 4);
-      for (int k = 0; k < 32; ++k) std::memcpy(dst + PackedQ4_K::kQs + 16 * k + 4 * r, blk.qs + 4 * k, 4);
-    }
-  }
-}
-
-// Byte `s` of each 32-bit lane of v, as int32 lanes.
-template <int s>
-inline int32x4_t byte_of_lanes(uint8x16_t v) {
-  return vreinterpretq_s32_u32(vandq_u32(vshrq_n_u32(vreinterpretq_u32_u8(v), 8 * s), vdupq_n_u32(0xff)));
-}
+using arm::PackedQ4_K;
 
 void gemm_packed_q4_k(int64_t n, const void* group, const void* a, size_t as, const ActBlock*, int64_t n_tok,
                       float* out, size_t os) {
   const uint8_t* gb = static_cast<const uint8_t*>(group);
   const uint8_t* ab = static_cast<const uint8_t*>(a);
   const int64_t nb = n / kQK_K;
-  const uint8x16_t m4 = vdupq_n_u8(0x0f), m6 = vdupq_n_u8(0x3f), m_top = vdupq_n_u8(0x30);
+  const uint8x16_t m4 = vdupq_n_u8(0x0f);
   constexpr int kTok = 4;
   for (int64_t t0 = 0; t0 < n_tok; t0 += kTok) {
     const int nt = int(n_tok - t0 < kTok ? n_tok - t0 : kTok);
@@ -186,24 +136,12 @@ void gemm_packed_q4_k(int64_t n, const void* group, const void* a, size_t as, co
     for (float32x4_t& v : acc) v = vdupq_n_f32(0.0f);
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = gb + size_t(b) * PackedQ4_K::kBlockBytes;
-      // Byte s of a lane of sc_lo / sc_hi = that row's sc[s] / sc[s + 4]; mins alike.
-      const uint8x16_t v0 = vld1q_u8(blk + PackedQ4_K::kScales);
-      const uint8x16_t v1 = vld1q_u8(blk + PackedQ4_K::kScales + 16);
-      const uint8x16_t v2 = vld1q_u8(blk + PackedQ4_K::kScales + 32);
-      const uint8x16_t lo[2] = {vandq_u8(v0, m6), vandq_u8(v1, m6)};
-      const uint8x16_t hi[2] = {vorrq_u8(vandq_u8(v2, m4), vandq_u8(vshrq_n_u8(v0, 2), m_top)),
-                                vorrq_u8(vshrq_n_u8(v2, 4), vandq_u8(vshrq_n_u8(v1, 2), m_top))};
-      const int32x4_t sc[8] = {byte_of_lanes<0>(lo[0]), byte_of_lanes<1>(lo[0]), byte_of_lanes<2>(lo[0]),
-                               byte_of_lanes<3>(lo[0]), byte_of_lanes<0>(hi[0]), byte_of_lanes<1>(hi[0]),
-                               byte_of_lanes<2>(hi[0]), byte_of_lanes<3>(hi[0])};
-      const int32x4_t mn[8] = {byte_of_lanes<0>(lo[1]), byte_of_lanes<1>(lo[1]), byte_of_lanes<2>(lo[1]),
-                               byte_of_lanes<3>(lo[1]), byte_of_lanes<0>(hi[1]), byte_of_lanes<1>(hi[1]),
-                               byte_of_lanes<2>(hi[1]), byte_of_lanes<3>(hi[1])};
+      int32x4_t sc[8], mn[8];
+      arm::unpack_q4_k_scales(blk, sc, mn);
       int32x4_t scaled[kTok], mins[kTok];
       for (int t = 0; t < nt; ++t) {
         const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(ab + size_t(t0 + t) * as)[b];
-        mins[t] = vdupq_n_s32(0);
-        for (int s = 0; s < 8; ++s) mins[t] = vmlaq_n_s32(mins[t], mn[s], int32_t(y.bsums[2 * s]) + y.bsums[2 * s + 1]);
+        mins[t] = arm::q4_k_mins(mn, y);
         scaled[t] = vdupq_n_s32(0);
       }
       for (int j = 0; j < 4; ++j) {
@@ -221,13 +159,9 @@ void gemm_packed_q4_k(int64_t n, const void* group, const void* a, size_t as, co
           }
         }
       }
-      const float32x4_t d = vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(blk)));
-      const float32x4_t dmin = vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(blk + 2 * kPackRows)));
       for (int t = 0; t < nt; ++t) {
         const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(ab + size_t(t0 + t) * as)[b];
-        const float32x4_t inner =
-            vsubq_f32(vmulq_f32(d, vcvtq_f32_s32(scaled[t])), vmulq_f32(dmin, vcvtq_f32_s32(mins[t])));
-        acc[t] = vaddq_f32(acc[t], vmulq_f32(vdupq_n_f32(y.d), inner));
+        acc[t] = arm::q4_k_accumulate(acc[t], blk, scaled[t], mins[t], y.d);
       }
     }
     for (int t = 0; t < nt; ++t) vst1q_f32(out + size_t(t0 + t) * os, acc[t]);
@@ -266,13 +200,13 @@ void add_dotprod_kernels(Kernels& k) {
   at(GT::kQ6_K).vec_dot_2x2 = arm::vec_dot_2x2_k<arm::DotTile<D>, arm::FmtQ6_K>;
 
   at(GT::kQ4_0).pack_rows = kPackRows;
-  at(GT::kQ4_0).pack = pack_32<PackedQ4_0>;
+  at(GT::kQ4_0).pack = arm::pack_32<PackedQ4_0>;
   at(GT::kQ4_0).gemm_packed = gemm_packed_32<PackedQ4_0>;
   at(GT::kQ8_0).pack_rows = kPackRows;
-  at(GT::kQ8_0).pack = pack_32<PackedQ8_0>;
+  at(GT::kQ8_0).pack = arm::pack_32<PackedQ8_0>;
   at(GT::kQ8_0).gemm_packed = gemm_packed_32<PackedQ8_0>;
   at(GT::kQ4_K).pack_rows = kPackRows;
-  at(GT::kQ4_K).pack = pack_q4_k;
+  at(GT::kQ4_K).pack = arm::pack_q4_k<4, kQK_K / 2>;
   at(GT::kQ4_K).gemm_packed = gemm_packed_q4_k;
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/arm/packed.h"
 #include "kernels/arm/quant_dot.h"
 #include "kernels/ggml_types.h"
 #include "kernels/isa.h"
@@ -49,22 +50,13 @@ struct MmlaTile {
 // per activation row 1 convert, 2 multiplies, 1 add (against 16 SDOT for the pair in
 // dotprod.cpp's layout). Each lane holds the reference's int32 block sum, and
 // acc = acc + float(isum) * d_w * d_a block after block in vec_dot_32's order: vec_dot's bits.
-constexpr int kPackRows = 4;
-
-inline float32x4_t packed_scales(const uint8_t* blk) { return vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(blk))); }
+using arm::kPackRows;
+using arm::packed_scales;
 
 struct PackedQ8_0 {
-  using W = BlockQ8_0;
   static constexpr bool kTimes16 = false;
-  static constexpr size_t kBlockBytes = kPackRows * sizeof(W);
-  static void pack_block(const uint8_t* rows, size_t stride, int64_t b, uint8_t* dst) {
-    for (int r = 0; r < kPackRows; ++r) {
-      const W& blk = reinterpret_cast<const W*>(rows + size_t(r) * stride)[b];
-      std::memcpy(dst + 2 * r, &blk.d, 2);
-      const int p = r / 2, side = r % 2;
-      for (int k = 0; k < 4; ++k) std::memcpy(dst + 2 * kPackRows + 16 * (4 * p + k) + 8 * side, blk.qs + 8 * k, 8);
-    }
-  }
+  static constexpr size_t kBlockBytes = kPackRows * sizeof(BlockQ8_0);
+  static constexpr auto pack_block = arm::pack_block_32<BlockQ8_0, 8, 0>;
   // w[4p + k]: rows 2p, 2p + 1, elements 8k .. 8k + 7.
   static void decode(const uint8_t* blk, int8x16_t w[8]) {
     for (int v = 0; v < 8; ++v) w[v] = vld1q_s8(reinterpret_cast<const int8_t*>(blk + 2 * kPackRows + 16 * v));
@@ -72,19 +64,9 @@ struct PackedQ8_0 {
 };
 
 struct PackedQ4_0 {
-  using W = BlockQ4_0;
   static constexpr bool kTimes16 = true;
-  static constexpr size_t kBlockBytes = kPackRows * sizeof(W);
-  static void pack_block(const uint8_t* rows, size_t stride, int64_t b, uint8_t* dst) {
-    for (int r = 0; r < kPackRows; ++r) {
-      const W& blk = reinterpret_cast<const W*>(rows + size_t(r) * stride)[b];
-      std::memcpy(dst + 2 * r, &blk.d, 2);
-      const int p = r / 2, side = r % 2;
-      for (int h = 0; h < 2; ++h)
-        for (int e = 0; e < 8; ++e)
-          dst[2 * kPackRows + 16 * (2 * p + h) + 8 * side + e] = uint8_t(blk.qs[8 * h + e] ^ 0x88);
-    }
-  }
+  static constexpr size_t kBlockBytes = kPackRows * sizeof(BlockQ4_0);
+  static constexpr auto pack_block = arm::pack_block_32<BlockQ4_0, 8, 0x88>;
   // As PackedQ8_0's: w[4p + k] = rows 2p, 2p + 1, elements 8k .. 8k + 7 (times 16).
   static void decode(const uint8_t* blk, int8x16_t w[8]) {
     for (int p = 0; p < 2; ++p)
@@ -95,13 +77,6 @@ struct PackedQ4_0 {
       }
   }
 };
-
-template <class P>
-void pack_32(int64_t n, const void* rows, size_t stride, void* group) {
-  const uint8_t* src = static_cast<const uint8_t*>(rows);
-  uint8_t* dst = static_cast<uint8_t*>(group);
-  for (int64_t b = 0; b < n / 32; ++b) P::pack_block(src, stride, b, dst + size_t(b) * P::kBlockBytes);
-}
 
 // The int32 sums of the 4 rows of a decoded block with activation blocks y0 (row t) and y1
 // (row t'): lo = [t r0, t r1, t r2, t r3], hi = the same for t'.
@@ -161,42 +136,14 @@ void gemm_packed_32(int64_t n, const void* group, const void* a, size_t as, cons
 // loads, 4 zips, 8 SMMLA, 2 zips. Per row the reference's integers,
 //   scaled = sum_s sc[s] * <q_s, y_s>,  mins = sum_s mn[s] * (bsums[2s] + bsums[2s + 1]),
 // then acc = acc + d_a * (d * scaled - dmin * mins) in vec_dot_k's order: vec_dot's bits.
-struct PackedQ4_K {
-  static constexpr size_t kBlockBytes = kPackRows * sizeof(BlockQ4_K);
-  static constexpr size_t kScales = 4 * kPackRows, kQs = kScales + 3 * 16;
-};
-static_assert(PackedQ4_K::kQs + 32 * 16 == PackedQ4_K::kBlockBytes);
-
-void pack_q4_k(int64_t n, const void* rows, size_t stride, void* group) {
-  const uint8_t* src = static_cast<const uint8_t*>(rows);
-  uint8_t* out = static_cast<uint8_t*>(group);
-  for (int64_t b = 0; b < n / kQK_K; ++b) {
-    uint8_t* dst = out + size_t(b) * PackedQ4_K::kBlockBytes;
-    for (int r = 0; r < kPackRows; ++r) {
-      const BlockQ4_K& blk = reinterpret_cast<const BlockQ4_K*>(src + size_t(r) * stride)[b];
-      std::memcpy(dst + 2 * r, &blk.d, 2);
-      std::memcpy(dst + 2 * kPackRows + 2 * r, &blk.dmin, 2);
-      for (int v = 0; v < 3; ++v) std::memcpy(dst + PackedQ4_K::kScales + 16 * v + 4 * r, blk.scales + 4 * v, 4);
-      const int p = r / 2, side = r % 2;
-      for (int j = 0; j < 4; ++j)
-        for (int c = 0; c < 4; ++c)
-          std::memcpy(dst + PackedQ4_K::kQs + 16 * (8 * j + 4 * p + c) + 8 * side, blk.qs + 32 * j + 8 * c, 8);
-    }
-  }
-}
-
-// Byte `s` of each 32-bit lane of v, as int32 lanes.
-template <int s>
-inline int32x4_t byte_of_lanes(uint8x16_t v) {
-  return vreinterpretq_s32_u32(vandq_u32(vshrq_n_u32(vreinterpretq_u32_u8(v), 8 * s), vdupq_n_u32(0xff)));
-}
+using arm::PackedQ4_K;
 
 void gemm_packed_q4_k(int64_t n, const void* group, const void* a, size_t as, const ActBlock*, int64_t n_tok,
                       float* out, size_t os) {
   const uint8_t* gb = static_cast<const uint8_t*>(group);
   const uint8_t* ab = static_cast<const uint8_t*>(a);
   const int64_t nb = n / kQK_K;
-  const uint8x16_t m4 = vdupq_n_u8(0x0f), m6 = vdupq_n_u8(0x3f), m_top = vdupq_n_u8(0x30);
+  const uint8x16_t m4 = vdupq_n_u8(0x0f);
   constexpr int kTok = 4;
   for (int64_t t0 = 0; t0 < n_tok; t0 += kTok) {
     const int nt = int(n_tok - t0 < kTok ? n_tok - t0 : kTok);
@@ -207,24 +154,11 @@ void gemm_packed_q4_k(int64_t n, const void* group, const void* a, size_t as, co
       const BlockQ8_K* y[kTok];
       for (int t = 0; t < kTok; ++t)  // rows past nt repeat the last (their sums are dropped)
         y[t] = &reinterpret_cast<const BlockQ8_K*>(ab + size_t(t0 + (t < nt ? t : nt - 1)) * as)[b];
-      // Byte s of a lane of sc_lo / sc_hi = that row's sc[s] / sc[s + 4]; mins alike.
-      const uint8x16_t v0 = vld1q_u8(blk + PackedQ4_K::kScales);
-      const uint8x16_t v1 = vld1q_u8(blk + PackedQ4_K::kScales + 16);
-      const uint8x16_t v2 = vld1q_u8(blk + PackedQ4_K::kScales + 32);
-      const uint8x16_t lo[2] = {vandq_u8(v0, m6), vandq_u8(v1, m6)};
-      const uint8x16_t hi[2] = {vorrq_u8(vandq_u8(v2, m4), vandq_u8(vshrq_n_u8(v0, 2), m_top)),
-                                vorrq_u8(vshrq_n_u8(v2, 4), vandq_u8(vshrq_n_u8(v1, 2), m_top))};
-      const int32x4_t sc[8] = {byte_of_lanes<0>(lo[0]), byte_of_lanes<1>(lo[0]), byte_of_lanes<2>(lo[0]),
-                               byte_of_lanes<3>(lo[0]), byte_of_lanes<0>(hi[0]), byte_of_lanes<1>(hi[0]),
-                               byte_of_lanes<2>(hi[0]), byte_of_lanes<3>(hi[0])};
-      const int32x4_t mn[8] = {byte_of_lanes<0>(lo[1]), byte_of_lanes<1>(lo[1]), byte_of_lanes<2>(lo[1]),
-                               byte_of_lanes<3>(lo[1]), byte_of_lanes<0>(hi[1]), byte_of_lanes<1>(hi[1]),
-                               byte_of_lanes<2>(hi[1]), byte_of_lanes<3>(hi[1])};
+      int32x4_t sc[8], mn[8];
+      arm::unpack_q4_k_scales(blk, sc, mn);
       int32x4_t scaled[kTok], mins[kTok];
       for (int t = 0; t < nt; ++t) {
-        mins[t] = vdupq_n_s32(0);
-        for (int s = 0; s < 8; ++s)
-          mins[t] = vmlaq_n_s32(mins[t], mn[s], int32_t(y[t]->bsums[2 * s]) + y[t]->bsums[2 * s + 1]);
+        mins[t] = arm::q4_k_mins(mn, *y[t]);
         scaled[t] = vdupq_n_s32(0);
       }
       for (int j = 0; j < 4; ++j) {
@@ -244,12 +178,7 @@ void gemm_packed_q4_k(int64_t n, const void* group, const void* a, size_t as, co
           }
         }
       }
-      const float32x4_t d = packed_scales(blk), dmin = packed_scales(blk + 2 * kPackRows);
-      for (int t = 0; t < nt; ++t) {
-        const float32x4_t inner =
-            vsubq_f32(vmulq_f32(d, vcvtq_f32_s32(scaled[t])), vmulq_f32(dmin, vcvtq_f32_s32(mins[t])));
-        acc[t] = vaddq_f32(acc[t], vmulq_f32(vdupq_n_f32(y[t]->d), inner));
-      }
+      for (int t = 0; t < nt; ++t) acc[t] = arm::q4_k_accumulate(acc[t], blk, scaled[t], mins[t], y[t]->d);
     }
     for (int t = 0; t < nt; ++t) vst1q_f32(out + size_t(t0 + t) * os, acc[t]);
   }
@@ -273,13 +202,13 @@ void add_i8mm_kernels(Kernels& k) {
   at(GT::kQ6_K).vec_dot_2x2 = arm::vec_dot_2x2_k<MmlaTile, arm::FmtQ6_K>;
 
   at(GT::kQ4_0).pack_rows = kPackRows;
-  at(GT::kQ4_0).pack = pack_32<PackedQ4_0>;
+  at(GT::kQ4_0).pack = arm::pack_32<PackedQ4_0>;
   at(GT::kQ4_0).gemm_packed = gemm_packed_32<PackedQ4_0>;
   at(GT::kQ8_0).pack_rows = kPackRows;
-  at(GT::kQ8_0).pack = pack_32<PackedQ8_0>;
+  at(GT::kQ8_0).pack = arm::pack_32<PackedQ8_0>;
   at(GT::kQ8_0).gemm_packed = gemm_packed_32<PackedQ8_0>;
   at(GT::kQ4_K).pack_rows = kPackRows;
-  at(GT::kQ4_K).pack = pack_q4_k;
+  at(GT::kQ4_K).pack = arm::pack_q4_k<8, 32>;
   at(GT::kQ4_K).gemm_packed = gemm_packed_q4_k;
 }
 
