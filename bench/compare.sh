@@ -2,12 +2,13 @@
 # pocketmind beside a peer built outside this tree from its public source, on the same synthetic
 # model files, with the ratio pocketmind / peer per type. Prints a markdown table; --json one
 # JSON object per type.
-#   bench/compare.sh llama PEER_BUILD_DIR [--threads N] [--reps N] [--only REGEX] [--json]
+#   bench/compare.sh llama PEER_BUILD_DIR [--threads N] [--reps N] [--only REGEX] [--peer-args ARGS] [--json]
 #     llama.cpp (or a fork such as ik_llama.cpp): its llama-bench (PEER_BUILD_DIR/bin/llama-bench or
-#     PEER_BUILD_DIR/llama-bench) runs `-m MODEL -t N -p 128 -n 64 -r REPS -o json` beside
+#     PEER_BUILD_DIR/llama-bench) runs `-m MODEL -t N -p 128 -n 64 -r REPS -o json ARGS` beside
 #     `pocketmind bench -p 128 -n 64` on Qwen2.5-0.5B-shaped GGUF files: pp128 and tg64. For a
 #     llama.cpp source without its tools, bench/peers/llama_cpp_bench.c built as DIR/llama-bench
-#     measures as llama-bench does (see its header).
+#     measures as llama-bench does (see its header). ARGS: extra llama-bench options, split on
+#     spaces (ik_llama.cpp: "-rtr 1" repacks the weights at load, as pocketmind does).
 #   bench/compare.sh rwkv RWKV_CPP_DIR [--threads N] [--tokens N] [--only REGEX] [--json]
 #     rwkv.cpp (an rwkv.cpp source tree, built: rwkv.h in it, librwkv in RWKV_CPP_DIR/build):
 #     bench/peers/rwkv_cpp_tg.c is compiled against it and generates one token at a time beside
@@ -16,12 +17,12 @@
 # bench/models.sh uses. Needs jq.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage() { sed -n 2,16p "$0"; }
+usage() { sed -n 2,17p "$0"; }
 [ $# -ge 1 ] && case $1 in -h|--help) usage; exit 0 ;; esac
 [ $# -ge 2 ] || { usage >&2; exit 2; }
 peer_kind=$1 peer_dir=$2
 shift 2
-threads=2 reps=3 tokens=64 json=0 only=.
+threads=2 reps=3 tokens=64 json=0 only=. peer_args=
 while [ $# -gt 0 ]; do
   case $1 in
     --json) json=1 ;;
@@ -29,6 +30,7 @@ while [ $# -gt 0 ]; do
     --reps) reps=$2; shift ;;
     --tokens) tokens=$2; shift ;;
     --only) only=$2; shift ;;
+    --peer-args) peer_args=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -69,7 +71,8 @@ for type in $types; do
   [ -f "$model" ] || "$bin" synth --shape "$shape" --type "$type" -o "$model" >/dev/null
   if [ "$peer_kind" = llama ]; then
     ours=$("$bin" bench -m "$model" -p 128 -n 64 -t "$threads" -r "$reps" --json)
-    theirs=$("$peer" -m "$model" -t "$threads" -p 128 -n 64 -r "$reps" -o json 2>/dev/null) ||
+    # shellcheck disable=SC2086  # ARGS is split on purpose
+    theirs=$("$peer" -m "$model" -t "$threads" -p 128 -n 64 -r "$reps" -o json $peer_args 2>/dev/null) ||
       { echo "compare.sh: $peer failed on $model" >&2; exit 1; }
     row=$(jq -n --argjson o "$ours" --argjson t "$theirs" --arg type "$type" '
       ($t | map(select(.n_prompt > 0 and .n_gen == 0))[0].avg_ts) as $tpp |
