@@ -347,7 +347,10 @@ PM_API pm_status pm_store_count(pm_store* store, int64_t* n_records, pm_error** 
  * registry lives in the store directory `dir` (its automations.sqlite, created when missing), so
  * `pocketmind automation parse/add --db DIR`, the scheduler and the server see the tool. Calls of
  * the tool reach the device bridge like the built-in ones. PM_ERR_INVALID_ARGUMENT names what was
- * wrong (bad name, name taken, empty description, schema not an object / not compilable). */
+ * wrong (bad name, name taken, empty description, schema not an object / not compilable).
+ * In an encrypted store (pm_store_open_encrypted) automations.sqlite is encrypted with the store's key,
+ * which these three calls do not take: there they fail with PM_ERR_INVALID_ARGUMENT naming the
+ * passphrase, and write nothing (use the CLI's `pocketmind tools ... --passphrase-file` meanwhile). */
 PM_API pm_status pm_tools_register(const char* dir, const char* name, const char* description,
                                    const char* schema_json, pm_error** error);
 

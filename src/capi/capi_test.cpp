@@ -882,6 +882,24 @@ TEST(CApi, StoreWithAnEmbedderSearchesHybrid) {
   EXPECT_THROW(pocketmind::Store::open(dir + "/nope", false), pocketmind::Error);
 }
 
+// The tool registry of an encrypted store is encrypted with its key, which the pm_tools_* calls do
+// not take: they refuse with the reason and never create a plaintext automations.sqlite beside it.
+TEST(CApi, ToolsOfAnEncryptedStoreAreRefusedWithoutAPlainFile) {
+  const std::string dir = pm::test::temp_dir() + "/secret-tools";
+  ErrorHolder err;
+  pm_store* store = nullptr;
+  ASSERT_EQ(pm_store_open_encrypted(dir.c_str(), 0, "tools 口令", &store, &err), PM_OK) << err.message();
+  pm_store_close(store);
+  const char* schema = R"({"type": "object", "properties": {"dish": {"type": "string"}}})";
+  EXPECT_EQ(pm_tools_register(dir.c_str(), "food_app.order", "点外卖", schema, &err), PM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(err.message().find("passphrase"), std::string::npos) << err.message();
+  err.reset();
+  EXPECT_FALSE(std::filesystem::exists(dir + "/automations.sqlite"));
+  char* json = nullptr;
+  ASSERT_EQ(pm_tools_list(dir.c_str(), 0, &json, &err), PM_OK) << err.message();  // nothing registered yet
+  pm_string_free(json);
+}
+
 // Third-party tools (PM_API_VERSION 2): an app registers a tool in a store directory; the CLI's
 // automation verbs and the scheduler then see it (tool_store_test covers those).
 TEST(CApi, ToolsRegisterListRemove) {

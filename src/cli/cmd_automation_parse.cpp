@@ -25,6 +25,7 @@ struct ParseArgs {
   std::string model;
   std::string tools_file;
   std::string db;
+  std::string passphrase_file;
   bool json = false;
   int n_predict = 768;
   uint64_t seed = 0;
@@ -97,7 +98,7 @@ int run_parse(const ParseArgs& a) {
   for (const std::string& w : a.text) text += (text.empty() ? "" : " ") + w;
   Result<au::LocalTime> now = automation_now(a.now, a.tz);
   if (!now.is_ok()) return fail(verb, now.status());
-  Result<au::ToolRegistry> registry_or = au::load_tool_registry(a.db);
+  Result<au::ToolRegistry> registry_or = load_tools(a.db, a.passphrase_file);
   if (!registry_or.is_ok()) return fail(verb, registry_or.status().with_context("--db"));
   au::ToolRegistry& registry = *registry_or;
   if (Status s = add_tools(a.tools_file, registry); !s.is_ok()) return fail(verb, s);
@@ -137,6 +138,7 @@ void add_automation_parse(CLI::App* automation, int& result) {
   cmd->add_option("-m,--model", a->model,
                   "GGUF model: generate the rules under the rule schema instead of the built-in parser");
   cmd->add_option("--db", a->db, "store directory: its registered tools (pocketmind tools add) are offered too");
+  add_passphrase_option(cmd, &a->passphrase_file);
   cmd->add_option("--tools", a->tools_file,
                   "JSON file of more third-party tools for this parse only (OpenAI shape: name, description, parameters)");
   cmd->add_option("-n,--n-predict", a->n_predict, "with -m: the most tokens to generate")->check(CLI::Range(16, 8192));

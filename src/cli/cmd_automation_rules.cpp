@@ -47,6 +47,7 @@ json run_json(const au::RunRecord& r, const au::Zone& z) {
 
 struct AddArgs {
   std::string db, rule_file, now, tz;
+  std::string passphrase_file;
   std::vector<std::string> text;
   bool yes = false, json = false;
 };
@@ -55,7 +56,7 @@ struct AddArgs {
 // deterministic parser, as `automation parse` runs it) or from a rules JSON file.
 Result<std::vector<au::Rule>> rules_to_add(const AddArgs& a, bool* zh) {
   // Built-in tools and the tools registered in --db (pocketmind tools add).
-  PM_ASSIGN_OR_RETURN(au::ToolRegistry registry, au::load_tool_registry(a.db));
+  PM_ASSIGN_OR_RETURN(au::ToolRegistry registry, load_tools(a.db, a.passphrase_file));
   if (!a.text.empty()) {
     if (!a.rule_file.empty()) return Status::invalid_argument("give either a request TEXT or --rule-file, not both");
     std::string request;
@@ -114,7 +115,7 @@ int run_add(const AddArgs& a) {
     specs.push_back(*r);
     texts.push_back(j.dump());
   }
-  Result<std::unique_ptr<au::RuleStore>> st = au::RuleStore::open(a.db, true);
+  Result<std::unique_ptr<au::RuleStore>> st = open_rule_store(a.db, a.passphrase_file, true);
   if (!st.is_ok()) return fail(verb, st.status());
   // Conflicts with each other and with the rules already saved are shown before asking.
   Result<std::vector<au::StoredRule>> saved = (*st)->list();
@@ -158,12 +159,13 @@ int run_add(const AddArgs& a) {
 
 struct IdArgs {
   std::string db, id, rule, tz;
+  std::string passphrase_file;
   bool json = false;
 };
 
 int run_list(const IdArgs& a) {
   const char* verb = "automation list";
-  Result<std::unique_ptr<au::RuleStore>> st = au::RuleStore::open(a.db, false);
+  Result<std::unique_ptr<au::RuleStore>> st = open_rule_store(a.db, a.passphrase_file, false);
   if (!st.is_ok()) return fail(verb, st.status());
   Result<std::vector<au::StoredRule>> rules = (*st)->list();
   if (!rules.is_ok()) return fail(verb, rules.status());
@@ -188,7 +190,7 @@ int run_list(const IdArgs& a) {
 
 int run_change(const IdArgs& a, const std::string& what) {
   const std::string verb = "automation " + what;
-  Result<std::unique_ptr<au::RuleStore>> st = au::RuleStore::open(a.db, false);
+  Result<std::unique_ptr<au::RuleStore>> st = open_rule_store(a.db, a.passphrase_file, false);
   if (!st.is_ok()) return fail(verb, st.status());
   Status s;
   if (what == "remove") {
@@ -207,7 +209,7 @@ int run_change(const IdArgs& a, const std::string& what) {
 
 int run_history(const IdArgs& a) {
   const char* verb = "automation history";
-  Result<std::unique_ptr<au::RuleStore>> st = au::RuleStore::open(a.db, false);
+  Result<std::unique_ptr<au::RuleStore>> st = open_rule_store(a.db, a.passphrase_file, false);
   if (!st.is_ok()) return fail(verb, st.status());
   Result<au::Zone> zone = au::Zone::open(a.tz);
   if (!zone.is_ok()) return fail(verb, zone.status());
@@ -230,6 +232,7 @@ int run_history(const IdArgs& a) {
 
 struct ExecArgs {
   std::string db, tz, event, until, start_at;
+  std::string passphrase_file;
   std::vector<std::string> params, fail_tools, hang_tools;
   int64_t timeout_ms = 10000;
   bool json = false, events_stdin = false;
@@ -247,7 +250,7 @@ int run_emit(const ExecArgs& a) {
   Result<au::Event> ev = au::event_from_args(a.event, a.params);
   if (!ev.is_ok()) return fail(verb, ev.status());
   if (a.timeout_ms < 1) return fail(verb, "--timeout-ms: expected a positive number of milliseconds");
-  Result<std::unique_ptr<au::RuleStore>> st = au::RuleStore::open(a.db, false);
+  Result<std::unique_ptr<au::RuleStore>> st = open_rule_store(a.db, a.passphrase_file, false);
   if (!st.is_ok()) return fail(verb, st.status());
   Result<au::Zone> zone = au::Zone::open(a.tz);
   if (!zone.is_ok()) return fail(verb, zone.status());
@@ -313,7 +316,7 @@ int run_daemon(const ExecArgs& a) {
   } else {
     clock = std::make_unique<au::RealClock>();
   }
-  Result<std::unique_ptr<au::RuleStore>> st = au::RuleStore::open(a.db, false);
+  Result<std::unique_ptr<au::RuleStore>> st = open_rule_store(a.db, a.passphrase_file, false);
   if (!st.is_ok()) return fail(verb, st.status());
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
@@ -378,6 +381,7 @@ int run_daemon(const ExecArgs& a) {
 
 struct SimArgs {
   std::string db, rule_file, from, to, tz, events;
+  std::string passphrase_file;
   std::vector<std::string> state;
   bool json = false;
 };
@@ -393,7 +397,7 @@ int run_simulate(const SimArgs& a) {
   if (*to < *from) return fail(verb, "--to is before --from");
   std::vector<au::RuleSpec> rules;
   if (!a.db.empty()) {
-    Result<std::unique_ptr<au::RuleStore>> st = au::RuleStore::open(a.db, false);
+    Result<std::unique_ptr<au::RuleStore>> st = open_rule_store(a.db, a.passphrase_file, false);
     if (!st.is_ok()) return fail(verb, st.status());
     Result<std::vector<au::StoredRule>> stored = (*st)->list();
     if (!stored.is_ok()) return fail(verb, stored.status());
@@ -481,6 +485,7 @@ void add_automation_rules(CLI::App* automation, int& result) {
                "every rule is validated and shown for confirmation first");
     c->add_option("TEXT", a->text, "the request, e.g. \"每天早上7点播报天气\" (as `automation parse` reads it)");
     c->add_option("--db", a->db, "directory holding automations.sqlite (created when missing)")->required();
+    add_passphrase_option(c, &a->passphrase_file);
     c->add_option("--rule-file", a->rule_file, "rules JSON file, or - for stdin");
     c->add_option("--now", a->now, "with TEXT: the current time, ISO 8601; default: the system clock");
     c->add_option("--tz", a->tz, "with TEXT: the user's UTC offset (+08:00)");
@@ -492,6 +497,7 @@ void add_automation_rules(CLI::App* automation, int& result) {
     auto a = std::make_shared<IdArgs>();
     CLI::App* c = automation->add_subcommand("list", "List saved rules");
     c->add_option("--db", a->db, "rules directory")->required();
+    add_passphrase_option(c, &a->passphrase_file);
     c->add_option("--tz", a->tz, "time zone for times shown (default: TZ / system zone)");
     c->add_flag("--json", a->json, "machine-readable output");
     c->callback([a, &result] { result = run_list(*a); });
@@ -504,6 +510,7 @@ void add_automation_rules(CLI::App* automation, int& result) {
                                                                 : "Disable a rule (kept, not run)");
     c->add_option("ID", a->id, "rule id, as `automation list` shows")->required();
     c->add_option("--db", a->db, "rules directory")->required();
+    add_passphrase_option(c, &a->passphrase_file);
     c->add_flag("--json", a->json, "machine-readable output");
     c->callback([a, w, &result] { result = run_change(*a, w); });
   }
@@ -511,6 +518,7 @@ void add_automation_rules(CLI::App* automation, int& result) {
     auto a = std::make_shared<IdArgs>();
     CLI::App* c = automation->add_subcommand("history", "Show the run history (ok, failed, timeout, skipped_*, missed, ...)");
     c->add_option("--db", a->db, "rules directory")->required();
+    add_passphrase_option(c, &a->passphrase_file);
     c->add_option("--rule", a->rule, "only this rule id");
     c->add_option("--tz", a->tz, "time zone for times shown (default: TZ / system zone)");
     c->add_flag("--json", a->json, "machine-readable output");
@@ -518,6 +526,7 @@ void add_automation_rules(CLI::App* automation, int& result) {
   }
   auto exec_opts = [](CLI::App* c, ExecArgs& a) {
     c->add_option("--db", a.db, "rules directory (tool calls are logged to DIR/device_calls.jsonl)")->required();
+    add_passphrase_option(c, &a.passphrase_file);
     c->add_option("--tz", a.tz, "device time zone (default: TZ / system zone)");
     c->add_option("--timeout-ms", a.timeout_ms, "abandon a tool call after this long (recorded as timeout)");
     c->add_option("--fail-tool", a.fail_tools, "testing: calls to this tool fail");
@@ -545,6 +554,7 @@ void add_automation_rules(CLI::App* automation, int& result) {
     auto a = std::make_shared<SimArgs>();
     CLI::App* c = automation->add_subcommand("simulate", "Show what the rules would do between two times (virtual clock; writes nothing)");
     c->add_option("--db", a->db, "rules directory (enabled rules)");
+    add_passphrase_option(c, &a->passphrase_file);
     c->add_option("--rule-file", a->rule_file, "or: rules JSON file (not saved)");
     c->add_option("--from", a->from, "start (ISO 8601 with offset, exclusive)")->required();
     c->add_option("--to", a->to, "end (ISO 8601 with offset, inclusive)")->required();

@@ -1,6 +1,6 @@
 // pocketmind serve --host 127.0.0.1 --port N [-m MODEL] --db DIR [--allow-remote] [--parallel N] [--queue N]
 //                  [--cloud-url URL --cloud-model NAME --cloud-key-env VAR --cloud-sources sms,...]
-// pocketmind apps add|list|remove --db DIR ...
+// pocketmind apps add|list|remove|log --db DIR [--passphrase-file FILE] ...
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -8,6 +8,7 @@
 #include "cli/common.h"
 #include "cli/store_common.h"
 #include "generate/chat_template.h"
+#include "server/access_log.h"
 #include "server/auth.h"
 #include "server/server.h"
 #include "store/embedder.h"
@@ -113,15 +114,58 @@ int run_serve(const ServeArgs& a) {
 
 struct AppsArgs {
   std::string db;
+  std::string passphrase_file;
   std::string name;
   std::string scopes;
+  int64_t tail = 0;
   bool json = false;
 };
+
+// DIR/apps.sqlite, encrypted with the store's key when DIR is an encrypted store.
+Result<std::unique_ptr<server::AppRegistry>> open_apps(const AppsArgs& a) {
+  Result<std::optional<store::StoreKey>> key = side_file_key(a.db, a.passphrase_file, server::kAppsFile, true);
+  if (!key.is_ok()) return key.status();
+  return server::AppRegistry::open(a.db, *key);
+}
+
+int run_apps_log(const AppsArgs& a) {
+  const char* verb = "apps log";
+  if (a.tail < 0) return fail(verb, "--tail: expected a number of lines >= 0");
+  Result<std::optional<store::StoreKey>> key = side_file_key(a.db, a.passphrase_file, server::kAccessLogFile, false);
+  if (!key.is_ok() && key.status().code() != StatusCode::kNotFound) return fail(verb, key.status());
+  server::AccessLogContents log;
+  if (key.is_ok()) {  // (kNotFound: nothing in DIR at all, so no log either)
+    Result<server::AccessLogContents> read = server::read_access_log(a.db, *key);
+    if (!read.is_ok()) return fail(verb, read.status());
+    log = std::move(*read);
+  }
+  size_t first = 0;
+  if (a.tail > 0 && log.lines.size() > size_t(a.tail)) first = log.lines.size() - size_t(a.tail);
+  if (a.json) {
+    nlohmann::json lines = nlohmann::json::array();
+    for (size_t i = first; i < log.lines.size(); ++i) {
+      const std::string& l = log.lines[i];
+      const size_t sp = l.find(' ');
+      lines.push_back({{"time", sp == std::string::npos ? l : l.substr(0, sp)},
+                       {"event", sp == std::string::npos ? "" : l.substr(sp + 1)}});
+    }
+    print_json({{"file", log.path},
+                {"encrypted", key.is_ok() && key->has_value()},
+                {"lines", lines},
+                {"damaged", log.damaged}});
+  } else {
+    for (size_t i = first; i < log.lines.size(); ++i) std::printf("%s\n", log.lines[i].c_str());
+  }
+  if (log.damaged > 0)
+    std::fprintf(stderr, "apps log: %lld line(s) of %s failed authentication (torn by a crash, or altered)\n",
+                 (long long)log.damaged, log.path.c_str());
+  return 0;
+}
 
 int run_apps_add(const AppsArgs& a) {
   Result<std::vector<std::string>> scopes = server::parse_scopes(a.scopes);
   if (!scopes.is_ok()) return fail("apps add", scopes.status());
-  Result<std::unique_ptr<server::AppRegistry>> reg = server::AppRegistry::open(a.db);
+  Result<std::unique_ptr<server::AppRegistry>> reg = open_apps(a);
   if (!reg.is_ok()) return fail("apps add", reg.status());
   Result<std::string> token = (*reg)->add(a.name, *scopes);
   if (!token.is_ok()) return fail("apps add", token.status());
@@ -134,7 +178,7 @@ int run_apps_add(const AppsArgs& a) {
 }
 
 int run_apps_list(const AppsArgs& a) {
-  Result<std::unique_ptr<server::AppRegistry>> reg = server::AppRegistry::open(a.db);
+  Result<std::unique_ptr<server::AppRegistry>> reg = open_apps(a);
   if (!reg.is_ok()) return fail("apps list", reg.status());
   Result<std::vector<server::AppInfo>> apps = (*reg)->list();
   if (!apps.is_ok()) return fail("apps list", apps.status());
@@ -154,7 +198,7 @@ int run_apps_list(const AppsArgs& a) {
 }
 
 int run_apps_remove(const AppsArgs& a) {
-  Result<std::unique_ptr<server::AppRegistry>> reg = server::AppRegistry::open(a.db);
+  Result<std::unique_ptr<server::AppRegistry>> reg = open_apps(a);
   if (!reg.is_ok()) return fail("apps remove", reg.status());
   Status st = (*reg)->remove(a.name);
   if (!st.is_ok()) return fail("apps remove", st);
@@ -201,6 +245,7 @@ void add_server_verbs(CLI::App& app, int& result) {
   auto add = std::make_shared<AppsArgs>();
   CLI::App* c_add = apps->add_subcommand("add", "Create an app; prints its bearer token once");
   c_add->add_option("--db", add->db, "store directory")->required();
+  add_passphrase_option(c_add, &add->passphrase_file);
   c_add->add_option("name", add->name, "app name")->required();
   c_add
       ->add_option(
@@ -212,14 +257,24 @@ void add_server_verbs(CLI::App& app, int& result) {
   auto list = std::make_shared<AppsArgs>();
   CLI::App* c_list = apps->add_subcommand("list", "List apps and their scopes (never tokens)");
   c_list->add_option("--db", list->db, "store directory")->required();
+  add_passphrase_option(c_list, &list->passphrase_file);
   c_list->add_flag("--json", list->json, "machine-readable output");
   c_list->callback([list, &result] { result = run_apps_list(*list); });
   auto rm = std::make_shared<AppsArgs>();
   CLI::App* c_rm = apps->add_subcommand("remove", "Remove an app (its token stops working)");
   c_rm->add_option("--db", rm->db, "store directory")->required();
+  add_passphrase_option(c_rm, &rm->passphrase_file);
   c_rm->add_option("name", rm->name, "app name")->required();
   c_rm->add_flag("--json", rm->json, "machine-readable output");
   c_rm->callback([rm, &result] { result = run_apps_remove(*rm); });
+  auto lg = std::make_shared<AppsArgs>();
+  CLI::App* c_log = apps->add_subcommand(
+      "log", "Show the server's access log (denials, cloud routing, tool registrations), decrypted for an encrypted store");
+  c_log->add_option("--db", lg->db, "store directory")->required();
+  add_passphrase_option(c_log, &lg->passphrase_file);
+  c_log->add_option("--tail", lg->tail, "only the last N lines (0: all)")->capture_default_str();
+  c_log->add_flag("--json", lg->json, "machine-readable output: {file, encrypted, lines: [{time, event}], damaged}");
+  c_log->callback([lg, &result] { result = run_apps_log(*lg); });
 }
 
 }  // namespace pm::cli

@@ -15,6 +15,7 @@
 #include "assistant/automation/tool_store.h"
 #include "assistant/call_summary.h"
 #include "cli/assistant_common.h"
+#include "cli/automation_common.h"
 #include "cli/store_common.h"
 #include "core/mapped_file.h"
 
@@ -26,6 +27,7 @@ struct SummarizeArgs {
   std::string model;
   std::string now;
   std::string db;
+  std::string passphrase_file;
   int32_t n_predict = 512;
   LoadOptions load;
   bool remind = false;
@@ -46,8 +48,9 @@ bool ask_yes_no(size_t n, bool zh) {
 // The reminder rules for the action items whose due time is still ahead of `now`, validated as
 // `automation add` validates rules (rule form, tool catalog of `db`, scheduler checks).
 Result<std::vector<au::Rule>> reminders_to_save(const assistant::CallSummary& s, const store::Timestamp& now,
-                                                const std::string& db, size_t* past_due) {
-  PM_ASSIGN_OR_RETURN(au::ToolRegistry registry, au::load_tool_registry(db));
+                                                const std::string& db, const std::string& passphrase_file,
+                                                size_t* past_due) {
+  PM_ASSIGN_OR_RETURN(au::ToolRegistry registry, load_tools(db, passphrase_file));
   std::vector<au::Rule> out;
   const nlohmann::json rules = assistant::reminder_rules(s);
   size_t i = 0;
@@ -115,7 +118,7 @@ int run_summarize(const SummarizeArgs& a) {
   std::vector<au::Rule> proposed;
   size_t past_due = 0, already_saved = 0;
   if (a.remind) {
-    Result<std::vector<au::Rule>> r = reminders_to_save(s, *now, a.db, &past_due);
+    Result<std::vector<au::Rule>> r = reminders_to_save(s, *now, a.db, a.passphrase_file, &past_due);
     if (!r.is_ok()) return fail(verb, r.status());
     proposed = std::move(*r);
   }
@@ -130,7 +133,7 @@ int run_summarize(const SummarizeArgs& a) {
     else if (!a.yes && !ask_yes_no(proposed.size(), s.chinese))
       refusal = "not confirmed; no reminders saved";
     if (refusal.empty()) {
-      Result<std::unique_ptr<au::RuleStore>> st = au::RuleStore::open(a.db, true);
+      Result<std::unique_ptr<au::RuleStore>> st = open_rule_store(a.db, a.passphrase_file, true);
       if (!st.is_ok()) return fail(verb, st.status());
       // Summarizing the same call again does not save the same reminder twice.
       Result<std::vector<au::StoredRule>> existing = (*st)->list();
@@ -191,6 +194,7 @@ void add_summarize_call(CLI::App& app, int& result) {
   cmd->add_option("--db", args->db, "with --remind: store directory whose automations.sqlite gets the reminders")
       ->needs(remind);
   remind->needs("--db");
+  add_passphrase_option(cmd, &args->passphrase_file);
   cmd->add_flag("-y,--yes", args->yes, "with --remind: save without asking (required when stdin is not a terminal)");
   cmd->add_flag("--json", args->json,
                 "machine-readable output: {summary, caller, topics[], action_items[{text, due?}], callback_needed}"

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "store/side_db.h"
 #include "store/store.h"
 #include "store/store_key.h"
 #include "store/time_util.h"
@@ -74,6 +75,17 @@ inline Status apply_passphrase(const std::string& passphrase_file, store::StoreO
   if (!p.is_ok()) return p.status();
   options->passphrase = std::move(*p);
   return Status::ok();
+}
+
+// The page key for a file beside the store in DIR (automations.sqlite, apps.sqlite, the access
+// log), from --passphrase-file / POCKETMIND_PASSPHRASE: nullopt for a plain store, the error
+// naming what is missing otherwise (store::side_file_key). Every verb that opens one of them
+// goes through here, so they all decide alike.
+inline Result<std::optional<store::StoreKey>> side_file_key(const std::string& dir, const std::string& passphrase_file,
+                                                            const std::string& side_file, bool create) {
+  Result<std::string> p = read_passphrase(passphrase_file);
+  if (!p.is_ok()) return p.status();
+  return store::side_file_key(dir, *p, side_file, create);
 }
 
 }  // namespace pm::cli

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <set>
 
+#include "store/side_db.h"
+
 namespace pm::server {
 namespace {
 
@@ -100,14 +102,20 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
-Result<std::unique_ptr<AppRegistry>> AppRegistry::open(const std::string& dir) {
+Result<std::optional<store::StoreKey>> app_registry_key(const std::string& dir, const std::string& passphrase) {
+  return store::side_file_key(dir, passphrase, kAppsFile, /*create=*/true);
+}
+
+Result<std::unique_ptr<AppRegistry>> AppRegistry::open(const std::string& dir,
+                                                       const std::optional<store::StoreKey>& key) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::io_error(dir + ": cannot create the directory: " + ec.message());
   std::unique_ptr<AppRegistry> r(new AppRegistry());
   r->path_ = (std::filesystem::path(dir) / kAppsFile).string();
-  if (sqlite3_open(r->path_.c_str(), &r->db_) != SQLITE_OK)
-    return Status::io_error(r->path_ + ": " + (r->db_ ? sqlite3_errmsg(r->db_) : "cannot open"));
+  PM_ASSIGN_OR_RETURN(r->file_,
+                      store::SideDb::open(r->path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, key));
+  r->db_ = r->file_->handle();
   sqlite3_busy_timeout(r->db_, 5000);
   char* err = nullptr;
   if (sqlite3_exec(r->db_,
@@ -115,15 +123,17 @@ Result<std::unique_ptr<AppRegistry>> AppRegistry::open(const std::string& dir) {
                    " scopes TEXT NOT NULL, created TEXT NOT NULL)",
                    nullptr, nullptr, &err) != SQLITE_OK) {
     std::string m = err ? err : "unknown error";
+    if (sqlite3_extended_errcode(r->db_) == SQLITE_IOERR_DATA) m = store::sqlite_error_text(r->db_);
     sqlite3_free(err);
     return Status::io_error(r->path_ + ": " + m);
+  }
+  if (key) {  // as durable as the store's other databases
+    sqlite3_exec(r->db_, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
   }
   return r;
 }
 
-AppRegistry::~AppRegistry() {
-  if (db_) sqlite3_close(db_);
-}
+AppRegistry::~AppRegistry() = default;  // file_ closes the connection
 
 Result<std::string> AppRegistry::add(const std::string& name, const std::vector<std::string>& scopes) {
   if (name.empty() || name.size() > 128) return Status::invalid_argument("app name must be 1-128 bytes");
@@ -147,7 +157,7 @@ Result<std::string> AppRegistry::add(const std::string& name, const std::vector<
   const int rc = sqlite3_step(s);
   sqlite3_finalize(s);
   if (rc == SQLITE_CONSTRAINT) return Status::invalid_argument("an app named \"" + name + "\" exists already");
-  if (rc != SQLITE_DONE) return Status::io_error(path_ + ": " + sqlite3_errmsg(db_));
+  if (rc != SQLITE_DONE) return Status::io_error(path_ + ": " + store::sqlite_error_text(db_));
   return token;
 }
 
@@ -165,7 +175,7 @@ Result<std::vector<AppInfo>> AppRegistry::list() {
     out.push_back(std::move(a));
   }
   sqlite3_finalize(s);
-  if (rc != SQLITE_DONE) return Status::io_error(path_ + ": " + sqlite3_errmsg(db_));
+  if (rc != SQLITE_DONE) return Status::io_error(path_ + ": " + store::sqlite_error_text(db_));
   return out;
 }
 
@@ -176,7 +186,7 @@ Status AppRegistry::remove(const std::string& name) {
   sqlite3_bind_text(s, 1, name.c_str(), -1, SQLITE_TRANSIENT);
   const int rc = sqlite3_step(s);
   sqlite3_finalize(s);
-  if (rc != SQLITE_DONE) return Status::io_error(path_ + ": " + sqlite3_errmsg(db_));
+  if (rc != SQLITE_DONE) return Status::io_error(path_ + ": " + store::sqlite_error_text(db_));
   if (sqlite3_changes(db_) == 0) return Status::not_found("no app named \"" + name + "\"");
   return Status::ok();
 }
@@ -201,7 +211,7 @@ Result<std::optional<AppInfo>> AppRegistry::authenticate(const std::string& toke
     }
   }
   sqlite3_finalize(s);
-  if (rc != SQLITE_DONE) return Status::io_error(path_ + ": " + sqlite3_errmsg(db_));
+  if (rc != SQLITE_DONE) return Status::io_error(path_ + ": " + store::sqlite_error_text(db_));
   return found;
 }
 

@@ -7,6 +7,9 @@
 // Only the SHA-256 of a token is kept, in DIR/apps.sqlite (DIR: the store directory `serve --db`
 // uses):
 //   apps(name TEXT PRIMARY KEY, token_sha256 TEXT hex, scopes TEXT comma-separated, created TEXT ISO 8601)
+// In an encrypted store (DIR/store.key) apps.sqlite is encrypted with the store's page key
+// (store/side_db.h; WAL mode); a plain one left there from before is converted on the first open
+// with the key. A plain store keeps a plain apps.sqlite (rollback journal), as before.
 #pragma once
 
 #include <sqlite3.h>
@@ -18,6 +21,11 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/crypto_vfs.h"
+
+namespace pm::store {
+class SideDb;
+}
 
 namespace pm::server {
 
@@ -41,7 +49,9 @@ bool constant_time_equal(const std::string& a, const std::string& b);
 
 class AppRegistry {
  public:
-  static Result<std::unique_ptr<AppRegistry>> open(const std::string& dir);
+  // `key`: the store's page key when DIR is an encrypted store (app_registry_key), else nullopt.
+  static Result<std::unique_ptr<AppRegistry>> open(const std::string& dir,
+                                                   const std::optional<store::StoreKey>& key = std::nullopt);
   ~AppRegistry();
   AppRegistry(const AppRegistry&) = delete;
   AppRegistry& operator=(const AppRegistry&) = delete;
@@ -57,8 +67,14 @@ class AppRegistry {
  private:
   AppRegistry() = default;
   std::mutex mu_;
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<store::SideDb> file_;  // owns the connection (and the VFS of an encrypted store)
+  sqlite3* db_ = nullptr;                // file_->handle()
   std::string path_;
 };
+
+// The key AppRegistry::open needs for DIR given the user's passphrase ("" = none): nullopt for a
+// plain store, the page key of an encrypted one, or the error naming what is missing. A new DIR
+// given a passphrase becomes an encrypted store (store::side_file_key).
+Result<std::optional<store::StoreKey>> app_registry_key(const std::string& dir, const std::string& passphrase);
 
 }  // namespace pm::server

@@ -115,11 +115,21 @@ Result<std::unique_ptr<Server>> Server::create(const ServerConfig& config, const
   std::unique_ptr<Server> s(new Server());
   s->config_ = config;
   s->served_ = served;
-  PM_ASSIGN_OR_RETURN(s->apps_, AppRegistry::open(config.db_dir));
+  // The store first (it checks the passphrase, or makes a new store encrypted); then the same page
+  // key, unlocked once, for the files beside it: apps, automation rules, the access log.
   store::StoreOptions store_options;
   store_options.passphrase = config.store_passphrase;
   PM_ASSIGN_OR_RETURN(s->store_, store::Store::open(config.db_dir, store_options));
-  s->access_log_.open((std::filesystem::path(config.db_dir) / kAccessLogFile).string(), std::ios::app);
+  PM_ASSIGN_OR_RETURN(s->side_key_, app_registry_key(config.db_dir, config.store_passphrase));
+  PM_ASSIGN_OR_RETURN(s->apps_, AppRegistry::open(config.db_dir, s->side_key_));
+  Result<std::unique_ptr<AccessLog>> log = AccessLog::open(config.db_dir, s->side_key_);
+  if (log.is_ok()) {
+    s->access_log_ = std::move(*log);
+  } else if (s->side_key_) {
+    return log.status();  // never fall back to writing an encrypted store's log in the clear
+  } else {
+    std::fprintf(stderr, "pocketmind serve: %s (access log only on stderr)\n", log.status().message().c_str());
+  }
   if (served.model != nullptr) {
     if (served.tokenizer == nullptr)
       return Status::invalid_argument("the model has no tokenizer: it cannot serve text");
@@ -164,8 +174,8 @@ void Server::log_access(const std::string& line) {
   std::lock_guard<std::mutex> lock(log_mu_);
   std::fprintf(stderr, "pocketmind serve: %s\n", line.c_str());
   if (access_log_) {
-    access_log_ << iso_now() << ' ' << line << '\n';
-    access_log_.flush();
+    Status st = access_log_->append(iso_now(), line);
+    if (!st.is_ok()) std::fprintf(stderr, "pocketmind serve: %s\n", st.message().c_str());
   }
 }
 
@@ -423,7 +433,7 @@ void Server::chat(const httplib::Request& req, httplib::Response& res) {
           req, res, 403, app.name,
           "app \"" + app.name + "\" sends personal data from \"" + src + "\" without the scope \"search:" + src + "\"");
   if (r.tools.is_string()) {  // "registered": the third-party tools of the tool registry, OpenAI-shaped
-    Result<automation::ToolRegistry> registry = automation::load_tool_registry(config_.db_dir);
+    Result<automation::ToolRegistry> registry = automation::load_tool_registry(config_.db_dir, side_key_);
     if (!registry.is_ok()) return send_error(res, api_error(500, "server_error", registry.status().message()));
     Json list = Json::array();
     for (const automation::ToolDef& t : registry->tools())
@@ -793,7 +803,7 @@ void Server::automations(const httplib::Request& req, httplib::Response& res) {
   if (!authorize(req, res, "automations", app)) return;
   namespace au = pm::automation;
   if (req.method == "GET") {
-    Result<std::unique_ptr<au::RuleStore>> st = au::RuleStore::open(config_.db_dir, true);
+    Result<std::unique_ptr<au::RuleStore>> st = au::RuleStore::open(config_.db_dir, true, side_key_);
     if (!st.is_ok()) return send_error(res, api_error(500, "server_error", st.status().message()));
     Result<std::vector<au::StoredRule>> rules = (*st)->list();
     if (!rules.is_ok()) return send_error(res, api_error(500, "server_error", rules.status().message()));
@@ -820,7 +830,7 @@ void Server::automations(const httplib::Request& req, httplib::Response& res) {
     now = {local.tm_year + 1900, local.tm_mon + 1, local.tm_mday, local.tm_hour, local.tm_min, local.tm_sec,
            int(local.tm_gmtoff / 60)};
   }
-  Result<au::ToolRegistry> registry = au::load_tool_registry(config_.db_dir);
+  Result<au::ToolRegistry> registry = au::load_tool_registry(config_.db_dir, side_key_);
   if (!registry.is_ok()) return send_error(res, api_error(500, "server_error", registry.status().message()));
   Result<au::ParsedRequest> parsed = au::parse_request(j["text"].get<std::string>(), now, *registry);
   if (!parsed.is_ok()) return send_error(res, bad_request("text", parsed.status().message()));
@@ -982,7 +992,7 @@ void Server::tools(const httplib::Request& req, httplib::Response& res) {
   AppInfo app;
   if (!authorize(req, res, "tools", app)) return;
   namespace au = pm::automation;
-  Result<std::unique_ptr<au::RuleStore>> st = au::RuleStore::open(config_.db_dir, true);
+  Result<std::unique_ptr<au::RuleStore>> st = au::RuleStore::open(config_.db_dir, true, side_key_);
   if (!st.is_ok()) return send_error(res, api_error(500, "server_error", st.status().message()));
   if (req.method == "GET") {
     Json out = Json::array();

@@ -1,7 +1,8 @@
 // `pocketmind serve`: an OpenAI-compatible HTTP API (cpp-httplib) over one loaded model, plus the
 // assistant endpoints under /v1/pocketmind/. Every route but /health needs a bearer token of an
 // app (auth.h); scopes gate the model endpoints and each personal-data source. Denials are 401 /
-// 403 with a reason, logged to stderr and DIR/access.log.
+// 403 with a reason, logged to stderr and the access log (server/access_log.h: DIR/access.log, or
+// DIR/access.log.enc encrypted in an encrypted store, as are apps.sqlite and automations.sqlite).
 //
 //   GET  /health                    no auth
 //   GET  /metrics                   tokens/s, queue depth, active slots, RSS (any app)
@@ -19,10 +20,12 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "generate/chat_template.h"
 #include "generate/grammar/engine_cache.h"
+#include "server/access_log.h"
 #include "server/auth.h"
 #include "server/cloud.h"
 #include "server/scheduler.h"
@@ -100,7 +103,8 @@ class Server {
   std::mutex store_mu_;
   std::unique_ptr<store::Store> store_;
   std::mutex log_mu_;
-  std::ofstream access_log_;
+  std::unique_ptr<AccessLog> access_log_;          // null when it cannot be opened (plain stores only)
+  std::optional<store::StoreKey> side_key_;         // page key of an encrypted store, for its side files
   // Compiled grammars of response formats and tool lists, reused across requests.
   GrammarCache* grammar_cache();
   std::mutex grammar_mu_;

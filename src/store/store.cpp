@@ -5,6 +5,7 @@
 #include "core/hash.h"
 #include "store/fts_rank.h"
 #include "store/fts_tokenizer.h"
+#include "store/side_db.h"
 #include "store/store_key.h"
 
 namespace pm::store {
@@ -163,16 +164,12 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOp
   return s;
 }
 
-// Encrypted stores: every page keeps kCryptReserveBytes for its nonce and tag, at the fixed page
-// size. Both must be set before the first write of a new database (an existing one keeps what it
-// was created with; the VFS refuses to write a page 1 that says otherwise).
+// Encrypted stores: the page format (store/side_db.h), set before the first write of a new database
+// (an existing one keeps what it was created with; the VFS refuses a page 1 that says otherwise).
 Status Store::prepare_encrypted() {
-  const std::string page_size = "PRAGMA page_size=" + std::to_string(kCryptPageSize);
-  PM_RETURN_IF_ERROR(exec(page_size.c_str()));
-  int reserve = kCryptReserveBytes;
-  if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve) != SQLITE_OK)
-    return error("reserving page bytes for encryption");
-  return Status::ok();
+  Status s = prepare_encrypted_sqlite(db_, dir_);
+  if (!s.is_ok() && sqlite3_extended_errcode(db_) == SQLITE_IOERR_DATA) return error("preparing the page format");
+  return s;
 }
 
 Status Store::migrate() {

@@ -4,6 +4,8 @@
 
 #include <sqlite3.h>
 
+#include "store/side_db.h"
+
 namespace pm::automation {
 namespace {
 
@@ -41,20 +43,27 @@ class Stmt {
 }  // namespace
 
 Status RuleStore::error(const std::string& what) const {
-  return Status::io_error(path_ + ": " + what + ": " + (db_ ? sqlite3_errmsg(db_) : "no database"));
+  return Status::io_error(path_ + ": " + what + ": " + store::sqlite_error_text(db_));
 }
 
 Status RuleStore::exec(const char* sql) {
   char* msg = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
     std::string m = msg ? msg : "unknown error";
+    if (sqlite3_extended_errcode(db_) == SQLITE_IOERR_DATA) m = store::sqlite_error_text(db_);
     sqlite3_free(msg);
     return Status::io_error(path_ + ": " + m);
   }
   return Status::ok();
 }
 
-Result<std::unique_ptr<RuleStore>> RuleStore::open(const std::string& dir, bool create) {
+Result<std::optional<store::StoreKey>> rule_store_key(const std::string& dir, const std::string& passphrase,
+                                                      bool create) {
+  return store::side_file_key(dir, passphrase, RuleStore::kFileName, create);
+}
+
+Result<std::unique_ptr<RuleStore>> RuleStore::open(const std::string& dir, bool create,
+                                                   const std::optional<store::StoreKey>& key) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path path = fs::path(dir) / kFileName;
@@ -68,7 +77,8 @@ Result<std::unique_ptr<RuleStore>> RuleStore::open(const std::string& dir, bool 
   std::unique_ptr<RuleStore> s(new RuleStore());
   s->path_ = path.string();
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-  if (sqlite3_open_v2(s->path_.c_str(), &s->db_, flags, nullptr) != SQLITE_OK) return s->error("cannot open");
+  PM_ASSIGN_OR_RETURN(s->file_, store::SideDb::open(s->path_, flags, key));
+  s->db_ = s->file_->handle();
   sqlite3_busy_timeout(s->db_, 10000);
   PM_RETURN_IF_ERROR(s->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
                          .with_context("not an automation database (or damaged)"));
@@ -76,7 +86,7 @@ Result<std::unique_ptr<RuleStore>> RuleStore::open(const std::string& dir, bool 
   return s;
 }
 
-RuleStore::~RuleStore() { sqlite3_close(db_); }
+RuleStore::~RuleStore() = default;  // file_ closes the connection
 
 Status RuleStore::migrate() {
   PM_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));

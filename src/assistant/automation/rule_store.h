@@ -12,6 +12,12 @@
 //   device_state(id INTEGER PRIMARY KEY CHECK(id = 1), json TEXT)  last known DeviceState
 //   tools(name TEXT PRIMARY KEY, description TEXT, schema TEXT, owner TEXT, created_s INTEGER)  (version 2)
 //                                                 third-party tools (tool_store.h validates them)
+//
+// In an encrypted store (DIR/store.key) the file is encrypted with the store's page key
+// (store/side_db.h: same page format as the store, WAL mode); open it with the key that
+// rule_store_key() / store::side_file_key() returns. A plain file found there (written before
+// this was encrypted) is converted on the first open with the key. Without the key an encrypted
+// store's rules are not opened at all: the caller gets the error naming the passphrase instead.
 #pragma once
 
 #include <cstdint>
@@ -22,8 +28,13 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/crypto_vfs.h"
 
 struct sqlite3;
+
+namespace pm::store {
+class SideDb;
+}
 
 namespace pm::automation {
 
@@ -56,8 +67,10 @@ struct RunRecord {
 class RuleStore {
  public:
   static constexpr const char* kFileName = "automations.sqlite";
-  // Opens (create: creates DIR and the database when missing).
-  static Result<std::unique_ptr<RuleStore>> open(const std::string& dir, bool create);
+  // Opens (create: creates DIR and the database when missing). `key`: the store's page key when DIR
+  // is an encrypted store (rule_store_key), nullopt for a plain one.
+  static Result<std::unique_ptr<RuleStore>> open(const std::string& dir, bool create,
+                                                 const std::optional<store::StoreKey>& key = std::nullopt);
   ~RuleStore();
 
   // Adds rules in one transaction; returns their new ids. Each rule's progress starts at created_s
@@ -98,9 +111,16 @@ class RuleStore {
   Status error(const std::string& what) const;
   Status migrate();
 
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<store::SideDb> file_;  // owns the connection (and the VFS of an encrypted store)
+  sqlite3* db_ = nullptr;                // file_->handle()
   std::string path_;
   std::recursive_mutex mu_;  // runs record history from several threads
 };
+
+// The key RuleStore::open needs for DIR given the user's passphrase ("" = none): nullopt for a
+// plain store, the unlocked page key of an encrypted one, or the error saying what is missing
+// (store::side_file_key; with `create` a new DIR given a passphrase becomes an encrypted store).
+Result<std::optional<store::StoreKey>> rule_store_key(const std::string& dir, const std::string& passphrase,
+                                                      bool create);
 
 }  // namespace pm::automation

@@ -19,11 +19,11 @@ Result<ToolRegistry> load_tool_registry(RuleStore& store) {
   return registry;
 }
 
-Result<ToolRegistry> load_tool_registry(const std::string& dir) {
+Result<ToolRegistry> load_tool_registry(const std::string& dir, const std::optional<store::StoreKey>& key) {
   std::error_code ec;
   if (dir.empty() || !std::filesystem::exists(std::filesystem::path(dir) / RuleStore::kFileName, ec))
     return ToolRegistry();
-  PM_ASSIGN_OR_RETURN(std::unique_ptr<RuleStore> store, RuleStore::open(dir, false));
+  PM_ASSIGN_OR_RETURN(std::unique_ptr<RuleStore> store, RuleStore::open(dir, false, key));
   return load_tool_registry(*store);
 }
 

@@ -31,7 +31,8 @@ Status unregister_tool(RuleStore& store, const std::string& name);
 Result<ToolRegistry> load_tool_registry(RuleStore& store);
 // The same for a store directory; a directory without automations.sqlite (or "") yields the
 // built-ins only, and nothing is created.
-Result<ToolRegistry> load_tool_registry(const std::string& dir);
+Result<ToolRegistry> load_tool_registry(const std::string& dir,
+                                         const std::optional<store::StoreKey>& key = std::nullopt);
 
 // A tool from a request body / file {"name", "description", "parameters"} ("schema" is accepted
 // as another spelling of "parameters"). Errors name the field.

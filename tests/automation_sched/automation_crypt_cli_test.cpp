@@ -1,0 +1,159 @@
+// The automation and tool verbs on an encrypted store (DIR/store.key): they take the store's
+// passphrase (--passphrase-file or POCKETMIND_PASSPHRASE), keep automations.sqlite encrypted,
+// refuse to run without it or with a wrong one, and convert rules saved in the clear before the
+// store was encrypted without losing any.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "test_util.h"
+
+namespace pm::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct EnvGuard {  // POCKETMIND_PASSPHRASE unset for the test, whatever the caller's environment holds
+  EnvGuard() { unsetenv("POCKETMIND_PASSPHRASE"); }
+  ~EnvGuard() { unsetenv("POCKETMIND_PASSPHRASE"); }
+};
+
+std::string write_file(const std::string& dir, const std::string& name, const std::string& text) {
+  const std::string path = dir + "/" + name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+std::string raw_all(const std::string& dir) {
+  std::string all;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    all += ss.str();
+  }
+  return all;
+}
+
+constexpr const char* kRules = R"({"rules": [
+ {"name": "看牙医提醒", "mode": "single",
+  "triggers": [{"type": "time", "at": "06:30", "weekdays": ["mon"]}],
+  "actions": [{"tool": "notification.show", "args": {"text": "DENTIST-9921 周一看牙"}}]},
+ {"name": "到家开灯", "mode": "single",
+  "triggers": [{"type": "event", "event": "wifi.connected", "filter": {"ssid": "Home"}}],
+  "actions": [{"tool": "notification.show", "args": {"text": "欢迎回家"}}]}
+]})";
+
+constexpr const char* kSchema = R"({"type": "object", "properties": {"doctor": {"type": "string"}}})";
+
+TEST(AutomationCryptCli, VerbsTakeAPassphraseFile) {
+  for (const std::vector<std::string>& verb : std::vector<std::vector<std::string>>{{"automation", "add"},
+                                                                                    {"automation", "list"},
+                                                                                    {"automation", "remove"},
+                                                                                    {"automation", "enable"},
+                                                                                    {"automation", "disable"},
+                                                                                    {"automation", "history"},
+                                                                                    {"automation", "emit"},
+                                                                                    {"automation", "run"},
+                                                                                    {"automation", "simulate"},
+                                                                                    {"automation", "parse"},
+                                                                                    {"tools", "add"},
+                                                                                    {"tools", "list"},
+                                                                                    {"tools", "remove"},
+                                                                                    {"summarize-call"}}) {
+    std::vector<std::string> args = verb;
+    args.push_back("--help");
+    const CommandResult r = run_pocketmind(args);
+    EXPECT_EQ(r.exit_code, 0) << verb.back();
+    EXPECT_NE(r.out.find("--passphrase-file"), std::string::npos) << verb.back();
+  }
+}
+
+TEST(AutomationCryptCli, RulesAndToolsOfAnEncryptedStoreRoundTripAndStayEncrypted) {
+  EnvGuard env;
+  const std::string dir = temp_dir(), db = dir + "/db";
+  const std::string pass = write_file(dir, "pass.txt", "牙医 passphrase\n");
+  const std::string rules = write_file(dir, "rules.json", kRules);
+  const std::string schema = write_file(dir, "schema.json", kSchema);
+  // A new directory given a passphrase becomes an encrypted store.
+  CommandResult r = run_pocketmind(
+      {"automation", "add", "--db", db, "--passphrase-file", pass, "--rule-file", rules, "--yes", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(file_exists(db + "/store.key"));
+  r = run_pocketmind({"tools", "add", "--db", db, "--passphrase-file", pass, "--name", "clinic_app.book",
+                      "--description", "预约牙医诊所", "--schema", schema});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string bytes = raw_all(db);
+  for (const char* secret : {"DENTIST-9921", "看牙医提醒", "到家开灯", "clinic_app", "预约牙医诊所", "Home"})
+    EXPECT_EQ(bytes.find(secret), std::string::npos) << secret;
+
+  r = run_pocketmind({"automation", "list", "--db", db, "--passphrase-file", pass, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("看牙医提醒"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("到家开灯"), std::string::npos) << r.out;
+  // The environment variable works as well.
+  setenv("POCKETMIND_PASSPHRASE", "牙医 passphrase", 1);
+  r = run_pocketmind({"tools", "list", "--db", db, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["tools"][0]["name"], "clinic_app.book");
+  r = run_pocketmind({"automation", "disable", "r1", "--db", db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_pocketmind({"automation", "emit", "wifi.connected", "ssid=Home", "--db", db, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_pocketmind({"automation", "history", "--db", db, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("r2"), std::string::npos) << r.out;
+  unsetenv("POCKETMIND_PASSPHRASE");
+
+  // No passphrase, a wrong one: refused with the reason, and no plain file appears.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"automation", "list", "--db", db},
+                                             {"automation", "add", "--db", db, "--rule-file", rules, "--yes"},
+                                             {"tools", "list", "--db", db},
+                                             {"automation", "parse", "--db", db, "每天早上7点提醒我喝水"}}) {
+    r = run_pocketmind(args);
+    EXPECT_NE(r.exit_code, 0) << args[0] << " " << args[1];
+    EXPECT_NE(r.err.find("passphrase"), std::string::npos) << r.err;
+  }
+  const std::string wrong = write_file(dir, "wrong.txt", "not it\n");
+  r = run_pocketmind({"automation", "list", "--db", db, "--passphrase-file", wrong});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("wrong passphrase"), std::string::npos) << r.err;
+  EXPECT_EQ(raw_all(db).find("DENTIST-9921"), std::string::npos);
+}
+
+TEST(AutomationCryptCli, RulesSavedBeforeTheStoreWasEncryptedAreConvertedOnFirstUse) {
+  EnvGuard env;
+  const std::string dir = temp_dir(), db = dir + "/db";
+  const std::string pass = write_file(dir, "pass.txt", "later passphrase\n");
+  const std::string rules = write_file(dir, "rules.json", kRules);
+  CommandResult r = run_pocketmind({"automation", "add", "--db", db, "--rule-file", rules, "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_NE(raw_all(db).find("DENTIST-9921"), std::string::npos);  // a plain store: plain, as ever
+  // The user then encrypts the store: its records go in with a passphrase.
+  const std::string records = write_file(
+      dir, "in.jsonl",
+      R"({"id": "note-1", "source": "note", "time": "2026-11-21T09:00:00+08:00", "text": "passport in the drawer"})"
+      "\n");
+  r = run_pocketmind({"ingest", "--db", db, "--passphrase-file", pass, records});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(file_exists(db + "/store.key"));
+  r = run_pocketmind({"automation", "list", "--db", db, "--passphrase-file", pass, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("看牙医提醒"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("到家开灯"), std::string::npos) << r.out;
+  EXPECT_EQ(raw_all(db).find("DENTIST-9921"), std::string::npos);
+  r = run_pocketmind(
+      {"automation", "add", "--db", db, "--passphrase-file", pass, "--rule-file", rules, "--yes", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["added"][0]["id"], "r3");
+}
+
+}  // namespace
+}  // namespace pm::test
