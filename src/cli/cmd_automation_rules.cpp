@@ -1,4 +1,4 @@
-// `pocketmind automation add|list|remove|enable|disable|history|emit|simulate|run`: saved rules
+// `pocketmind automation add|list|remove|enable|disable|history|emit|simulate|run|calls`: saved rules
 // (DIR/automations.sqlite) and their scheduler (assistant/automation/scheduler.h).
 #ifdef PM_WITH_ASSISTANT
 #include <poll.h>
