@@ -55,7 +55,8 @@ extern "C" {
 
 /* ---- versions ------------------------------------------------------------------------------------- */
 
-#define PM_API_VERSION 3 /* 2: pm_tools_register / pm_tools_list / pm_tools_remove; 3: encrypted stores */
+#define PM_API_VERSION 4 /* 2: pm_tools_register / pm_tools_list / pm_tools_remove; 3: encrypted stores;
+                            4: pm_tools_register_in / pm_tools_list_in / pm_tools_remove_in (a store handle) */
 
 /* The library's version string ("0.1.0"); static storage. */
 PM_API const char* pm_version(void);
@@ -350,7 +351,7 @@ PM_API pm_status pm_store_count(pm_store* store, int64_t* n_records, pm_error** 
  * wrong (bad name, name taken, empty description, schema not an object / not compilable).
  * In an encrypted store (pm_store_open_encrypted) automations.sqlite is encrypted with the store's key,
  * which these three calls do not take: there they fail with PM_ERR_INVALID_ARGUMENT naming the
- * passphrase, and write nothing (use the CLI's `pocketmind tools ... --passphrase-file` meanwhile). */
+ * passphrase, and write nothing; use the pm_tools_*_in calls below with the open store instead. */
 PM_API pm_status pm_tools_register(const char* dir, const char* name, const char* description,
                                    const char* schema_json, pm_error** error);
 
@@ -364,6 +365,19 @@ PM_API pm_status pm_tools_list(const char* dir, int flags, char** json, pm_error
 /* Unregisters a tool. PM_ERR_NOT_FOUND when no such tool is registered; PM_ERR_INVALID_ARGUMENT for
  * a built-in name or while saved rules still use the tool (the message names them). */
 PM_API pm_status pm_tools_remove(const char* dir, const char* name, pm_error** error);
+
+/* The same three calls on the registry of an open store (PM_API_VERSION 4): the registry is that of
+ * the store's directory, and for a store opened with pm_store_open_encrypted it is read and written
+ * with the key the store was unlocked with (automations.sqlite stays encrypted; no passphrase is
+ * needed again). Plain stores (pm_store_open) work as with the directory calls. Arguments, results
+ * and errors are those of pm_tools_register / pm_tools_list / pm_tools_remove (store NULL:
+ * PM_ERR_INVALID_ARGUMENT); *json of pm_tools_list_in is a new string (pm_string_free). Like every
+ * store call, use the handle from one thread at a time; each call opens the registry and closes it
+ * before returning (other processes and the directory calls see the change at once). */
+PM_API pm_status pm_tools_register_in(pm_store* store, const char* name, const char* description,
+                                      const char* schema_json, pm_error** error);
+PM_API pm_status pm_tools_list_in(pm_store* store, int flags, char** json, pm_error** error);
+PM_API pm_status pm_tools_remove_in(pm_store* store, const char* name, pm_error** error);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -378,6 +378,22 @@ class Store {
     detail::check(pm_store_count(h_.get(), &n, &e), &e);
     return n;
   }
+  // The tool registry of this store's directory, through the handle (PM_API_VERSION >= 4; works on
+  // encrypted stores; see pm_tools_register_in).
+  void register_tool(const std::string& name, const std::string& description, const std::string& schema_json) {
+    pm_error* e = nullptr;
+    detail::check(pm_tools_register_in(h_.get(), name.c_str(), description.c_str(), schema_json.c_str(), &e), &e);
+  }
+  std::string list_tools(bool with_builtin = false) {
+    char* json = nullptr;
+    pm_error* e = nullptr;
+    detail::check(pm_tools_list_in(h_.get(), with_builtin ? PM_TOOLS_INCLUDE_BUILTIN : 0, &json, &e), &e);
+    return detail::take_string(json, std::strlen(json));
+  }
+  void remove_tool(const std::string& name) {
+    pm_error* e = nullptr;
+    detail::check(pm_tools_remove_in(h_.get(), name.c_str(), &e), &e);
+  }
   pm_store* get() const { return h_.get(); }
 
  private:

@@ -1,8 +1,11 @@
 /* The public header compiled as strict C99 (-std=c99 -pedantic -Werror) and called from C: versions,
  * initializers, and errors (codes + messages) for bad arguments, without any model file.
  * Exits 0 when every check holds, 1 otherwise (printing the failed checks). */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pocketmind/pocketmind.h>
 
@@ -82,6 +85,35 @@ int main(void) {
         store == NULL);
   CHECK(pm_store_open_encrypted(NULL, 0, "pass", &store, NULL) == PM_ERR_INVALID_ARGUMENT && store == NULL);
   CHECK(pm_store_change_passphrase(NULL, "a", "b", NULL) == PM_ERR_INVALID_ARGUMENT);
+
+  /* The registry through an encrypted store's handle (PM_API_VERSION 4): the handle's key is used;
+   * the directory call, which has no key, refuses. */
+  CHECK(PM_API_VERSION >= 4);
+  CHECK(pm_tools_list_in(NULL, 0, &text, NULL) == PM_ERR_INVALID_ARGUMENT && text == NULL);
+  {
+    char dir[] = "/tmp/pm-c-test-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK(pm_store_open_encrypted(dir, 0, "c passphrase", &store, NULL) == PM_OK && store != NULL);
+    CHECK(pm_tools_register_in(store, "c_app.ping", "ping from C", "{\"type\":\"object\"}", NULL) == PM_OK);
+    CHECK(pm_tools_list_in(store, 0, &text, NULL) == PM_OK && text != NULL && contains(text, "c_app.ping"));
+    pm_string_free(text);
+    text = NULL;
+    CHECK(pm_tools_register(dir, "c_app.pong", "d", "{\"type\":\"object\"}", NULL) == PM_ERR_INVALID_ARGUMENT);
+    CHECK(pm_tools_remove_in(store, "c_app.ping", NULL) == PM_OK);
+    pm_store_close(store);
+    store = NULL;
+    { /* the files an encrypted store with a registry leaves, then the directory */
+      static const char* const names[] = {"automations.sqlite", "automations.sqlite-wal", "automations.sqlite-shm",
+                                          "pocketmind.db", "pocketmind.db-wal", "pocketmind.db-shm", "store.key"};
+      char path[256];
+      size_t i;
+      for (i = 0; i < sizeof names / sizeof names[0]; ++i) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        remove(path);
+      }
+      rmdir(dir);
+    }
+  }
 
   /* The first error wins: a second failure does not overwrite (or leak) it. */
   CHECK(pm_session_reset(NULL, &error) == PM_ERR_INVALID_ARGUMENT);

@@ -900,6 +900,82 @@ TEST(CApi, ToolsOfAnEncryptedStoreAreRefusedWithoutAPlainFile) {
   pm_string_free(json);
 }
 
+// The registry through an open store handle (PM_API_VERSION 4): on an encrypted store the handle's
+// key reads and writes automations.sqlite, which stays encrypted; the directory calls still refuse.
+TEST(CApi, ToolsThroughAnEncryptedStoreHandle) {
+  ASSERT_GE(pm_api_version(), 4);
+  const std::string dir = pm::test::temp_dir() + "/secret-tools-in";
+  ErrorHolder err;
+  pm_store* store = nullptr;
+  ASSERT_EQ(pm_store_open_encrypted(dir.c_str(), 0, "tools 口令", &store, &err), PM_OK) << err.message();
+  const char* schema = R"({"type": "object", "properties": {"dish": {"type": "string"}}})";
+  ASSERT_EQ(pm_tools_register_in(store, "secretfood_app.order", "点外卖 order food", schema, &err), PM_OK)
+      << err.message();
+  char* json = nullptr;
+  ASSERT_EQ(pm_tools_list_in(store, 0, &json, &err), PM_OK) << err.message();
+  nlohmann::json j = nlohmann::json::parse(json);
+  pm_string_free(json);
+  ASSERT_EQ(j["tools"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["tools"][0]["name"], "secretfood_app.order");
+  EXPECT_EQ(j["tools"][0]["parameters"], nlohmann::json::parse(schema));
+  // On disk: neither the name nor the description in the clear (the WAL included).
+  for (const char* f : {"/automations.sqlite", "/automations.sqlite-wal"}) {
+    if (!std::filesystem::exists(dir + f)) continue;
+    const std::string bytes = pm::test::read_text(dir + f);
+    EXPECT_EQ(bytes.find("secretfood_app"), std::string::npos) << f;
+    EXPECT_EQ(bytes.find("order food"), std::string::npos) << f;
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir + "/automations.sqlite"));
+  // The directory calls have no key: refused, as before.
+  EXPECT_EQ(pm_tools_list(dir.c_str(), 0, &json, &err), PM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(err.message().find("passphrase"), std::string::npos) << err.message();
+  err.reset();
+  EXPECT_EQ(pm_tools_remove(dir.c_str(), "secretfood_app.order", &err), PM_ERR_INVALID_ARGUMENT);
+  err.reset();
+  // The same errors as the directory calls.
+  EXPECT_EQ(pm_tools_register_in(store, "secretfood_app.order", "d", schema, &err), PM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(err.message().find("already registered"), std::string::npos) << err.message();
+  err.reset();
+  EXPECT_EQ(pm_tools_register_in(nullptr, "x.y", "d", schema, &err), PM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(err.message(), "store is NULL");
+  err.reset();
+  EXPECT_EQ(pm_tools_list_in(store, 8, &json, &err), PM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(json, nullptr);
+  err.reset();
+  // A second handle unlocked with the passphrase sees the tool; removing it through the handle works.
+  pm_store_close(store);
+  store = nullptr;
+  ASSERT_EQ(pm_store_open_encrypted(dir.c_str(), PM_STORE_NO_CREATE, "tools 口令", &store, &err), PM_OK);
+  ASSERT_EQ(pm_tools_remove_in(store, "secretfood_app.order", &err), PM_OK) << err.message();
+  EXPECT_EQ(pm_tools_remove_in(store, "secretfood_app.order", &err), PM_ERR_NOT_FOUND);
+  err.reset();
+  ASSERT_EQ(pm_tools_list_in(store, PM_TOOLS_INCLUDE_BUILTIN, &json, &err), PM_OK) << err.message();
+  j = nlohmann::json::parse(json);
+  pm_string_free(json);
+  for (const auto& t : j["tools"]) EXPECT_EQ(t["builtin"], true) << t.dump();
+  pm_store_close(store);
+}
+
+// A plain store's handle reaches the same registry as its directory; the C++ wrapper's Store methods.
+TEST(CApi, ToolsThroughAPlainStoreHandle) {
+  const std::string dir = pm::test::temp_dir() + "/plain-tools-in";
+  pocketmind::Store store = pocketmind::Store::open(dir);
+  const std::string schema = R"({"type": "object", "properties": {"dish": {"type": "string"}}})";
+  EXPECT_EQ(nlohmann::json::parse(store.list_tools())["tools"].size(), 0u);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/automations.sqlite"));  // listing creates nothing
+  store.register_tool("food_app.order", "点外卖", schema);
+  char* json = nullptr;
+  ASSERT_EQ(pm_tools_list(dir.c_str(), 0, &json, nullptr), PM_OK);
+  nlohmann::json j = nlohmann::json::parse(json);
+  pm_string_free(json);
+  ASSERT_EQ(j["tools"].size(), 1u);
+  EXPECT_EQ(j["tools"][0]["name"], "food_app.order");
+  EXPECT_NE(pm::test::read_text(dir + "/automations.sqlite").find("food_app.order"), std::string::npos);
+  EXPECT_THROW(store.register_tool("alarm.set", "d", schema), pocketmind::Error);
+  store.remove_tool("food_app.order");
+  EXPECT_EQ(nlohmann::json::parse(store.list_tools())["tools"].size(), 0u);
+}
+
 // Third-party tools (PM_API_VERSION 2): an app registers a tool in a store directory; the CLI's
 // automation verbs and the scheduler then see it (tool_store_test covers those).
 TEST(CApi, ToolsRegisterListRemove) {

@@ -1,4 +1,4 @@
-// `pocketmind automation add|list|remove|enable|disable|history|emit|simulate|run`: saved rules
+// `pocketmind automation add|list|remove|enable|disable|history|emit|simulate|run|calls`: saved rules
 // (DIR/automations.sqlite) and their scheduler (assistant/automation/scheduler.h).
 #ifdef PM_WITH_ASSISTANT
 #include <poll.h>
@@ -32,8 +32,6 @@ Result<int64_t> parse_time_arg(const std::string& opt, const std::string& text) 
   if (!t.is_ok()) return Status::invalid_argument(opt + ": " + t.status().message());
   return t->epoch_s;
 }
-
-std::string bridge_log(const std::string& db) { return db + "/device_calls.jsonl"; }
 
 json run_json(const au::RunRecord& r, const au::Zone& z) {
   return {{"id", r.id}, {"rule", r.rule_id}, {"trigger", r.trigger},
@@ -238,11 +236,21 @@ struct ExecArgs {
   bool json = false, events_stdin = false;
 };
 
-std::shared_ptr<au::LoggingBridge> make_bridge(const ExecArgs& a) {
-  auto bridge = std::make_shared<au::LoggingBridge>(bridge_log(a.db));
-  for (const std::string& t : a.fail_tools) bridge->inject_failure(t);
-  for (const std::string& t : a.hang_tools) bridge->inject_hang(t);
-  return bridge;
+// The rules of --db and the bridge logging to DIR/device_calls.jsonl (sealed, .enc, with the key of
+// an encrypted store): one passphrase read and unlock for both.
+struct Exec {
+  std::unique_ptr<au::RuleStore> rules;
+  std::shared_ptr<au::LoggingBridge> bridge;
+};
+Result<Exec> open_exec(const ExecArgs& a) {
+  PM_ASSIGN_OR_RETURN(std::optional<store::StoreKey> key,
+                      side_file_key(a.db, a.passphrase_file, au::RuleStore::kFileName, false));
+  Exec e;
+  PM_ASSIGN_OR_RETURN(e.rules, au::RuleStore::open(a.db, false, key));
+  PM_ASSIGN_OR_RETURN(e.bridge, au::LoggingBridge::open(a.db, key));
+  for (const std::string& t : a.fail_tools) e.bridge->inject_failure(t);
+  for (const std::string& t : a.hang_tools) e.bridge->inject_hang(t);
+  return e;
 }
 
 int run_emit(const ExecArgs& a) {
@@ -250,16 +258,16 @@ int run_emit(const ExecArgs& a) {
   Result<au::Event> ev = au::event_from_args(a.event, a.params);
   if (!ev.is_ok()) return fail(verb, ev.status());
   if (a.timeout_ms < 1) return fail(verb, "--timeout-ms: expected a positive number of milliseconds");
-  Result<std::unique_ptr<au::RuleStore>> st = open_rule_store(a.db, a.passphrase_file, false);
-  if (!st.is_ok()) return fail(verb, st.status());
   Result<au::Zone> zone = au::Zone::open(a.tz);
   if (!zone.is_ok()) return fail(verb, zone.status());
+  Result<Exec> ex = open_exec(a);
+  if (!ex.is_ok()) return fail(verb, ex.status());
   au::RealClock clock;
   au::SchedulerOptions so;
   so.call_timeout_ms = a.timeout_ms;
   std::vector<au::RunReport> reports;
   {
-    au::Scheduler sched(**st, make_bridge(a), *zone, clock, so);
+    au::Scheduler sched(*ex->rules, ex->bridge, *zone, clock, so);
     std::vector<std::string> warnings;
     Status s = sched.load_rules(&warnings);
     if (!s.is_ok()) return fail(verb, s);
@@ -268,7 +276,7 @@ int run_emit(const ExecArgs& a) {
     if (!s.is_ok()) return fail(verb, s);
     sched.wait_idle();
   }
-  Result<std::vector<au::RunRecord>> h = (*st)->history("", 1000000);
+  Result<std::vector<au::RunRecord>> h = ex->rules->history("", 1000000);
   if (!h.is_ok()) return fail(verb, h.status());
   json runs = json::array();
   for (const au::RunReport& r : reports)
@@ -316,11 +324,11 @@ int run_daemon(const ExecArgs& a) {
   } else {
     clock = std::make_unique<au::RealClock>();
   }
-  Result<std::unique_ptr<au::RuleStore>> st = open_rule_store(a.db, a.passphrase_file, false);
-  if (!st.is_ok()) return fail(verb, st.status());
+  Result<Exec> ex = open_exec(a);
+  if (!ex.is_ok()) return fail(verb, ex.status());
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
-  au::Scheduler sched(**st, make_bridge(a), *zone, *clock, so);
+  au::Scheduler sched(*ex->rules, ex->bridge, *zone, *clock, so);
   // The bridge's events arrive as JSON lines on stdin; a bad line is reported and skipped; the
   // end of stdin (the bridge went away) stops the daemon once the events read are handled.
   std::thread reader;
@@ -374,6 +382,44 @@ int run_daemon(const ExecArgs& a) {
   const int64_t missed = sched.missed_total() + late;
   if (missed > 0) std::fprintf(stderr, "pocketmind %s: %lld run%s missed while the scheduler was not running (see history)\n",
                                verb, (long long)missed, missed == 1 ? " was" : "s were");
+  return 0;
+}
+
+// ---- calls ---------------------------------------------------------------------------------------------
+
+struct CallsArgs {
+  std::string db, passphrase_file;
+  int64_t tail = 0;
+  bool json = false;
+};
+
+// The device bridge's log of tool calls, decrypted for an encrypted store.
+int run_calls(const CallsArgs& a) {
+  const char* verb = "automation calls";
+  if (a.tail < 0) return fail(verb, "--tail: expected a number of lines >= 0");
+  Result<std::optional<store::StoreKey>> key = side_file_key(a.db, a.passphrase_file, au::kDeviceCallLogFile, false);
+  if (!key.is_ok() && key.status().code() != StatusCode::kNotFound) return fail(verb, key.status());
+  au::DeviceCallLog log;
+  if (key.is_ok()) {  // (kNotFound: nothing in DIR at all, so no log either)
+    Result<au::DeviceCallLog> read = au::read_device_calls(a.db, *key);
+    if (!read.is_ok()) return fail(verb, read.status());
+    log = std::move(*read);
+  }
+  size_t first = 0;
+  if (a.tail > 0 && log.lines.size() > size_t(a.tail)) first = log.lines.size() - size_t(a.tail);
+  if (a.json) {
+    json calls = json::array();
+    for (size_t i = first; i < log.lines.size(); ++i) {
+      json j = json::parse(log.lines[i], nullptr, false);
+      calls.push_back(j.is_discarded() ? json({{"unparsed", log.lines[i]}}) : j);
+    }
+    print_json({{"file", log.path}, {"encrypted", log.encrypted}, {"calls", calls}, {"damaged", log.damaged}});
+  } else {
+    for (size_t i = first; i < log.lines.size(); ++i) std::printf("%s\n", log.lines[i].c_str());
+  }
+  if (log.damaged > 0)
+    std::fprintf(stderr, "pocketmind %s: %lld line(s) of %s failed authentication (torn by a crash, or altered)\n",
+                 verb, (long long)log.damaged, log.path.c_str());
   return 0;
 }
 
@@ -525,7 +571,8 @@ void add_automation_rules(CLI::App* automation, int& result) {
     c->callback([a, &result] { result = run_history(*a); });
   }
   auto exec_opts = [](CLI::App* c, ExecArgs& a) {
-    c->add_option("--db", a.db, "rules directory (tool calls are logged to DIR/device_calls.jsonl)")->required();
+    c->add_option("--db", a.db, "rules directory (tool calls are logged to DIR/device_calls.jsonl, "
+                                "DIR/device_calls.jsonl.enc in an encrypted store)")->required();
     add_passphrase_option(c, &a.passphrase_file);
     c->add_option("--tz", a.tz, "device time zone (default: TZ / system zone)");
     c->add_option("--timeout-ms", a.timeout_ms, "abandon a tool call after this long (recorded as timeout)");
@@ -549,6 +596,16 @@ void add_automation_rules(CLI::App* automation, int& result) {
     c->add_flag("--events-stdin", a->events_stdin, "read device events as JSON lines ({\"event\": ..., params}) from stdin; stop at its end");
     c->add_option("--start-at", a->start_at, "testing: a virtual clock starting here that jumps from firing to firing up to --until");
     c->callback([a, &result] { result = run_daemon(*a); });
+  }
+  {
+    auto a = std::make_shared<CallsArgs>();
+    CLI::App* c = automation->add_subcommand(
+        "calls", "Show the tool calls the device bridge logged (emit/run), decrypted for an encrypted store");
+    c->add_option("--db", a->db, "rules directory")->required();
+    add_passphrase_option(c, &a->passphrase_file);
+    c->add_option("--tail", a->tail, "only the last N calls");
+    c->add_flag("--json", a->json, "machine-readable output: {\"file\", \"encrypted\", \"calls\": [...], \"damaged\"}");
+    c->callback([a, &result] { result = run_calls(*a); });
   }
   {
     auto a = std::make_shared<SimArgs>();

@@ -3,20 +3,16 @@
 //
 // Plain store: DIR/access.log, text, one "<ISO 8601 time> <event>" line per event (unchanged).
 //
-// Encrypted store (DIR/store.key): DIR/access.log.enc, mode 0600, text lines:
-//   line 1   "pocketmind-access-log v1 aes-256-gcm hkdf-sha256 <salt: 16 random bytes, 32 hex digits>"
-//   line k   base64( nonce (12 random bytes) | AES-256-GCM ciphertext of "<ISO 8601 time> <event>" | tag (16) )
-//   line key = HKDF-SHA256(input key = the store's page key, salt, info "pocketmind access log v1"), 32 bytes
-//   associated data of every line = line 1 (a line only decrypts in the file it was written to)
-// Each event is one write(2) of one whole line with O_APPEND. A line torn by a crash fails its tag
-// and is counted as damaged by the reader; the writer starts a fresh line after it. What the file
-// shows without the key: how many events there were, their sizes, and the file's times; not their
-// content or time. Lines are not chained: deleting or reordering whole lines is not detected.
+// Encrypted store (DIR/store.key): DIR/access.log.enc, a sealed log (store/sealed_log.h: one
+// AES-256-GCM line per event under an HKDF-SHA256 key of the page key) with
+//   line 1   "pocketmind-access-log v1 aes-256-gcm hkdf-sha256 <salt: 32 hex digits>"
+//   HKDF info "pocketmind access log v1"
+// and the plain lines "<ISO 8601 time> <event>" inside. What the file shows without the key: how
+// many events there were, their sizes, and the file's times; not their content or time.
 //
 // A plain DIR/access.log left in an encrypted store (written before this was encrypted) is
-// converted when the log is next opened with the key: its lines are appended, encrypted, to
-// access.log.enc, which is fsync'ed before access.log is removed (a crash in between may repeat
-// those lines, never lose them). The removed file's disk blocks are not overwritten.
+// converted when the log is next opened with the key (sealed_log.h: appended, fsync'ed, then the
+// plain file removed; a crash in between may repeat lines, never lose them).
 #pragma once
 
 #include <cstdint>
@@ -27,10 +23,13 @@
 
 #include "core/status.h"
 #include "store/crypto_vfs.h"
+#include "store/sealed_log.h"
 
 namespace pm::server {
 
 inline constexpr const char* kSealedAccessLogFile = "access.log.enc";
+inline constexpr store::SealedLogFormat kAccessLogFormat = {"pocketmind-access-log v1 aes-256-gcm hkdf-sha256 ",
+                                                            "pocketmind access log v1"};
 
 class AccessLog {
  public:
@@ -46,10 +45,9 @@ class AccessLog {
 
  private:
   AccessLog() = default;
-  int fd_ = -1;
+  int fd_ = -1;  // plain stores
   std::string path_;
-  std::optional<store::StoreKey> line_key_;  // HKDF of the page key (encrypted stores)
-  std::string header_;                       // line 1 of access.log.enc (the lines' associated data)
+  std::unique_ptr<store::SealedLog> sealed_;  // encrypted stores
 };
 
 struct AccessLogContents {

@@ -392,6 +392,8 @@ Result<std::unique_ptr<CryptoVfs>> CryptoVfs::create(const StoreKey& key) {
   return c;
 }
 
+const StoreKey& CryptoVfs::key() const { return impl_->key; }
+
 CryptoVfs::~CryptoVfs() {
   if (!impl_) return;
   sqlite3_vfs_unregister(&impl_->vfs);

@@ -76,6 +76,9 @@ class CryptoVfs {
   CryptoVfs& operator=(const CryptoVfs&) = delete;
 
   const std::string& name() const { return name_; }
+  // The key the pages are encrypted with (for files beside the store that use the same key; never
+  // log or persist it).
+  const StoreKey& key() const;
 
   struct Impl;
 

@@ -79,6 +79,9 @@ class Store {
   int schema_version() const { return schema_version_; }
   const std::string& dir() const { return dir_; }
   bool encrypted() const { return vfs_ != nullptr; }
+  // An encrypted store's page key (held once, by its VFS), for the side files of dir() that share
+  // it (automations.sqlite, ...); nullptr for a plain store. Never log or persist it.
+  const StoreKey* page_key() const { return vfs_ ? &vfs_->key() : nullptr; }
 
   sqlite3* handle() { return db_; }  // for search.cpp (same layer)
   // The analyzer queries are turned into terms with (created on first use).

@@ -62,6 +62,7 @@ TEST(AutomationCryptCli, VerbsTakeAPassphraseFile) {
                                                                                     {"automation", "emit"},
                                                                                     {"automation", "run"},
                                                                                     {"automation", "simulate"},
+                                                                                    {"automation", "calls"},
                                                                                     {"automation", "parse"},
                                                                                     {"tools", "add"},
                                                                                     {"tools", "list"},
@@ -110,12 +111,28 @@ TEST(AutomationCryptCli, RulesAndToolsOfAnEncryptedStoreRoundTripAndStayEncrypte
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("r2"), std::string::npos) << r.out;
   unsetenv("POCKETMIND_PASSPHRASE");
+  // The tool call the rule made, with its argument, is in the sealed device log only.
+  EXPECT_FALSE(file_exists(db + "/device_calls.jsonl"));
+  EXPECT_TRUE(file_exists(db + "/device_calls.jsonl.enc"));
+  EXPECT_EQ(raw_all(db).find("欢迎回家"), std::string::npos);
+  EXPECT_EQ(raw_all(db).find("notification.show"), std::string::npos);
+  r = run_pocketmind({"automation", "calls", "--db", db, "--passphrase-file", pass, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json calls = json::parse(r.out);
+  EXPECT_EQ(calls["encrypted"], true);
+  EXPECT_EQ(calls["damaged"], 0);
+  ASSERT_EQ(calls["calls"].size(), 1u) << r.out;
+  EXPECT_EQ(calls["calls"][0]["rule"], "r2");
+  EXPECT_EQ(calls["calls"][0]["tool"], "notification.show");
+  EXPECT_EQ(calls["calls"][0]["args"]["text"], "欢迎回家");
 
   // No passphrase, a wrong one: refused with the reason, and no plain file appears.
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{{"automation", "list", "--db", db},
                                              {"automation", "add", "--db", db, "--rule-file", rules, "--yes"},
                                              {"tools", "list", "--db", db},
+                                             {"automation", "calls", "--db", db},
+                                             {"automation", "emit", "wifi.connected", "ssid=Home", "--db", db},
                                              {"automation", "parse", "--db", db, "每天早上7点提醒我喝水"}}) {
     r = run_pocketmind(args);
     EXPECT_NE(r.exit_code, 0) << args[0] << " " << args[1];

@@ -178,6 +178,16 @@ TEST(AutomationSchedCli, EmitRunsMatchingRulesThroughTheBridge) {
   EXPECT_EQ(c0["tool"], "settings.set");
   EXPECT_EQ(c1["args"]["text"], "欢迎回家");
   EXPECT_TRUE(c0.contains("time"));
+  // `automation calls` shows the same log (a plain store: the plain file, as written).
+  r = run_pocketmind({"automation", "calls", "--db", db, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json shown = json::parse(r.out);
+  EXPECT_EQ(shown["encrypted"], false);
+  ASSERT_EQ(shown["calls"].size(), 2u) << r.out;
+  EXPECT_EQ(shown["calls"][1], c1);
+  r = run_pocketmind({"automation", "calls", "--db", db, "--tail", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, calls[1] + "\n");
   // Other network: filter does not match, nothing runs.
   r = run_pocketmind({"automation", "emit", "--db", db, "wifi.connected", "ssid=Office"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -1,10 +1,52 @@
 #include "assistant/automation/device_bridge.h"
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "store/time_util.h"
 
 namespace pm::automation {
+namespace fs = std::filesystem;
+
+Result<std::shared_ptr<LoggingBridge>> LoggingBridge::open(const std::string& dir,
+                                                           const std::optional<store::StoreKey>& key) {
+  PM_RETURN_IF_ERROR(store::need_key_for_log(dir, key, "device call log"));
+  const std::string plain = (fs::path(dir) / kDeviceCallLogFile).string();
+  if (!key) return std::make_shared<LoggingBridge>(plain);
+  auto bridge = std::make_shared<LoggingBridge>((fs::path(dir) / kSealedDeviceCallLogFile).string());
+  PM_ASSIGN_OR_RETURN(bridge->sealed_, store::SealedLog::open(bridge->log_path_, kDeviceCallLogFormat, *key, plain));
+  return bridge;
+}
+
+Result<DeviceCallLog> read_device_calls(const std::string& dir, const std::optional<store::StoreKey>& key) {
+  PM_RETURN_IF_ERROR(store::need_key_for_log(dir, key, "device call log"));
+  DeviceCallLog out;
+  out.encrypted = key.has_value();
+  std::error_code ec;
+  const std::string plain = (fs::path(dir) / kDeviceCallLogFile).string();
+  if (!key) {
+    if (!fs::exists(plain, ec)) return out;
+    std::ifstream in(plain, std::ios::binary);
+    if (!in) return Status::io_error(plain + ": cannot read");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    out.path = plain;
+    out.lines = store::split_log_lines(ss.str());
+    return out;
+  }
+  const std::string sealed = (fs::path(dir) / kSealedDeviceCallLogFile).string();
+  if (fs::exists(plain, ec)) {  // left from before the store was encrypted: converted first
+    PM_ASSIGN_OR_RETURN(std::shared_ptr<LoggingBridge> converted, LoggingBridge::open(dir, key));
+  }
+  if (!fs::exists(sealed, ec)) return out;
+  PM_ASSIGN_OR_RETURN(store::SealedLogContents read, store::read_sealed_log(sealed, kDeviceCallLogFormat, *key));
+  out.path = sealed;
+  out.lines = std::move(read.lines);
+  out.damaged = read.damaged;
+  return out;
+}
 
 LoggingBridge::~LoggingBridge() { release_hangs(); }
 
@@ -26,6 +68,11 @@ Status LoggingBridge::call(const std::string& rule_id, const std::string& tool, 
     if (hang) return Status::cancelled("tool " + tool + " hung (injected) and was released");
   }
   const nlohmann::json line = {{"time", store::format_iso8601(now_s, 0)}, {"rule", rule_id}, {"tool", tool}, {"args", args}};
+  if (sealed_) {
+    PM_RETURN_IF_ERROR(sealed_->append(line.dump()));
+    ++logged_;
+    return Status::ok();
+  }
   const std::string text = line.dump() + "\n";
   std::FILE* f = std::fopen(log_path_.c_str(), "ab");
   if (!f) return Status::io_error(log_path_ + ": cannot open for appending");

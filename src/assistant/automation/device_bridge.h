@@ -4,19 +4,36 @@
 // appends each call as one JSON line {time, rule, tool, args} to DIR/device_calls.jsonl, so
 // everything is testable on a desktop; tests (and the CLI's testing options) can make named
 // tools fail or hang.
+//
+// The args are personal data (a message's text, a contact), so in an encrypted store
+// (DIR/store.key) the log is DIR/device_calls.jsonl.enc instead, a sealed log
+// (store/sealed_log.h: each JSON line AES-256-GCM under an HKDF-SHA256 key of the store's page key)
+// with header "pocketmind-device-calls v1 aes-256-gcm hkdf-sha256 <salt>" and HKDF info
+// "pocketmind device calls v1"; a plain device_calls.jsonl left from before is converted into it
+// when the bridge is opened with the key. `pocketmind automation calls --db DIR` reads either.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "store/crypto_vfs.h"
+#include "store/sealed_log.h"
 
 namespace pm::automation {
+
+inline constexpr const char* kDeviceCallLogFile = "device_calls.jsonl";
+inline constexpr const char* kSealedDeviceCallLogFile = "device_calls.jsonl.enc";
+inline constexpr store::SealedLogFormat kDeviceCallLogFormat = {
+    "pocketmind-device-calls v1 aes-256-gcm hkdf-sha256 ", "pocketmind device calls v1"};
 
 class DeviceBridge {
  public:
@@ -29,7 +46,12 @@ class DeviceBridge {
 
 class LoggingBridge : public DeviceBridge {
  public:
+  // Logs in the clear to LOG_PATH (created on the first call).
   explicit LoggingBridge(std::string log_path) : log_path_(std::move(log_path)) {}
+  // The bridge of the store directory DIR: DIR/device_calls.jsonl without a key (refused when DIR
+  // is an encrypted store), the sealed DIR/device_calls.jsonl.enc with the store's page key
+  // (opened, and a plain leftover converted, now; the bridge keeps only the derived line key).
+  static Result<std::shared_ptr<LoggingBridge>> open(const std::string& dir, const std::optional<store::StoreKey>& key);
   ~LoggingBridge() override;
 
   Status call(const std::string& rule_id, const std::string& tool, const nlohmann::json& args,
@@ -47,6 +69,7 @@ class LoggingBridge : public DeviceBridge {
 
  private:
   std::string log_path_;
+  std::unique_ptr<store::SealedLog> sealed_;  // encrypted stores
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::set<std::string> failing_, hanging_, gated_;
@@ -54,5 +77,17 @@ class LoggingBridge : public DeviceBridge {
   int waiting_ = 0;
   int64_t logged_ = 0;
 };
+
+struct DeviceCallLog {
+  std::string path;                // the file read ("" when there is none yet)
+  bool encrypted = false;          // DIR is an encrypted store
+  std::vector<std::string> lines;  // JSON lines {time, rule, tool, args}, oldest first
+  int64_t damaged = 0;             // sealed lines that failed authentication (torn or altered)
+};
+
+// Reads DIR's device call log, decrypting it with the key of an encrypted store (a plain leftover
+// is converted first, as the bridge would). No file yet: no lines. Without a key in an encrypted
+// store: the error naming the passphrase.
+Result<DeviceCallLog> read_device_calls(const std::string& dir, const std::optional<store::StoreKey>& key);
 
 }  // namespace pm::automation
