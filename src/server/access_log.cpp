@@ -17,17 +17,6 @@ namespace {
 
 constexpr size_t kMaxLineBytes = 1u << 20;  // an event line; longer ones are cut
 
-Status write_all(int fd, const std::string& data, const std::string& path) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t w = ::write(fd, data.data() + done, data.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return Status::io_error(path + ": cannot write: " + std::strerror(errno));
-    done += size_t(w);
-  }
-  return Status::ok();
-}
-
 }  // namespace
 
 Result<std::unique_ptr<AccessLog>> AccessLog::open(const std::string& dir, const std::optional<store::StoreKey>& key) {
@@ -55,7 +44,7 @@ Status AccessLog::append(const std::string& time, const std::string& event) {
   for (char& c : line)
     if (c == '\n' || c == '\r') c = ' ';  // one event, one line
   if (sealed_) return sealed_->append(line);
-  return write_all(fd_, line + "\n", path_);
+  return store::write_fully(fd_, line + "\n", path_);
 }
 
 Result<AccessLogContents> read_access_log(const std::string& dir, const std::optional<store::StoreKey>& key) {
@@ -64,13 +53,11 @@ Result<AccessLogContents> read_access_log(const std::string& dir, const std::opt
   PM_RETURN_IF_ERROR(store::need_key_for_log(dir, key, "access log"));
   if (!key) {
     const std::string path = (fs::path(dir) / kAccessLogFile).string();
-    if (!fs::exists(path, ec)) return out;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Status::io_error(path + ": cannot read");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    out.path = path;
-    out.lines = store::split_log_lines(ss.str());
+    PM_ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> lines, store::read_plain_log(path));
+    if (lines) {
+      out.path = path;
+      out.lines = std::move(*lines);
+    }
     return out;
   }
   const std::string path = (fs::path(dir) / kSealedAccessLogFile).string();

@@ -25,32 +25,6 @@ constexpr size_t kSaltBytes = 16;
 constexpr size_t kNonceBytes = 12;
 constexpr size_t kTagBytes = 16;
 
-std::string to_hex(const uint8_t* p, size_t n) {
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s += hex[p[i] >> 4];
-    s += hex[p[i] & 15];
-  }
-  return s;
-}
-
-bool from_hex(const std::string& s, std::vector<uint8_t>* out) {
-  if (s.size() % 2) return false;
-  out->clear();
-  auto nib = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < s.size(); i += 2) {
-    const int hi = nib(s[i]), lo = nib(s[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(uint8_t(hi * 16 + lo));
-  }
-  return true;
-}
-
 std::string base64(const std::vector<uint8_t>& bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
   const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(), int(bytes.size()));
@@ -125,17 +99,6 @@ bool open_sealed(const StoreKey& key, const std::string& header, const std::vect
   return ok;
 }
 
-Status write_all(int fd, const std::string& data, const std::string& path) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t w = ::write(fd, data.data() + done, data.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return Status::io_error(path + ": cannot write: " + std::strerror(errno));
-    done += size_t(w);
-  }
-  return Status::ok();
-}
-
 Result<std::string> read_whole(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::io_error(path + ": cannot read");
@@ -168,6 +131,17 @@ Status sync_fd(int fd, const std::string& path) {
 
 }  // namespace
 
+Status write_fully(int fd, const std::string& data, const std::string& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t w = ::write(fd, data.data() + done, data.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return Status::io_error(path + ": cannot write: " + std::strerror(errno));
+    done += size_t(w);
+  }
+  return Status::ok();
+}
+
 std::vector<std::string> split_log_lines(const std::string& text) {
   std::vector<std::string> lines;
   size_t start = 0;
@@ -178,6 +152,16 @@ std::vector<std::string> split_log_lines(const std::string& text) {
     start = end + 1;
   }
   return lines;
+}
+
+Result<std::optional<std::vector<std::string>>> read_plain_log(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::optional<std::vector<std::string>>();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::io_error(path + ": cannot read");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return std::optional<std::vector<std::string>>(split_log_lines(ss.str()));
 }
 
 Status need_key_for_log(const std::string& dir, const std::optional<StoreKey>& key, const std::string& what) {
@@ -196,7 +180,7 @@ Result<std::unique_ptr<SealedLog>> SealedLog::open(const std::string& path, cons
   log->fd_ = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (log->fd_ >= 0) {  // a new file: its salt and header, on disk before any line
     PM_ASSIGN_OR_RETURN(log->header_, new_header(format));
-    PM_RETURN_IF_ERROR(write_all(log->fd_, log->header_ + "\n", path));
+    PM_RETURN_IF_ERROR(write_fully(log->fd_, log->header_ + "\n", path));
     PM_RETURN_IF_ERROR(sync_fd(log->fd_, path));
   } else {
     if (errno != EEXIST) return Status::io_error(path + ": cannot create: " + std::strerror(errno));
@@ -206,12 +190,12 @@ Result<std::unique_ptr<SealedLog>> SealedLog::open(const std::string& path, cons
     if (text.find('\n') == std::string::npos) {  // created, but killed before its header was whole: start over
       PM_ASSIGN_OR_RETURN(log->header_, new_header(format));
       if (::ftruncate(log->fd_, 0) != 0) return Status::io_error(path + ": cannot truncate: " + std::strerror(errno));
-      PM_RETURN_IF_ERROR(write_all(log->fd_, log->header_ + "\n", path));
+      PM_RETURN_IF_ERROR(write_fully(log->fd_, log->header_ + "\n", path));
       PM_RETURN_IF_ERROR(sync_fd(log->fd_, path));
     } else {
       log->header_ = text.substr(0, text.find('\n'));
       if (text.back() != '\n')  // a line torn by a crash: the next one starts afresh
-        PM_RETURN_IF_ERROR(write_all(log->fd_, "\n", path));
+        PM_RETURN_IF_ERROR(write_fully(log->fd_, "\n", path));
     }
   }
   PM_ASSIGN_OR_RETURN(log->line_key_, key_from_header(path, log->header_, format, page_key));
@@ -221,7 +205,7 @@ Result<std::unique_ptr<SealedLog>> SealedLog::open(const std::string& path, cons
     PM_ASSIGN_OR_RETURN(std::string text, read_whole(plain_path));
     for (const std::string& line : split_log_lines(text)) {
       PM_ASSIGN_OR_RETURN(std::vector<uint8_t> sealed, seal(log->line_key_, log->header_, line));
-      PM_RETURN_IF_ERROR(write_all(log->fd_, base64(sealed) + "\n", path));
+      PM_RETURN_IF_ERROR(write_fully(log->fd_, base64(sealed) + "\n", path));
     }
     PM_RETURN_IF_ERROR(sync_fd(log->fd_, path));
     if (!fs::remove(plain_path, ec) && ec)
@@ -248,7 +232,7 @@ Status SealedLog::append(const std::string& line) {
   if (line.find_first_of("\r\n") != std::string::npos)
     return Status::invalid_argument(path_ + ": a log line may not hold a line break");
   PM_ASSIGN_OR_RETURN(std::vector<uint8_t> sealed, seal(line_key_, header_, line));
-  return write_all(fd_, base64(sealed) + "\n", path_);
+  return write_fully(fd_, base64(sealed) + "\n", path_);
 }
 
 Result<SealedLogContents> read_sealed_log(const std::string& path, const SealedLogFormat& format,

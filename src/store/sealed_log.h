@@ -75,6 +75,12 @@ Result<SealedLogContents> read_sealed_log(const std::string& path, const SealedL
 // Splits text into its non-empty lines (a final line without '\n' included).
 std::vector<std::string> split_log_lines(const std::string& text);
 
+// The lines of the plain (unsealed) log at PATH (split_log_lines); nullopt when there is no file.
+Result<std::optional<std::vector<std::string>>> read_plain_log(const std::string& path);
+
+// Writes all of `data` to fd (retrying short writes and EINTR); errors name `path`.
+Status write_fully(int fd, const std::string& data, const std::string& path);
+
 // Without a key, DIR must not be an encrypted store: its logs are never written or read in the
 // clear there. The error names `what` and the passphrase options.
 Status need_key_for_log(const std::string& dir, const std::optional<StoreKey>& key, const std::string& what);

@@ -21,30 +21,6 @@ constexpr int kMinIterations = 100000;
 constexpr int kMaxIterations = 100000000;
 constexpr size_t kMaxKeyFileBytes = 64 * 1024;
 
-std::string to_hex(const uint8_t* p, size_t n) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) s.append(1, d[p[i] >> 4]).append(1, d[p[i] & 15]);
-  return s;
-}
-
-bool from_hex(const std::string& s, std::vector<uint8_t>* out) {
-  if (s.size() % 2) return false;
-  out->clear();
-  auto nib = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < s.size(); i += 2) {
-    const int hi = nib(s[i]), lo = nib(s[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(uint8_t(hi * 16 + lo));
-  }
-  return true;
-}
-
 constexpr char kWrapAad[] = "pocketmind store key v1";
 constexpr size_t kWrappedBytes = 12 + 32 + 16;  // nonce | encrypted page key | tag
 
@@ -131,6 +107,30 @@ Status write_atomically(const std::string& dir, const std::string& path, const s
 }
 
 }  // namespace
+
+std::string to_hex(const uint8_t* p, size_t n) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s.append(1, d[p[i] >> 4]).append(1, d[p[i] & 15]);
+  return s;
+}
+
+bool from_hex(const std::string& s, std::vector<uint8_t>* out) {
+  if (s.size() % 2) return false;
+  out->clear();
+  auto nib = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < s.size(); i += 2) {
+    const int hi = nib(s[i]), lo = nib(s[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(uint8_t(hi * 16 + lo));
+  }
+  return true;
+}
 
 // Writes DIR/store.key holding `key` wrapped under `passphrase` (new salt), atomically.
 Status write_key_file(const std::string& dir, const std::string& passphrase, int iterations, const StoreKey& key) {

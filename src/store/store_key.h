@@ -19,8 +19,10 @@
 // A store is encrypted exactly when DIR/store.key exists.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "store/crypto_vfs.h"
@@ -44,6 +46,11 @@ Status change_store_passphrase(const std::string& dir, const std::string& old_pa
 // Reads DIR/store.key and unwraps the page key with the passphrase; a wrong passphrase is an
 // kInvalidArgument error that says so. Nothing is written.
 Result<StoreKey> unlock_store_key(const std::string& dir, const std::string& passphrase);
+
+// Lower-case hex of n bytes, and its inverse (either case; false on an odd length or a non-hex
+// digit): how salts and wrapped keys are written in the store's text files.
+std::string to_hex(const uint8_t* p, size_t n);
+bool from_hex(const std::string& s, std::vector<uint8_t>* out);
 
 // What Store::open needs: the key of an encrypted store, or nullopt for a plain one.
 //   key file | database | passphrase | result

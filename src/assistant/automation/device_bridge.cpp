@@ -27,13 +27,11 @@ Result<DeviceCallLog> read_device_calls(const std::string& dir, const std::optio
   std::error_code ec;
   const std::string plain = (fs::path(dir) / kDeviceCallLogFile).string();
   if (!key) {
-    if (!fs::exists(plain, ec)) return out;
-    std::ifstream in(plain, std::ios::binary);
-    if (!in) return Status::io_error(plain + ": cannot read");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    out.path = plain;
-    out.lines = store::split_log_lines(ss.str());
+    PM_ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> lines, store::read_plain_log(plain));
+    if (lines) {
+      out.path = plain;
+      out.lines = std::move(*lines);
+    }
     return out;
   }
   const std::string sealed = (fs::path(dir) / kSealedDeviceCallLogFile).string();
