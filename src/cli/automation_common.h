@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -19,23 +20,57 @@ namespace pm::cli {
 // offset --tz when given. Errors name the option.
 Result<automation::LocalTime> automation_now(const std::string& now, const std::string& tz);
 
-// DIR/automations.sqlite, encrypted with the store's key when DIR is an encrypted store (the
-// passphrase from --passphrase-file / POCKETMIND_PASSPHRASE; see side_file_key).
+// The page key of DIR/automations.sqlite (the store's key when DIR is an encrypted store; the
+// passphrase from --passphrase-file / POCKETMIND_PASSPHRASE, see side_file_key), unlocked at most
+// once per command: a verb that reads the tool catalog and then saves rules asks twice, and each
+// unlock runs the passphrase's deliberately slow key derivation.
+class RuleStoreKey {
+ public:
+  RuleStoreKey(std::string dir, std::string passphrase_file)
+      : dir_(std::move(dir)), passphrase_file_(std::move(passphrase_file)) {}
+
+  const std::string& dir() const { return dir_; }
+
+  // With `create`, a new DIR given a passphrase becomes an encrypted store. An unlocked key (or a
+  // plain store) is the answer for either kind of call; a refusal without `create` is asked again
+  // with it.
+  Result<std::optional<store::StoreKey>> get(bool create) {
+    const bool settled = key_ && (key_->is_ok() || asked_with_create_ || !create);
+    if (!settled) {
+      key_ = side_file_key(dir_, passphrase_file_, automation::RuleStore::kFileName, create);
+      asked_with_create_ = create;
+    }
+    return *key_;
+  }
+
+ private:
+  std::string dir_, passphrase_file_;
+  std::optional<Result<std::optional<store::StoreKey>>> key_;
+  bool asked_with_create_ = false;
+};
+
+// DIR/automations.sqlite, encrypted with the store's key when DIR is an encrypted store.
+inline Result<std::unique_ptr<automation::RuleStore>> open_rule_store(RuleStoreKey& key, bool create) {
+  PM_ASSIGN_OR_RETURN(std::optional<store::StoreKey> k, key.get(create));
+  return automation::RuleStore::open(key.dir(), create, k);
+}
 inline Result<std::unique_ptr<automation::RuleStore>> open_rule_store(const std::string& dir,
                                                                       const std::string& passphrase_file, bool create) {
-  Result<std::optional<store::StoreKey>> key = side_file_key(dir, passphrase_file, automation::RuleStore::kFileName, create);
-  if (!key.is_ok()) return key.status();
-  return automation::RuleStore::open(dir, create, *key);
+  RuleStoreKey key(dir, passphrase_file);
+  return open_rule_store(key, create);
 }
 
 // The built-in tools and those registered in DIR/automations.sqlite ("" or no file: built-ins only).
-inline Result<automation::ToolRegistry> load_tools(const std::string& dir, const std::string& passphrase_file) {
+inline Result<automation::ToolRegistry> load_tools(RuleStoreKey& key) {
   std::error_code ec;
-  if (dir.empty() || !std::filesystem::exists(std::filesystem::path(dir) / automation::RuleStore::kFileName, ec))
+  if (key.dir().empty() || !std::filesystem::exists(std::filesystem::path(key.dir()) / automation::RuleStore::kFileName, ec))
     return automation::load_tool_registry("");
-  Result<std::optional<store::StoreKey>> key = side_file_key(dir, passphrase_file, automation::RuleStore::kFileName, false);
-  if (!key.is_ok()) return key.status();
-  return automation::load_tool_registry(dir, *key);
+  PM_ASSIGN_OR_RETURN(std::optional<store::StoreKey> k, key.get(false));
+  return automation::load_tool_registry(key.dir(), k);
+}
+inline Result<automation::ToolRegistry> load_tools(const std::string& dir, const std::string& passphrase_file) {
+  RuleStoreKey key(dir, passphrase_file);
+  return load_tools(key);
 }
 
 }  // namespace pm::cli

@@ -52,9 +52,9 @@ struct AddArgs {
 
 // The rules to add, as the rule type of the validator: from a request in plain language (the
 // deterministic parser, as `automation parse` runs it) or from a rules JSON file.
-Result<std::vector<au::Rule>> rules_to_add(const AddArgs& a, bool* zh) {
+Result<std::vector<au::Rule>> rules_to_add(const AddArgs& a, RuleStoreKey& key, bool* zh) {
   // Built-in tools and the tools registered in --db (pocketmind tools add).
-  PM_ASSIGN_OR_RETURN(au::ToolRegistry registry, load_tools(a.db, a.passphrase_file));
+  PM_ASSIGN_OR_RETURN(au::ToolRegistry registry, load_tools(key));
   if (!a.text.empty()) {
     if (!a.rule_file.empty()) return Status::invalid_argument("give either a request TEXT or --rule-file, not both");
     std::string request;
@@ -101,7 +101,8 @@ Result<std::vector<au::Rule>> rules_to_add(const AddArgs& a, bool* zh) {
 int run_add(const AddArgs& a) {
   const char* verb = "automation add";
   bool zh = false;
-  Result<std::vector<au::Rule>> rules = rules_to_add(a, &zh);
+  RuleStoreKey key(a.db, a.passphrase_file);  // one unlock for the tool catalog and the save
+  Result<std::vector<au::Rule>> rules = rules_to_add(a, key, &zh);
   if (!rules.is_ok()) return fail(verb, rules.status().message() + " (nothing was saved)");
   // The scheduler's own checks, then the form it stores.
   std::vector<au::RuleSpec> specs;
@@ -113,7 +114,7 @@ int run_add(const AddArgs& a) {
     specs.push_back(*r);
     texts.push_back(j.dump());
   }
-  Result<std::unique_ptr<au::RuleStore>> st = open_rule_store(a.db, a.passphrase_file, true);
+  Result<std::unique_ptr<au::RuleStore>> st = open_rule_store(key, true);
   if (!st.is_ok()) return fail(verb, st.status());
   // Conflicts with each other and with the rules already saved are shown before asking.
   Result<std::vector<au::StoredRule>> saved = (*st)->list();

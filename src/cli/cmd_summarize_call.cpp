@@ -46,11 +46,10 @@ bool ask_yes_no(size_t n, bool zh) {
 }
 
 // The reminder rules for the action items whose due time is still ahead of `now`, validated as
-// `automation add` validates rules (rule form, tool catalog of `db`, scheduler checks).
+// `automation add` validates rules (rule form, tool catalog of the store `key` is for, scheduler checks).
 Result<std::vector<au::Rule>> reminders_to_save(const assistant::CallSummary& s, const store::Timestamp& now,
-                                                const std::string& db, const std::string& passphrase_file,
-                                                size_t* past_due) {
-  PM_ASSIGN_OR_RETURN(au::ToolRegistry registry, load_tools(db, passphrase_file));
+                                                RuleStoreKey& key, size_t* past_due) {
+  PM_ASSIGN_OR_RETURN(au::ToolRegistry registry, load_tools(key));
   std::vector<au::Rule> out;
   const nlohmann::json rules = assistant::reminder_rules(s);
   size_t i = 0;
@@ -117,8 +116,9 @@ int run_summarize(const SummarizeArgs& a) {
   // Reminders: proposed, confirmed, then saved; the summary is printed either way.
   std::vector<au::Rule> proposed;
   size_t past_due = 0, already_saved = 0;
+  RuleStoreKey key(a.db, a.passphrase_file);  // one unlock for the tool catalog and the save
   if (a.remind) {
-    Result<std::vector<au::Rule>> r = reminders_to_save(s, *now, a.db, a.passphrase_file, &past_due);
+    Result<std::vector<au::Rule>> r = reminders_to_save(s, *now, key, &past_due);
     if (!r.is_ok()) return fail(verb, r.status());
     proposed = std::move(*r);
   }
@@ -133,7 +133,7 @@ int run_summarize(const SummarizeArgs& a) {
     else if (!a.yes && !ask_yes_no(proposed.size(), s.chinese))
       refusal = "not confirmed; no reminders saved";
     if (refusal.empty()) {
-      Result<std::unique_ptr<au::RuleStore>> st = open_rule_store(a.db, a.passphrase_file, true);
+      Result<std::unique_ptr<au::RuleStore>> st = open_rule_store(key, true);
       if (!st.is_ok()) return fail(verb, st.status());
       // Summarizing the same call again does not save the same reminder twice.
       Result<std::vector<au::StoredRule>> existing = (*st)->list();
