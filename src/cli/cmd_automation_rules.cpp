@@ -398,30 +398,12 @@ struct CallsArgs {
 int run_calls(const CallsArgs& a) {
   const char* verb = "automation calls";
   if (a.tail < 0) return fail(verb, "--tail: expected a number of lines >= 0");
-  Result<std::optional<store::StoreKey>> key = side_file_key(a.db, a.passphrase_file, au::kDeviceCallLogFile, false);
-  if (!key.is_ok() && key.status().code() != StatusCode::kNotFound) return fail(verb, key.status());
-  au::DeviceCallLog log;
-  if (key.is_ok()) {  // (kNotFound: nothing in DIR at all, so no log either)
-    Result<au::DeviceCallLog> read = au::read_device_calls(a.db, *key);
-    if (!read.is_ok()) return fail(verb, read.status());
-    log = std::move(*read);
-  }
-  size_t first = 0;
-  if (a.tail > 0 && log.lines.size() > size_t(a.tail)) first = log.lines.size() - size_t(a.tail);
-  if (a.json) {
-    json calls = json::array();
-    for (size_t i = first; i < log.lines.size(); ++i) {
-      json j = json::parse(log.lines[i], nullptr, false);
-      calls.push_back(j.is_discarded() ? json({{"unparsed", log.lines[i]}}) : j);
-    }
-    print_json({{"file", log.path}, {"encrypted", log.encrypted}, {"calls", calls}, {"damaged", log.damaged}});
-  } else {
-    for (size_t i = first; i < log.lines.size(); ++i) std::printf("%s\n", log.lines[i].c_str());
-  }
-  if (log.damaged > 0)
-    std::fprintf(stderr, "pocketmind %s: %lld line(s) of %s failed authentication (torn by a crash, or altered)\n",
-                 verb, (long long)log.damaged, log.path.c_str());
-  return 0;
+  Result<store::StoreLogContents> log = read_log_of(a.db, a.passphrase_file, au::kDeviceCallLogFiles);
+  if (!log.is_ok()) return fail(verb, log.status());
+  return print_log(verb, *log, a.tail, a.json, "calls", [](const std::string& line) {
+    json j = json::parse(line, nullptr, false);
+    return j.is_discarded() ? json({{"unparsed", line}}) : j;
+  });
 }
 
 // ---- simulate -----------------------------------------------------------------------------------------

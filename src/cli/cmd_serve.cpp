@@ -131,35 +131,13 @@ Result<std::unique_ptr<server::AppRegistry>> open_apps(const AppsArgs& a) {
 int run_apps_log(const AppsArgs& a) {
   const char* verb = "apps log";
   if (a.tail < 0) return fail(verb, "--tail: expected a number of lines >= 0");
-  Result<std::optional<store::StoreKey>> key = side_file_key(a.db, a.passphrase_file, server::kAccessLogFile, false);
-  if (!key.is_ok() && key.status().code() != StatusCode::kNotFound) return fail(verb, key.status());
-  server::AccessLogContents log;
-  if (key.is_ok()) {  // (kNotFound: nothing in DIR at all, so no log either)
-    Result<server::AccessLogContents> read = server::read_access_log(a.db, *key);
-    if (!read.is_ok()) return fail(verb, read.status());
-    log = std::move(*read);
-  }
-  size_t first = 0;
-  if (a.tail > 0 && log.lines.size() > size_t(a.tail)) first = log.lines.size() - size_t(a.tail);
-  if (a.json) {
-    nlohmann::json lines = nlohmann::json::array();
-    for (size_t i = first; i < log.lines.size(); ++i) {
-      const std::string& l = log.lines[i];
-      const size_t sp = l.find(' ');
-      lines.push_back({{"time", sp == std::string::npos ? l : l.substr(0, sp)},
-                       {"event", sp == std::string::npos ? "" : l.substr(sp + 1)}});
-    }
-    print_json({{"file", log.path},
-                {"encrypted", key.is_ok() && key->has_value()},
-                {"lines", lines},
-                {"damaged", log.damaged}});
-  } else {
-    for (size_t i = first; i < log.lines.size(); ++i) std::printf("%s\n", log.lines[i].c_str());
-  }
-  if (log.damaged > 0)
-    std::fprintf(stderr, "apps log: %lld line(s) of %s failed authentication (torn by a crash, or altered)\n",
-                 (long long)log.damaged, log.path.c_str());
-  return 0;
+  Result<store::StoreLogContents> log = read_log_of(a.db, a.passphrase_file, server::kAccessLogFiles);
+  if (!log.is_ok()) return fail(verb, log.status());
+  return print_log(verb, *log, a.tail, a.json, "lines", [](const std::string& line) {
+    const size_t sp = line.find(' ');
+    return nlohmann::json{{"time", sp == std::string::npos ? line : line.substr(0, sp)},
+                          {"event", sp == std::string::npos ? "" : line.substr(sp + 1)}};
+  });
 }
 
 int run_apps_add(const AppsArgs& a) {

@@ -3,13 +3,17 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 
+#include "cli/common.h"
 #include "core/status.h"
+#include "store/sealed_log.h"
 #include "store/side_db.h"
 #include "store/store.h"
 #include "store/store_key.h"
@@ -86,6 +90,38 @@ inline Result<std::optional<store::StoreKey>> side_file_key(const std::string& d
   Result<std::string> p = read_passphrase(passphrase_file);
   if (!p.is_ok()) return p.status();
   return store::side_file_key(dir, *p, side_file, create);
+}
+
+// A log beside the store in DIR (the access log, the device call log), read with the key from
+// --passphrase-file / POCKETMIND_PASSPHRASE. A DIR with nothing in it has no log either: no lines.
+inline Result<store::StoreLogContents> read_log_of(const std::string& dir, const std::string& passphrase_file,
+                                                   const store::StoreLogFiles& files) {
+  Result<std::optional<store::StoreKey>> key = side_file_key(dir, passphrase_file, files.plain_name, false);
+  if (!key.is_ok()) {
+    if (key.status().code() == StatusCode::kNotFound) return store::StoreLogContents();
+    return key.status();
+  }
+  return store::read_store_log(dir, *key, files);
+}
+
+// `apps log`, `automation calls`: the last `tail` lines of the log (0: all), as text, or with
+// --json as {"file", "encrypted", <json_key>: [line_json(line)...], "damaged"}. Lines that failed
+// authentication are counted on stderr.
+inline int print_log(const char* verb, const store::StoreLogContents& log, int64_t tail, bool json,
+                     const char* json_key, const std::function<nlohmann::json(const std::string&)>& line_json) {
+  size_t first = 0;
+  if (tail > 0 && log.lines.size() > size_t(tail)) first = log.lines.size() - size_t(tail);
+  if (json) {
+    nlohmann::json lines = nlohmann::json::array();
+    for (size_t i = first; i < log.lines.size(); ++i) lines.push_back(line_json(log.lines[i]));
+    print_json({{"file", log.path}, {"encrypted", log.encrypted}, {json_key, lines}, {"damaged", log.damaged}});
+  } else {
+    for (size_t i = first; i < log.lines.size(); ++i) std::printf("%s\n", log.lines[i].c_str());
+  }
+  if (log.damaged > 0)
+    std::fprintf(stderr, "pocketmind %s: %lld line(s) of %s failed authentication (torn by a crash, or altered)\n",
+                 verb, (long long)log.damaged, log.path.c_str());
+  return 0;
 }
 
 }  // namespace pm::cli

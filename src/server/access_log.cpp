@@ -47,31 +47,4 @@ Status AccessLog::append(const std::string& time, const std::string& event) {
   return store::write_fully(fd_, line + "\n", path_);
 }
 
-Result<AccessLogContents> read_access_log(const std::string& dir, const std::optional<store::StoreKey>& key) {
-  AccessLogContents out;
-  std::error_code ec;
-  PM_RETURN_IF_ERROR(store::need_key_for_log(dir, key, "access log"));
-  if (!key) {
-    const std::string path = (fs::path(dir) / kAccessLogFile).string();
-    PM_ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> lines, store::read_plain_log(path));
-    if (lines) {
-      out.path = path;
-      out.lines = std::move(*lines);
-    }
-    return out;
-  }
-  const std::string path = (fs::path(dir) / kSealedAccessLogFile).string();
-  // A plain access.log still there (the server has not run since the store was encrypted) is
-  // converted first, as the server would.
-  if (fs::exists(fs::path(dir) / kAccessLogFile, ec)) {
-    PM_ASSIGN_OR_RETURN(std::unique_ptr<AccessLog> converted, AccessLog::open(dir, key));
-  }
-  if (!fs::exists(path, ec)) return out;
-  PM_ASSIGN_OR_RETURN(store::SealedLogContents read, store::read_sealed_log(path, kAccessLogFormat, *key));
-  out.path = path;
-  out.lines = std::move(read.lines);
-  out.damaged = read.damaged;
-  return out;
-}
-
 }  // namespace pm::server

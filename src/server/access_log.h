@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "server/auth.h"
 #include "store/crypto_vfs.h"
 #include "store/sealed_log.h"
 
@@ -50,13 +51,15 @@ class AccessLog {
   std::unique_ptr<store::SealedLog> sealed_;  // encrypted stores
 };
 
-struct AccessLogContents {
-  std::string path;                // the file read ("" when there is none yet)
-  std::vector<std::string> lines;  // "<ISO 8601 time> <event>", oldest first
-  int64_t damaged = 0;             // encrypted lines that failed authentication (torn or altered)
-};
+inline constexpr store::StoreLogFiles kAccessLogFiles = {kAccessLogFile, kSealedAccessLogFile, kAccessLogFormat,
+                                                        "access log"};
+
+// Lines "<ISO 8601 time> <event>", oldest first.
+using AccessLogContents = store::StoreLogContents;
 
 // Reads DIR's access log (decrypting with the key of an encrypted store). No file yet: no lines.
-Result<AccessLogContents> read_access_log(const std::string& dir, const std::optional<store::StoreKey>& key);
+inline Result<AccessLogContents> read_access_log(const std::string& dir, const std::optional<store::StoreKey>& key) {
+  return store::read_store_log(dir, key, kAccessLogFiles);
+}
 
 }  // namespace pm::server

@@ -164,6 +164,33 @@ Result<std::optional<std::vector<std::string>>> read_plain_log(const std::string
   return std::optional<std::vector<std::string>>(split_log_lines(ss.str()));
 }
 
+Result<StoreLogContents> read_store_log(const std::string& dir, const std::optional<StoreKey>& key,
+                                        const StoreLogFiles& files) {
+  PM_RETURN_IF_ERROR(need_key_for_log(dir, key, files.what));
+  StoreLogContents out;
+  out.encrypted = key.has_value();
+  const std::string plain = (fs::path(dir) / files.plain_name).string();
+  if (!key) {
+    PM_ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> lines, read_plain_log(plain));
+    if (lines) {
+      out.path = plain;
+      out.lines = std::move(*lines);
+    }
+    return out;
+  }
+  const std::string sealed = (fs::path(dir) / files.sealed_name).string();
+  std::error_code ec;
+  if (fs::exists(plain, ec)) {  // opening the sealed log converts the plain one
+    PM_ASSIGN_OR_RETURN(std::unique_ptr<SealedLog> converted, SealedLog::open(sealed, files.format, *key, plain));
+  }
+  if (!fs::exists(sealed, ec)) return out;
+  PM_ASSIGN_OR_RETURN(SealedLogContents read, read_sealed_log(sealed, files.format, *key));
+  out.path = sealed;
+  out.lines = std::move(read.lines);
+  out.damaged = read.damaged;
+  return out;
+}
+
 Status need_key_for_log(const std::string& dir, const std::optional<StoreKey>& key, const std::string& what) {
   std::error_code ec;
   if (!key && fs::exists(fs::path(dir) / kStoreKeyFile, ec))

@@ -81,6 +81,29 @@ Result<std::optional<std::vector<std::string>>> read_plain_log(const std::string
 // Writes all of `data` to fd (retrying short writes and EINTR); errors name `path`.
 Status write_fully(int fd, const std::string& data, const std::string& path);
 
+// A log beside the store in DIR: DIR/<plain_name> in a plain store, DIR/<sealed_name> (sealed in
+// `format`) in an encrypted one; `what` names it in errors ("access log").
+struct StoreLogFiles {
+  const char* plain_name;
+  const char* sealed_name;
+  SealedLogFormat format;
+  const char* what;
+};
+
+struct StoreLogContents {
+  std::string path;                // the file read ("" when there is none yet)
+  bool encrypted = false;          // DIR is an encrypted store (a key was given)
+  std::vector<std::string> lines;  // oldest first
+  int64_t damaged = 0;             // sealed lines that failed authentication (torn or altered)
+};
+
+// Reads DIR's log: the plain file without a key; with the key of an encrypted store the sealed
+// file, decrypted, after a plain leftover (written before the store was encrypted) has been
+// converted, as the log's writer would on opening it. No file yet: no lines. Without a key in an
+// encrypted store: the error naming the passphrase (need_key_for_log).
+Result<StoreLogContents> read_store_log(const std::string& dir, const std::optional<StoreKey>& key,
+                                        const StoreLogFiles& files);
+
 // Without a key, DIR must not be an encrypted store: its logs are never written or read in the
 // clear there. The error names `what` and the passphrase options.
 Status need_key_for_log(const std::string& dir, const std::optional<StoreKey>& key, const std::string& what);

@@ -20,32 +20,6 @@ Result<std::shared_ptr<LoggingBridge>> LoggingBridge::open(const std::string& di
   return bridge;
 }
 
-Result<DeviceCallLog> read_device_calls(const std::string& dir, const std::optional<store::StoreKey>& key) {
-  PM_RETURN_IF_ERROR(store::need_key_for_log(dir, key, "device call log"));
-  DeviceCallLog out;
-  out.encrypted = key.has_value();
-  std::error_code ec;
-  const std::string plain = (fs::path(dir) / kDeviceCallLogFile).string();
-  if (!key) {
-    PM_ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> lines, store::read_plain_log(plain));
-    if (lines) {
-      out.path = plain;
-      out.lines = std::move(*lines);
-    }
-    return out;
-  }
-  const std::string sealed = (fs::path(dir) / kSealedDeviceCallLogFile).string();
-  if (fs::exists(plain, ec)) {  // left from before the store was encrypted: converted first
-    PM_ASSIGN_OR_RETURN(std::shared_ptr<LoggingBridge> converted, LoggingBridge::open(dir, key));
-  }
-  if (!fs::exists(sealed, ec)) return out;
-  PM_ASSIGN_OR_RETURN(store::SealedLogContents read, store::read_sealed_log(sealed, kDeviceCallLogFormat, *key));
-  out.path = sealed;
-  out.lines = std::move(read.lines);
-  out.damaged = read.damaged;
-  return out;
-}
-
 LoggingBridge::~LoggingBridge() { release_hangs(); }
 
 void LoggingBridge::release_hangs() {

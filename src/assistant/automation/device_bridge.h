@@ -78,16 +78,17 @@ class LoggingBridge : public DeviceBridge {
   int64_t logged_ = 0;
 };
 
-struct DeviceCallLog {
-  std::string path;                // the file read ("" when there is none yet)
-  bool encrypted = false;          // DIR is an encrypted store
-  std::vector<std::string> lines;  // JSON lines {time, rule, tool, args}, oldest first
-  int64_t damaged = 0;             // sealed lines that failed authentication (torn or altered)
-};
+inline constexpr store::StoreLogFiles kDeviceCallLogFiles = {kDeviceCallLogFile, kSealedDeviceCallLogFile,
+                                                            kDeviceCallLogFormat, "device call log"};
+
+// JSON lines {time, rule, tool, args}, oldest first.
+using DeviceCallLog = store::StoreLogContents;
 
 // Reads DIR's device call log, decrypting it with the key of an encrypted store (a plain leftover
 // is converted first, as the bridge would). No file yet: no lines. Without a key in an encrypted
 // store: the error naming the passphrase.
-Result<DeviceCallLog> read_device_calls(const std::string& dir, const std::optional<store::StoreKey>& key);
+inline Result<DeviceCallLog> read_device_calls(const std::string& dir, const std::optional<store::StoreKey>& key) {
+  return store::read_store_log(dir, key, kDeviceCallLogFiles);
+}
 
 }  // namespace pm::automation
