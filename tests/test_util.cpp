@@ -14,6 +14,8 @@
 #include <sstream>
 #include <thread>
 
+#include "store/store_key.h"
+
 namespace pm::test {
 
 bool file_exists(const std::string& path) {
@@ -40,6 +42,29 @@ std::string read_text(const std::string& path) {
   ss << f.rdbuf();
   return ss.str();
 }
+
+std::string write_file(const std::string& dir, const std::string& name, const std::string& content) {
+  const std::string path = dir + "/" + name;
+  std::ofstream(path, std::ios::binary) << content;
+  return path;
+}
+
+std::string dir_bytes(const std::string& dir) {
+  std::string all;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.is_regular_file()) all += read_text(e.path().string());
+  return all;
+}
+
+store::StoreKey make_encrypted_store(const std::string& dir, const std::string& passphrase) {
+  constexpr int kFewestIterations = 100000;  // what unlock_store_key accepts at least
+  Result<store::StoreKey> k = store::create_store_key(dir, passphrase, kFewestIterations);
+  EXPECT_TRUE(k.is_ok()) << k.status().message();
+  return k.is_ok() ? *k : store::StoreKey{};
+}
+
+PassphraseEnvUnset::PassphraseEnvUnset() { unsetenv("POCKETMIND_PASSPHRASE"); }
+PassphraseEnvUnset::~PassphraseEnvUnset() { unsetenv("POCKETMIND_PASSPHRASE"); }
 
 std::string temp_dir() {
   std::string tmpl = std::filesystem::temp_directory_path().string() + "/pm-test-XXXXXX";

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "store/crypto_vfs.h"
+
 namespace pm::test {
 
 // ../shared/fixtures/<rel>, or "" when the fixture directory is absent.
@@ -16,6 +18,21 @@ std::vector<float> read_f32(const std::string& path);
 std::string read_text(const std::string& path);
 // A fresh empty directory under the build tree's temp area, removed at exit.
 std::string temp_dir();
+// Writes DIR/NAME (bytes as given) and returns its path.
+std::string write_file(const std::string& dir, const std::string& name, const std::string& content);
+// The bytes of every regular file directly in DIR, one after another: where a test looks for a
+// secret that must not be on disk.
+std::string dir_bytes(const std::string& dir);
+
+// Makes DIR an encrypted store (DIR/store.key under PASSPHRASE, with the fewest key-derivation
+// iterations allowed, so that tests stay fast) and returns its page key; a failure fails the test.
+store::StoreKey make_encrypted_store(const std::string& dir, const std::string& passphrase);
+
+// POCKETMIND_PASSPHRASE unset while it lives, whatever the caller's environment holds.
+struct PassphraseEnvUnset {
+  PassphraseEnvUnset();
+  ~PassphraseEnvUnset();
+};
 
 struct CommandResult {
   int exit_code = -1;

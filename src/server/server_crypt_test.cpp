@@ -27,25 +27,7 @@ using nlohmann::json;
 const char* const kPass = "server 口令 77";
 const char* const kAppName = "bank-helper-招商银行";
 
-std::string raw(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string raw_all(const std::string& dir) {
-  std::string all;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.is_regular_file()) all += raw(e.path().string());
-  return all;
-}
-
-store::StoreKey encrypted_dir(const std::string& dir) {
-  Result<store::StoreKey> k = store::create_store_key(dir, kPass, 100000);
-  EXPECT_TRUE(k.is_ok()) << k.status().message();
-  return k.is_ok() ? *k : store::StoreKey{};
-}
+store::StoreKey encrypted_dir(const std::string& dir) { return test::make_encrypted_store(dir, kPass); }
 
 TEST(ServerCrypt, AppRegistryOfAnEncryptedStoreHoldsNoAppNameOrTokenHash) {
   const std::string dir = test::temp_dir();
@@ -61,7 +43,7 @@ TEST(ServerCrypt, AppRegistryOfAnEncryptedStoreHoldsNoAppNameOrTokenHash) {
     ASSERT_TRUE(t.is_ok()) << t.status().message();
     token = *t;
   }
-  const std::string bytes = raw_all(dir);
+  const std::string bytes = test::dir_bytes(dir);
   EXPECT_EQ(bytes.find(kAppName), std::string::npos);
   EXPECT_EQ(bytes.find("bank-helper"), std::string::npos);
   EXPECT_EQ(bytes.find(sha256_hex(token)), std::string::npos);
@@ -94,14 +76,14 @@ TEST(ServerCrypt, PlainAppRegistryIsConvertedAndItsTokensKeepWorking) {
     ASSERT_TRUE(reg.is_ok());
     token = *(*reg)->add(kAppName, {"chat"});
   }
-  ASSERT_NE(raw(dir + "/apps.sqlite").find(kAppName), std::string::npos);  // plain stores: unchanged
+  ASSERT_NE(test::read_text(dir + "/apps.sqlite").find(kAppName), std::string::npos);  // plain stores: unchanged
   const store::StoreKey key = encrypted_dir(dir);
   Result<std::unique_ptr<AppRegistry>> reg = AppRegistry::open(dir, key);
   ASSERT_TRUE(reg.is_ok()) << reg.status().message();
   Result<std::optional<AppInfo>> who = (*reg)->authenticate(token);
   ASSERT_TRUE(who.is_ok() && who->has_value());
   EXPECT_EQ((*who)->name, kAppName);
-  EXPECT_EQ(raw_all(dir).find(kAppName), std::string::npos);
+  EXPECT_EQ(test::dir_bytes(dir).find(kAppName), std::string::npos);
 }
 
 TEST(ServerCrypt, EncryptedAccessLogIsUnreadableOnDiskAndReadBackWithTheKey) {
@@ -114,7 +96,7 @@ TEST(ServerCrypt, EncryptedAccessLogIsUnreadableOnDiskAndReadBackWithTheKey) {
     ASSERT_TRUE((*log)->append("2026-12-01T10:00:01Z", "tool registered by app=diary-app: 日记.写").is_ok());
   }
   EXPECT_FALSE(fs::exists(dir + "/access.log"));
-  const std::string bytes = raw(dir + "/" + kSealedAccessLogFile);
+  const std::string bytes = test::read_text(dir + "/" + kSealedAccessLogFile);
   EXPECT_EQ(bytes.find("denied"), std::string::npos);
   EXPECT_EQ(bytes.find("diary-app"), std::string::npos);
   EXPECT_EQ(bytes.find("2026-12-01"), std::string::npos);
@@ -159,7 +141,7 @@ TEST(ServerCrypt, PlainAccessLogLeftInAnEncryptedStoreIsEncryptedAndRemoved) {
   ASSERT_EQ(read->lines.size(), 2u);
   EXPECT_EQ(read->lines[1], "2026-11-30T09:00:05Z app=old-app chat routed to the cloud: x");
   EXPECT_FALSE(fs::exists(dir + "/access.log"));
-  EXPECT_EQ(raw_all(dir).find("old-app"), std::string::npos);
+  EXPECT_EQ(test::dir_bytes(dir).find("old-app"), std::string::npos);
 }
 
 TEST(ServerCrypt, PlainStoreKeepsItsPlainAccessLog) {
@@ -169,7 +151,7 @@ TEST(ServerCrypt, PlainStoreKeepsItsPlainAccessLog) {
     ASSERT_TRUE(log.is_ok());
     ASSERT_TRUE((*log)->append("2026-12-01T10:00:00Z", "denied 401 GET /v1/models").is_ok());
   }
-  EXPECT_EQ(raw(dir + "/access.log"), "2026-12-01T10:00:00Z denied 401 GET /v1/models\n");
+  EXPECT_EQ(test::read_text(dir + "/access.log"), "2026-12-01T10:00:00Z denied 401 GET /v1/models\n");
   EXPECT_FALSE(fs::exists(dir + "/" + kSealedAccessLogFile));
   Result<AccessLogContents> read = read_access_log(dir, std::nullopt);
   ASSERT_TRUE(read.is_ok());
@@ -210,7 +192,7 @@ TEST(ServerCrypt, ServerOnAnEncryptedStoreLogsDenialsEncrypted) {
   }
   EXPECT_FALSE(fs::exists(dir + "/access.log"));
   EXPECT_FALSE(store::is_plain_sqlite(dir + "/apps.sqlite"));
-  const std::string bytes = raw_all(dir);
+  const std::string bytes = test::dir_bytes(dir);
   EXPECT_EQ(bytes.find("denied"), std::string::npos);
   EXPECT_EQ(bytes.find(kAppName), std::string::npos);
   Result<std::optional<store::StoreKey>> key = app_registry_key(dir, kPass);
@@ -247,7 +229,7 @@ TEST(ServerCrypt, AppsVerbsWorkOnAnEncryptedStoreWithThePassphraseFile) {
       test::run_pocketmind({"apps", "add", "--db", db, "--passphrase-file", pass, "--scopes", "chat", kAppName});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::exists(db + "/store.key"));  // a new store given a passphrase is encrypted
-  EXPECT_EQ(raw_all(db).find(kAppName), std::string::npos);
+  EXPECT_EQ(test::dir_bytes(db).find(kAppName), std::string::npos);
   r = test::run_pocketmind({"apps", "list", "--db", db, "--passphrase-file", pass, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out)["apps"][0]["name"], kAppName);

@@ -28,15 +28,8 @@ const char* const kPass = "correct horse 电池 staple";
 const char* const kSecretEn = "ZEBRA-PASSWORD-8841";
 const char* const kSecretZh = "银行卡密码是七三九一";
 
-std::string raw(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 bool file_has(const std::string& path, const std::string& needle) {
-  return raw(path).find(needle) != std::string::npos;
+  return test::read_text(path).find(needle) != std::string::npos;
 }
 
 std::string line(const std::string& id, const std::string& text, const std::string& sender = "妈妈") {
@@ -92,7 +85,7 @@ std::string filler(int n) {
 
 std::map<std::string, std::string> snapshot(const std::string& dir) {
   std::map<std::string, std::string> m;
-  for (const auto& e : fs::directory_iterator(dir)) m[e.path().filename().string()] = raw(e.path().string());
+  for (const auto& e : fs::directory_iterator(dir)) m[e.path().filename().string()] = test::read_text(e.path().string());
   return m;
 }
 
@@ -137,7 +130,7 @@ TEST(CryptoStore, DatabaseIsWalWithFts5AtTheFixedPageSize) {
   st.reset();
   // Page 1 keeps SQLite's 24-byte preamble in plaintext: the magic string, page size 4096 (big
   // endian at 16), WAL format versions 2/2 (18, 19) and 28 reserved bytes per page (20).
-  const std::string db = raw(dir + "/pocketmind.db");
+  const std::string db = test::read_text(dir + "/pocketmind.db");
   ASSERT_GE(db.size(), size_t(2 * kCryptPageSize));
   EXPECT_EQ(db.size() % kCryptPageSize, 0u);
   EXPECT_EQ(db.substr(0, 16), std::string("SQLite format 3\0", 16));
@@ -267,7 +260,7 @@ void expect_damage_reported(const std::string& dir) {
 TEST(CryptoStore, FlippedByteInAPageIsDetected) {
   const std::string dir = test::temp_dir() + "/store";
   const std::string db = many_page_store(dir);
-  const std::string page = raw(db).substr(7 * kCryptPageSize, kCryptPageSize);
+  const std::string page = test::read_text(db).substr(7 * kCryptPageSize, kCryptPageSize);
   patch(db, 7 * kCryptPageSize + 1000, std::string(1, char(page[1000] ^ 0x01)));
   expect_damage_reported(dir);
 }
@@ -276,7 +269,7 @@ TEST(CryptoStore, FlippedByteInPage1HeaderOrTagIsDetected) {
   for (size_t offset : {size_t(21), size_t(100), size_t(kCryptPageSize - 1)}) {
     const std::string dir = test::temp_dir() + "/store";
     const std::string db = many_page_store(dir);
-    const std::string bytes = raw(db);
+    const std::string bytes = test::read_text(db);
     patch(db, offset, std::string(1, char(bytes[offset] ^ 0x40)));
     SCOPED_TRACE(offset);
     expect_damage_reported(dir);
@@ -286,7 +279,7 @@ TEST(CryptoStore, FlippedByteInPage1HeaderOrTagIsDetected) {
 TEST(CryptoStore, SwappedPagesAreDetected) {
   const std::string dir = test::temp_dir() + "/store";
   const std::string db = many_page_store(dir);
-  const std::string bytes = raw(db);
+  const std::string bytes = test::read_text(db);
   const std::string p5 = bytes.substr(4 * kCryptPageSize, kCryptPageSize);
   const std::string p6 = bytes.substr(5 * kCryptPageSize, kCryptPageSize);
   ASSERT_NE(p5, p6);
@@ -373,7 +366,7 @@ TEST(CryptoStore, VfsServesPartialAndStraddlingReadsAndRefusesPartialWrites) {
   // Decrypted pages end in zeroed reserved bytes; the ciphertext on disk does not.
   EXPECT_EQ(whole.substr(2 * kCryptPageSize - kCryptReserveBytes, kCryptReserveBytes),
             std::string(size_t(kCryptReserveBytes), '\0'));
-  const std::string on_disk = raw(db);
+  const std::string on_disk = test::read_text(db);
   EXPECT_NE(on_disk.substr(kCryptPageSize, kCryptPageSize), whole.substr(kCryptPageSize, kCryptPageSize));
   const std::pair<int64_t, int> ranges[] = {{0, 100},     {24, 16},     {92, 8},    {4000, 200},
                                             {4096, 4096}, {5000, 7000}, {1, 16382}, {16383, 1}};
@@ -392,10 +385,10 @@ TEST(CryptoStore, VfsServesPartialAndStraddlingReadsAndRefusesPartialWrites) {
   const std::string junk(100, 'J');
   EXPECT_EQ(f->pMethods->xWrite(f, junk.data(), 100, 4096), SQLITE_IOERR_WRITE);
   EXPECT_EQ(f->pMethods->xWrite(f, whole.data(), kCryptPageSize, 100), SQLITE_IOERR_WRITE);
-  EXPECT_EQ(raw(db), on_disk);
+  EXPECT_EQ(test::read_text(db), on_disk);
   // A whole page written back is stored encrypted (fresh nonce) and reads back the same.
   ASSERT_EQ(f->pMethods->xWrite(f, whole.data() + kCryptPageSize, kCryptPageSize, kCryptPageSize), SQLITE_OK);
-  const std::string after = raw(db);
+  const std::string after = test::read_text(db);
   EXPECT_NE(after.substr(kCryptPageSize, kCryptPageSize), on_disk.substr(kCryptPageSize, kCryptPageSize));
   std::string back(size_t(kCryptPageSize), '\0');
   ASSERT_EQ(f->pMethods->xRead(f, back.data(), kCryptPageSize, kCryptPageSize), SQLITE_OK);
@@ -410,16 +403,16 @@ TEST(CryptoStore, ChangingThePassphraseKeepsTheRecords) {
     ASSERT_TRUE(st);
     ingest_text(*st, line("keep", "换了口令也还在"));
   }
-  const std::string db_before = raw(dir + "/pocketmind.db");
+  const std::string db_before = test::read_text(dir + "/pocketmind.db");
   // A wrong current passphrase changes nothing.
-  const std::string key_before = raw(dir + "/" + kStoreKeyFile);
+  const std::string key_before = test::read_text(dir + "/" + kStoreKeyFile);
   Status bad = change_store_passphrase(dir, "not it", "新口令");
   ASSERT_FALSE(bad.is_ok());
   EXPECT_NE(bad.message().find("wrong passphrase"), std::string::npos) << bad.message();
-  EXPECT_EQ(raw(dir + "/" + kStoreKeyFile), key_before);
+  EXPECT_EQ(test::read_text(dir + "/" + kStoreKeyFile), key_before);
 
   ASSERT_TRUE(change_store_passphrase(dir, kPass, "新口令").is_ok());
-  EXPECT_EQ(raw(dir + "/pocketmind.db"), db_before);  // only the key file was rewritten
+  EXPECT_EQ(test::read_text(dir + "/pocketmind.db"), db_before);  // only the key file was rewritten
   StoreOptions old_o;
   old_o.passphrase = kPass;
   Result<std::unique_ptr<Store>> old_open = Store::open(dir, old_o);
@@ -448,7 +441,7 @@ TEST(CryptoStore, StoresWithDifferentKeysOpenSideBySide) {
 TEST(CryptoStore, KeyFileHoldsParametersNotTheKey) {
   const std::string dir = test::temp_dir() + "/store";
   { ASSERT_TRUE(open_ok(dir, kPass)); }
-  const json j = json::parse(raw(dir + "/" + kStoreKeyFile));
+  const json j = json::parse(test::read_text(dir + "/" + kStoreKeyFile));
   EXPECT_EQ(j["kdf"], "pbkdf2-hmac-sha256");
   EXPECT_GE(j["iterations"].get<int>(), 256000);
   EXPECT_EQ(j["salt"].get<std::string>().size(), 64u);  // 32 random bytes
@@ -456,7 +449,7 @@ TEST(CryptoStore, KeyFileHoldsParametersNotTheKey) {
   // A second store with the same passphrase gets another salt, hence another key.
   const std::string dir2 = test::temp_dir() + "/store";
   { ASSERT_TRUE(open_ok(dir2, kPass)); }
-  EXPECT_NE(json::parse(raw(dir2 + "/" + kStoreKeyFile))["salt"], j["salt"]);
+  EXPECT_NE(json::parse(test::read_text(dir2 + "/" + kStoreKeyFile))["salt"], j["salt"]);
   // A damaged key file is named in the error.
   std::ofstream(dir + "/" + kStoreKeyFile) << "{\"format\": \"pocketmind-store-key\", \"version\": 1}";
   StoreOptions o;

@@ -21,17 +21,10 @@ namespace fs = std::filesystem;
 const char* const kPass = "side files 口令";
 const char* const kSecret = "SIDE-SECRET-生日是五月";
 
-std::string raw(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Every file of the database (main, -wal) that exists.
 bool on_disk(const std::string& path, const std::string& needle) {
   for (const char* suffix : {"", "-wal", "-journal"})
-    if (raw(path + suffix).find(needle) != std::string::npos) return true;
+    if (test::read_text(path + suffix).find(needle) != std::string::npos) return true;
   return false;
 }
 
@@ -52,11 +45,7 @@ std::vector<std::string> column(sqlite3* db, const std::string& sql) {
   return out;
 }
 
-StoreKey make_encrypted_dir(const std::string& dir) {
-  Result<StoreKey> k = create_store_key(dir, kPass, 100000);
-  EXPECT_TRUE(k.is_ok()) << k.status().message();
-  return k.is_ok() ? *k : StoreKey{};
-}
+StoreKey make_encrypted_dir(const std::string& dir) { return test::make_encrypted_store(dir, kPass); }
 
 TEST(CryptSideDb, EncryptedSideDatabaseHoldsNoPlaintextAndReopensWithTheKey) {
   const std::string dir = test::temp_dir();

@@ -18,29 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-struct EnvGuard {  // POCKETMIND_PASSPHRASE unset for the test, whatever the caller's environment holds
-  EnvGuard() { unsetenv("POCKETMIND_PASSPHRASE"); }
-  ~EnvGuard() { unsetenv("POCKETMIND_PASSPHRASE"); }
-};
-
-std::string write_file(const std::string& dir, const std::string& name, const std::string& text) {
-  const std::string path = dir + "/" + name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
-
-std::string raw_all(const std::string& dir) {
-  std::string all;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (!e.is_regular_file()) continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    all += ss.str();
-  }
-  return all;
-}
-
 constexpr const char* kRules = R"({"rules": [
  {"name": "看牙医提醒", "mode": "single",
   "triggers": [{"type": "time", "at": "06:30", "weekdays": ["mon"]}],
@@ -77,11 +54,11 @@ TEST(AutomationCryptCli, VerbsTakeAPassphraseFile) {
 }
 
 TEST(AutomationCryptCli, RulesAndToolsOfAnEncryptedStoreRoundTripAndStayEncrypted) {
-  EnvGuard env;
+  test::PassphraseEnvUnset env;
   const std::string dir = temp_dir(), db = dir + "/db";
-  const std::string pass = write_file(dir, "pass.txt", "牙医 passphrase\n");
-  const std::string rules = write_file(dir, "rules.json", kRules);
-  const std::string schema = write_file(dir, "schema.json", kSchema);
+  const std::string pass = test::write_file(dir, "pass.txt", "牙医 passphrase\n");
+  const std::string rules = test::write_file(dir, "rules.json", kRules);
+  const std::string schema = test::write_file(dir, "schema.json", kSchema);
   // A new directory given a passphrase becomes an encrypted store.
   CommandResult r = run_pocketmind(
       {"automation", "add", "--db", db, "--passphrase-file", pass, "--rule-file", rules, "--yes", "--json"});
@@ -90,7 +67,7 @@ TEST(AutomationCryptCli, RulesAndToolsOfAnEncryptedStoreRoundTripAndStayEncrypte
   r = run_pocketmind({"tools", "add", "--db", db, "--passphrase-file", pass, "--name", "clinic_app.book",
                       "--description", "预约牙医诊所", "--schema", schema});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const std::string bytes = raw_all(db);
+  const std::string bytes = test::dir_bytes(db);
   for (const char* secret : {"DENTIST-9921", "看牙医提醒", "到家开灯", "clinic_app", "预约牙医诊所", "Home"})
     EXPECT_EQ(bytes.find(secret), std::string::npos) << secret;
 
@@ -114,8 +91,8 @@ TEST(AutomationCryptCli, RulesAndToolsOfAnEncryptedStoreRoundTripAndStayEncrypte
   // The tool call the rule made, with its argument, is in the sealed device log only.
   EXPECT_FALSE(file_exists(db + "/device_calls.jsonl"));
   EXPECT_TRUE(file_exists(db + "/device_calls.jsonl.enc"));
-  EXPECT_EQ(raw_all(db).find("欢迎回家"), std::string::npos);
-  EXPECT_EQ(raw_all(db).find("notification.show"), std::string::npos);
+  EXPECT_EQ(test::dir_bytes(db).find("欢迎回家"), std::string::npos);
+  EXPECT_EQ(test::dir_bytes(db).find("notification.show"), std::string::npos);
   r = run_pocketmind({"automation", "calls", "--db", db, "--passphrase-file", pass, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json calls = json::parse(r.out);
@@ -138,23 +115,23 @@ TEST(AutomationCryptCli, RulesAndToolsOfAnEncryptedStoreRoundTripAndStayEncrypte
     EXPECT_NE(r.exit_code, 0) << args[0] << " " << args[1];
     EXPECT_NE(r.err.find("passphrase"), std::string::npos) << r.err;
   }
-  const std::string wrong = write_file(dir, "wrong.txt", "not it\n");
+  const std::string wrong = test::write_file(dir, "wrong.txt", "not it\n");
   r = run_pocketmind({"automation", "list", "--db", db, "--passphrase-file", wrong});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("wrong passphrase"), std::string::npos) << r.err;
-  EXPECT_EQ(raw_all(db).find("DENTIST-9921"), std::string::npos);
+  EXPECT_EQ(test::dir_bytes(db).find("DENTIST-9921"), std::string::npos);
 }
 
 TEST(AutomationCryptCli, RulesSavedBeforeTheStoreWasEncryptedAreConvertedOnFirstUse) {
-  EnvGuard env;
+  test::PassphraseEnvUnset env;
   const std::string dir = temp_dir(), db = dir + "/db";
-  const std::string pass = write_file(dir, "pass.txt", "later passphrase\n");
-  const std::string rules = write_file(dir, "rules.json", kRules);
+  const std::string pass = test::write_file(dir, "pass.txt", "later passphrase\n");
+  const std::string rules = test::write_file(dir, "rules.json", kRules);
   CommandResult r = run_pocketmind({"automation", "add", "--db", db, "--rule-file", rules, "--yes"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  ASSERT_NE(raw_all(db).find("DENTIST-9921"), std::string::npos);  // a plain store: plain, as ever
+  ASSERT_NE(test::dir_bytes(db).find("DENTIST-9921"), std::string::npos);  // a plain store: plain, as ever
   // The user then encrypts the store: its records go in with a passphrase.
-  const std::string records = write_file(
+  const std::string records = test::write_file(
       dir, "in.jsonl",
       R"({"id": "note-1", "source": "note", "time": "2026-11-21T09:00:00+08:00", "text": "passport in the drawer"})"
       "\n");
@@ -165,7 +142,7 @@ TEST(AutomationCryptCli, RulesSavedBeforeTheStoreWasEncryptedAreConvertedOnFirst
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("看牙医提醒"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("到家开灯"), std::string::npos) << r.out;
-  EXPECT_EQ(raw_all(db).find("DENTIST-9921"), std::string::npos);
+  EXPECT_EQ(test::dir_bytes(db).find("DENTIST-9921"), std::string::npos);
   r = run_pocketmind(
       {"automation", "add", "--db", db, "--passphrase-file", pass, "--rule-file", rules, "--yes", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

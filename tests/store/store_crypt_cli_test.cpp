@@ -12,17 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string write_file(const std::string& dir, const std::string& name, const std::string& content) {
-  const std::string path = dir + "/" + name;
-  std::ofstream(path, std::ios::binary) << content;
-  return path;
-}
-
-struct EnvGuard {  // POCKETMIND_PASSPHRASE unset for the test, whatever the caller's environment holds
-  EnvGuard() { unsetenv("POCKETMIND_PASSPHRASE"); }
-  ~EnvGuard() { unsetenv("POCKETMIND_PASSPHRASE"); }
-};
-
 const char* const kRecords =
     R"({"id": "sms-1", "source": "sms", "time": "2026-11-20T08:15:00+08:00", "sender": "妈妈", "text": "周六回家吃饭吗？"})"
     "\n"
@@ -41,11 +30,11 @@ TEST(StoreCryptCli, StoreVerbsTakeAPassphraseFile) {
 }
 
 TEST(StoreCryptCli, EncryptedRoundTripThroughFileAndEnvironment) {
-  EnvGuard env;
+  test::PassphraseEnvUnset env;
   const std::string tmp = temp_dir();
   const std::string db = tmp + "/store";
-  const std::string pass = write_file(tmp, "pass.txt", "我的口令 42\n");
-  const std::string input = write_file(tmp, "in.jsonl", kRecords);
+  const std::string pass = test::write_file(tmp, "pass.txt", "我的口令 42\n");
+  const std::string input = test::write_file(tmp, "in.jsonl", kRecords);
   CommandResult r = run_pocketmind({"ingest", "--db", db, "--passphrase-file", pass, "--json", input});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out)["records_in_store"], 2);
@@ -72,13 +61,13 @@ TEST(StoreCryptCli, EncryptedRoundTripThroughFileAndEnvironment) {
 }
 
 TEST(StoreCryptCli, MissingWrongAndUnneededPassphrasesAreErrors) {
-  EnvGuard env;
+  test::PassphraseEnvUnset env;
   const std::string tmp = temp_dir();
   const std::string db = tmp + "/store";
-  const std::string pass = write_file(tmp, "pass.txt", "right\n");
-  const std::string wrong = write_file(tmp, "wrong.txt", "wrong\n");
-  const std::string empty = write_file(tmp, "empty.txt", "\n");
-  const std::string input = write_file(tmp, "in.jsonl", kRecords);
+  const std::string pass = test::write_file(tmp, "pass.txt", "right\n");
+  const std::string wrong = test::write_file(tmp, "wrong.txt", "wrong\n");
+  const std::string empty = test::write_file(tmp, "empty.txt", "\n");
+  const std::string input = test::write_file(tmp, "in.jsonl", kRecords);
   ASSERT_EQ(run_pocketmind({"ingest", "--db", db, "--passphrase-file", pass, "-q", input}).exit_code, 0);
 
   CommandResult r = run_pocketmind({"search", "--db", db, "--json", "吃饭"});
@@ -109,12 +98,12 @@ TEST(StoreCryptCli, MissingWrongAndUnneededPassphrasesAreErrors) {
 }
 
 TEST(StoreCryptCli, RekeyChangesThePassphrase) {
-  EnvGuard env;
+  test::PassphraseEnvUnset env;
   const std::string tmp = temp_dir();
   const std::string db = tmp + "/store";
-  const std::string pass = write_file(tmp, "pass.txt", "old one\n");
-  const std::string next = write_file(tmp, "next.txt", "新的口令\n");
-  const std::string input = write_file(tmp, "in.jsonl", kRecords);
+  const std::string pass = test::write_file(tmp, "pass.txt", "old one\n");
+  const std::string next = test::write_file(tmp, "next.txt", "新的口令\n");
+  const std::string input = test::write_file(tmp, "in.jsonl", kRecords);
   ASSERT_EQ(run_pocketmind({"ingest", "--db", db, "--passphrase-file", pass, "-q", input}).exit_code, 0);
   CommandResult r =
       run_pocketmind({"store", "rekey", "--db", db, "--passphrase-file", next, "--new-passphrase-file", pass});

@@ -20,12 +20,6 @@ namespace fs = std::filesystem;
 
 const char* const kPass = "bridge 口令 5";
 
-std::string raw_all(const std::string& dir) {
-  std::string all;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.is_regular_file()) all += test::read_text(e.path().string());
-  return all;
-}
 
 TEST(DeviceBridgeCrypt, ToolArgumentsAreSealedAndReadBackWithTheKey) {
   const std::string dir = test::temp_dir();
@@ -40,7 +34,7 @@ TEST(DeviceBridgeCrypt, ToolArgumentsAreSealedAndReadBackWithTheKey) {
   }
   EXPECT_FALSE(fs::exists(dir + "/" + kDeviceCallLogFile));
   ASSERT_TRUE(fs::exists(dir + "/" + kSealedDeviceCallLogFile));
-  const std::string bytes = raw_all(dir);
+  const std::string bytes = test::dir_bytes(dir);
   for (const char* secret : {"APPT-60213", "王医生", "sms.send", "\"args\""})
     EXPECT_EQ(bytes.find(secret), std::string::npos) << secret;
 
@@ -83,7 +77,7 @@ TEST(DeviceBridgeCrypt, PlainLogLeftInAnEncryptedStoreIsConverted) {
     ASSERT_TRUE((*bridge)->call("r2", "notification.show", {{"text", "NEW-9902"}}, 1764554400).is_ok());
   }
   EXPECT_FALSE(fs::exists(dir + "/" + kDeviceCallLogFile));
-  EXPECT_EQ(raw_all(dir).find("OLD-3381"), std::string::npos);
+  EXPECT_EQ(test::dir_bytes(dir).find("OLD-3381"), std::string::npos);
   Result<DeviceCallLog> log = read_device_calls(dir, *key);
   ASSERT_TRUE(log.is_ok()) << log.status().message();
   ASSERT_EQ(log->lines.size(), 2u);
