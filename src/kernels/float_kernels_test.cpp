@@ -133,20 +133,41 @@ TEST(FloatKernels, MatmulWithPackedF16Weights) {
   if (checked == 0) GTEST_SKIP() << "no kernel table on this CPU has packed F16 weights";
 }
 
+TEST(FloatKernels, Transpose16MovesEveryElement) {
+  for (const Kernels* k : available_kernels()) {
+    ASSERT_NE(k->transpose16, nullptr) << k->isa;
+    for (int64_t n_cols : {1, 7, 16, 31, 64, 128, 130}) {
+      const size_t ss = size_t(n_cols) + 3, ds = 16 * 3 + 5;  // strides that are not the sizes
+      const std::vector<float> src = normal(16 * ss, uint32_t(n_cols));
+      std::vector<float> dst(size_t(n_cols) * ds, -7.0f);
+      k->transpose16(src.data(), ss, n_cols, dst.data(), ds);
+      for (int64_t c = 0; c < n_cols; ++c) {
+        for (size_t r = 0; r < 16; ++r)
+          ASSERT_TRUE(same_bits(dst[size_t(c) * ds + r], src[r * ss + size_t(c)]))
+              << k->isa << " n_cols " << n_cols << " column " << c << " row " << r;
+        for (size_t x = 16; x < ds; ++x) ASSERT_EQ(dst[size_t(c) * ds + x], -7.0f) << k->isa << ": wrote past the 16";
+      }
+    }
+  }
+}
+
 struct AttnCase {
   int64_t d, p0, n_q;
-  float q_sigma;  // large: sharp softmax (scores of tens); 0: every query zero (uniform weights)
+  float q_sigma;      // large: sharp softmax (scores of tens); 0: every query zero (uniform weights)
+  int64_t group = 1;  // query heads sharing the key/value head
 };
 
 TEST(FloatKernels, AttentionMatchesDoubleSoftmax) {
-  const AttnCase cases[] = {{64, 0, 1, 1.0f},  {64, 0, 18, 1.0f}, {64, 33, 7, 1.0f}, {24, 5, 7, 1.0f},
-                            {80, 3, 18, 1.0f}, {2, 0, 5, 1.0f},   {64, 9, 9, 6.0f},  {40, 2, 6, 0.0f}};
+  const AttnCase cases[] = {{64, 0, 1, 1.0f},     {64, 0, 18, 1.0f},    {64, 33, 7, 1.0f},   {24, 5, 7, 1.0f},
+                            {80, 3, 18, 1.0f},    {2, 0, 5, 1.0f},      {64, 9, 9, 6.0f},    {40, 2, 6, 0.0f},
+                            {64, 40, 1, 1.0f, 7}, {64, 0, 5, 1.0f, 7},  {128, 21, 3, 1.0f, 2}, {24, 6, 4, 6.0f, 3},
+                            {80, 17, 2, 1.0f, 5}, {136, 50, 1, 1.0f, 4}};
   for (const Kernels* k : available_kernels()) {
     ASSERT_NE(k->attention, nullptr) << k->isa;
     for (const AttnCase& c : cases) {
-      const int64_t n_kv = c.p0 + c.n_q;
-      const size_t qs = size_t(c.d) * 3 + 1, kvs = size_t(c.d) * 2 + 3, os = size_t(c.d) + 5;
-      std::vector<float> q = normal(size_t(c.n_q) * qs, uint32_t(c.d + c.n_q), c.q_sigma > 0 ? c.q_sigma : 1.0f);
+      const int64_t n_kv = c.p0 + c.n_q, hd = c.group * c.d;  // a token's heads side by side
+      const size_t qs = size_t(hd) + size_t(c.d) * 2 + 1, kvs = size_t(c.d) * 2 + 3, os = size_t(hd) + 5;
+      std::vector<float> q = normal(size_t(c.n_q) * qs, uint32_t(c.d + c.n_q + c.group), c.q_sigma > 0 ? c.q_sigma : 1.0f);
       if (c.q_sigma == 0) std::fill(q.begin(), q.end(), 0.0f);
       const std::vector<float> kk = normal(size_t(n_kv) * kvs, uint32_t(7 * c.d + c.p0));
       const std::vector<float> v = normal(size_t(n_kv) * kvs, uint32_t(11 * c.d + c.p0));
@@ -157,42 +178,45 @@ TEST(FloatKernels, AttentionMatchesDoubleSoftmax) {
       for (int64_t j = 0; j < n_kv; ++j)
         for (int64_t x = 0; x < c.d; ++x) kt[size_t(x) * kts + size_t(j)] = kk[size_t(j) * kvs + size_t(x)];
       std::vector<float> out(size_t(c.n_q) * os, -7.0f);
-      k->attention(c.d, c.n_q, c.p0, q.data(), qs, kt.data(), kts, v.data(), kvs, scale, out.data(), os);
+      k->attention(c.d, c.group, c.n_q, c.p0, q.data(), qs, kt.data(), kts, v.data(), kvs, scale, out.data(), os);
       for (int64_t i = 0; i < c.n_q; ++i) {
-        const int64_t nv = c.p0 + i + 1;
-        const float* qi = &q[size_t(i) * qs];
-        std::vector<double> s(static_cast<size_t>(nv));
-        double mx = -INFINITY, score_err = 0, vmax = 0;
-        for (int64_t j = 0; j < nv; ++j) {
-          double dot = 0, mag = 0;
-          for (int64_t x = 0; x < c.d; ++x) {
-            dot += double(qi[x]) * kk[size_t(j) * kvs + size_t(x)];
-            mag += std::fabs(double(qi[x]) * kk[size_t(j) * kvs + size_t(x)]);
-            vmax = std::max(vmax, double(std::fabs(v[size_t(j) * kvs + size_t(x)])));
+        for (int64_t g = 0; g < c.group; ++g) {
+          const int64_t nv = c.p0 + i + 1;
+          const float* qi = &q[size_t(i) * qs + size_t(g * c.d)];
+          std::vector<double> s(static_cast<size_t>(nv));
+          double mx = -INFINITY, score_err = 0, vmax = 0;
+          for (int64_t j = 0; j < nv; ++j) {
+            double dot = 0, mag = 0;
+            for (int64_t x = 0; x < c.d; ++x) {
+              dot += double(qi[x]) * kk[size_t(j) * kvs + size_t(x)];
+              mag += std::fabs(double(qi[x]) * kk[size_t(j) * kvs + size_t(x)]);
+              vmax = std::max(vmax, double(std::fabs(v[size_t(j) * kvs + size_t(x)])));
+            }
+            s[size_t(j)] = dot * scale;
+            score_err = std::max(score_err, double(c.d + 1) * kEps * mag * scale);
+            mx = std::max(mx, s[size_t(j)]);
           }
-          s[size_t(j)] = dot * scale;
-          score_err = std::max(score_err, double(c.d + 1) * kEps * mag * scale);
-          mx = std::max(mx, s[size_t(j)]);
+          double sum = 0;
+          for (double& e : s) sum += (e = std::exp(e - mx));
+          // A score off by e moves its weight by a factor e^e: tolerance for the scores' float
+          // rounding (amplified), the exponentials and the n_kv-term sums.
+          const double tol = vmax * (2.5 * score_err + 8 * kEps * double(nv) + 8 * kEps) + 1e-7;
+          // The same head of the same query alone, at its position, over the keys it sees.
+          std::vector<float> alone(static_cast<size_t>(c.d), -7.0f);
+          k->attention(c.d, 1, 1, c.p0 + i, qi, qs, kt.data(), kts, v.data(), kvs, scale, alone.data(), size_t(c.d));
+          const float* got_row = &out[size_t(i) * os + size_t(g * c.d)];
+          for (int64_t x = 0; x < c.d; ++x) {
+            double ref = 0;
+            for (int64_t j = 0; j < nv; ++j) ref += s[size_t(j)] / sum * v[size_t(j) * kvs + size_t(x)];
+            const float got = got_row[x];
+            const std::string what = std::string(k->isa) + " d=" + std::to_string(c.d) + " p0=" + std::to_string(c.p0) +
+                                     " n_q=" + std::to_string(c.n_q) + " group=" + std::to_string(c.group) + " query " +
+                                     std::to_string(i) + " head " + std::to_string(g) + " dim " + std::to_string(x);
+            EXPECT_NEAR(got, ref, tol) << what;
+            EXPECT_TRUE(same_bits(got, alone[size_t(x)])) << what << ": batch " << got << " alone " << alone[size_t(x)];
+          }
         }
-        double sum = 0;
-        for (double& e : s) sum += (e = std::exp(e - mx));
-        // A score off by e moves its weight by a factor e^e: tolerance for the scores' float
-        // rounding (amplified), the exponentials and the n_kv-term sums.
-        const double tol = vmax * (2.5 * score_err + 8 * kEps * double(nv) + 8 * kEps) + 1e-7;
-        // The same query alone, at its position, over the keys it sees.
-        std::vector<float> alone(static_cast<size_t>(c.d), -7.0f);
-        k->attention(c.d, 1, c.p0 + i, qi, qs, kt.data(), kts, v.data(), kvs, scale, alone.data(), size_t(c.d));
-        for (int64_t x = 0; x < c.d; ++x) {
-          double ref = 0;
-          for (int64_t j = 0; j < nv; ++j) ref += s[size_t(j)] / sum * v[size_t(j) * kvs + size_t(x)];
-          const float got = out[size_t(i) * os + size_t(x)];
-          const std::string what = std::string(k->isa) + " d=" + std::to_string(c.d) + " p0=" + std::to_string(c.p0) +
-                                   " n_q=" + std::to_string(c.n_q) + " query " + std::to_string(i) + " dim " +
-                                   std::to_string(x);
-          EXPECT_NEAR(got, ref, tol) << what;
-          EXPECT_TRUE(same_bits(got, alone[size_t(x)])) << what << ": batch " << got << " alone " << alone[size_t(x)];
-        }
-        for (size_t x = size_t(c.d); x < os; ++x) EXPECT_EQ(out[size_t(i) * os + x], -7.0f) << "wrote past the head";
+        for (size_t x = size_t(hd); x < os; ++x) EXPECT_EQ(out[size_t(i) * os + x], -7.0f) << "wrote past the heads";
       }
     }
   }

@@ -37,6 +37,7 @@ Kernels make_generic() {
   PM_SET(kQ8_K, q8_k);
 #undef PM_SET
   k.attention = generic::attention;
+  k.transpose16 = generic::transpose16;
   k.swiglu = swiglu;
   return k;
 }

@@ -70,18 +70,23 @@ struct TypeKernels {
   GemmPackedFn gemm_packed = nullptr;
 };
 
-// Causal attention of one head over float keys and values: query i (i < n_q, at position
-// p0 + i) sees keys j <= p0 + i, and
-//   out[i] = sum_j softmax_j(scale * dot(q[i], k[j])) * v[j]
-// The keys come transposed: kt[c * kt_stride + j] is key j's element c (j < p0 + n_q), with
-// kt_stride a multiple of 16 and every float of kt's head_dim rows readable (what lies past the
-// last key is never used). q rows are q_stride floats apart, v rows v_stride apart, out rows
-// o_stride apart. Every output depends only on its query, its position and the keys and values
-// it sees, never on n_q or p0 alone: a prompt evaluated as a batch gives what its tokens give one
-// at a time, bit for bit.
-using AttentionFn = void (*)(int64_t head_dim, int64_t n_q, int64_t p0, const float* q, size_t q_stride,
-                             const float* kt, size_t kt_stride, const float* v, size_t v_stride, float scale,
-                             float* out, size_t o_stride);
+// Causal attention of the `group` query heads that share one key/value head (grouped-query
+// attention; a group of 1 is one head) over float keys and values. Query head g of token i
+// (i < n_q, at position p0 + i; its query at q + i * q_stride + g * head_dim) sees keys
+// j <= p0 + i, and
+//   out[i][g] = sum_j softmax_j(scale * dot(q[i][g], k[j])) * v[j]
+// written at out + i * o_stride + g * head_dim. The keys come transposed: kt[c * kt_stride + j]
+// is key j's element c (j < p0 + n_q), with kt_stride a multiple of 16 and every float of kt's
+// head_dim rows readable (what lies past the last key is never used); v rows are v_stride floats
+// apart. Every output depends only on its query, its position and the keys and values it sees,
+// never on n_q, p0 or the group alone: a prompt evaluated as a batch gives what its tokens give
+// one at a time, and a head what it gives alone, bit for bit.
+using AttentionFn = void (*)(int64_t head_dim, int64_t group, int64_t n_q, int64_t p0, const float* q,
+                             size_t q_stride, const float* kt, size_t kt_stride, const float* v, size_t v_stride,
+                             float scale, float* out, size_t o_stride);
+// dst[c * dst_stride + r] = src[r * src_stride + c] for the 16 rows r < 16 and c < n_cols: 16
+// rows turned into columns (attention's keys, decoded as rows, laid out as kt). Moves bits only.
+using Transpose16Fn = void (*)(const float* src, size_t src_stride, int64_t n_cols, float* dst, size_t dst_stride);
 // x[i] = silu(gate[i]) * x[i] (SwiGLU's gating). Each element's result depends only on its own
 // gate and x, not on n or its index.
 using SwigluFn = void (*)(const float* gate, float* x, int64_t n);
@@ -91,6 +96,7 @@ struct Kernels {
   TypeKernels types[kGgmlTypeCount];
   AttentionFn attention = nullptr;  // set in every table (the reference: kernels/generic/ops.cpp)
   SwigluFn swiglu = nullptr;
+  Transpose16Fn transpose16 = nullptr;  // set in every table
 
   const TypeKernels& of(GgmlType t) const { return types[static_cast<uint32_t>(t)]; }
 };

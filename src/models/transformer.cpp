@@ -331,8 +331,8 @@ void DecoderModel::attention(KvCache& cache, int64_t layer, int64_t n_tokens, co
   const Kernels& kern = active_kernels();
   const ToFloatFn decode = kern.of(cache.type()).to_float;
   ThreadPool* pool = cache.thread_pool();
-  // Keys 16 at a time: decoded as rows into `rows`, then written to kt as one 64-byte run per
-  // element c (the padding keys past n_kv: zero).
+  // Keys 16 at a time: decoded as rows into `rows`, then turned into 16-float runs of kt, one per
+  // element c (Kernels::transpose16; the padding keys past n_kv: zero).
   auto decode_blocks = [&](int64_t b0, int64_t b1) {
     std::vector<float> rows(static_cast<size_t>(16 * kv_dim));
     for (int64_t b = b0; b < b1; ++b) {
@@ -341,26 +341,30 @@ void DecoderModel::attention(KvCache& cache, int64_t layer, int64_t n_tokens, co
         decode(cache.k_row(layer, j0 + r), &rows[size_t(r * kv_dim)], kv_dim);
         decode(cache.v_row(layer, j0 + r), &v[size_t((j0 + r) * kv_dim)], kv_dim);
       }
-      for (int64_t c = 0; c < kv_dim; ++c) {
-        float* dst = &k[size_t(c * kt_stride + j0)];
-        for (int64_t r = 0; r < 16; ++r) dst[r] = r < nj ? rows[size_t(r * kv_dim + c)] : 0.0f;
-      }
+      for (int64_t r = nj; r < 16; ++r) std::fill_n(&rows[size_t(r * kv_dim)], kv_dim, 0.0f);
+      kern.transpose16(rows.data(), size_t(kv_dim), kv_dim, &k[size_t(j0)], size_t(kt_stride));
     }
   };
   const int64_t n_blocks = kt_stride / 16;
   if (pool != nullptr && n_kv >= 64) pool->parallel_for(n_blocks, 2, decode_blocks);
   else decode_blocks(0, n_blocks);
 
-  // One head at a time over all the new queries (kernels.h Kernels::attention).
-  auto heads = [&](int64_t h_begin, int64_t h_end) {
-    for (int64_t h = h_begin; h < h_end; ++h) {
-      const int64_t kv_off = (h / group) * p.head_dim;
-      kern.attention(p.head_dim, n_tokens, p0, q + h * p.head_dim, size_t(q_dim), &k[size_t(kv_off * kt_stride)],
-                     size_t(kt_stride), &v[size_t(kv_off)], size_t(kv_dim), scale, out + h * p.head_dim, size_t(q_dim));
+  // Per key/value head, its query heads in sub-groups of up to 4 (the kernel's tile: a decoding
+  // token's sub-group shares every load of the keys and values), over all the new queries.
+  constexpr int64_t kSubGroup = 4;
+  const int64_t n_sub = (group + kSubGroup - 1) / kSubGroup;
+  auto heads = [&](int64_t u_begin, int64_t u_end) {
+    for (int64_t u = u_begin; u < u_end; ++u) {
+      const int64_t kvh = u / n_sub, h0 = kvh * group + (u % n_sub) * kSubGroup;
+      const int64_t n_h = std::min(kSubGroup, (kvh + 1) * group - h0);
+      const int64_t kv_off = kvh * p.head_dim;
+      kern.attention(p.head_dim, n_h, n_tokens, p0, q + h0 * p.head_dim, size_t(q_dim), &k[size_t(kv_off * kt_stride)],
+                     size_t(kt_stride), &v[size_t(kv_off)], size_t(kv_dim), scale, out + h0 * p.head_dim, size_t(q_dim));
     }
   };
-  if (pool != nullptr) pool->parallel_for(p.n_head, 1, heads);
-  else heads(0, p.n_head);
+  const int64_t n_units = p.n_head_kv * n_sub;
+  if (pool != nullptr) pool->parallel_for(n_units, 1, heads);
+  else heads(0, n_units);
 }
 
 Status DecoderModel::check(const SeqBatch& seq, size_t index, size_t n_seqs) const {

@@ -31,8 +31,12 @@ PM_DECLARE_TYPE_KERNELS(q8_k)
 
 #undef PM_DECLARE_TYPE_KERNELS
 
+// The reference of Kernels::transpose16 (kernels.h).
+void transpose16(const float* src, size_t src_stride, int64_t n_cols, float* dst, size_t dst_stride);
+
 // The reference of Kernels::attention (kernels.h).
-void attention(int64_t head_dim, int64_t n_q, int64_t p0, const float* q, size_t q_stride, const float* kt,
-               size_t kt_stride, const float* v, size_t v_stride, float scale, float* out, size_t o_stride);
+void attention(int64_t head_dim, int64_t group, int64_t n_q, int64_t p0, const float* q, size_t q_stride,
+               const float* kt, size_t kt_stride, const float* v, size_t v_stride, float scale, float* out,
+               size_t o_stride);
 
 }  // namespace pm::generic

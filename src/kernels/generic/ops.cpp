@@ -65,24 +65,32 @@ void add(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }
 
-void generic::attention(int64_t d, int64_t n_q, int64_t p0, const float* q, size_t q_stride, const float* kt,
-                        size_t kt_stride, const float* v, size_t kv_stride, float scale, float* out, size_t o_stride) {
+void generic::transpose16(const float* src, size_t src_stride, int64_t n_cols, float* dst, size_t dst_stride) {
+  for (int64_t c = 0; c < n_cols; ++c)
+    for (size_t r = 0; r < 16; ++r) dst[size_t(c) * dst_stride + r] = src[r * src_stride + size_t(c)];
+}
+
+void generic::attention(int64_t d, int64_t group, int64_t n_q, int64_t p0, const float* q, size_t q_stride,
+                        const float* kt, size_t kt_stride, const float* v, size_t kv_stride, float scale, float* out,
+                        size_t o_stride) {
   std::vector<float> scores(size_t(p0 + n_q));
   for (int64_t i = 0; i < n_q; ++i) {
     const int64_t n_visible = p0 + i + 1;
-    const float* qi = q + size_t(i) * q_stride;
-    for (int64_t j = 0; j < n_visible; ++j) {
-      float s = 0.0f;
-      for (int64_t c = 0; c < d; ++c) s += qi[c] * kt[size_t(c) * kt_stride + size_t(j)];
-      scores[size_t(j)] = s * scale;
-    }
-    softmax(scores.data(), n_visible);
-    float* oi = out + size_t(i) * o_stride;
-    for (int64_t c = 0; c < d; ++c) oi[c] = 0.0f;
-    for (int64_t j = 0; j < n_visible; ++j) {
-      const float w = scores[size_t(j)];
-      const float* vj = v + size_t(j) * kv_stride;
-      for (int64_t c = 0; c < d; ++c) oi[c] += w * vj[c];
+    for (int64_t g = 0; g < group; ++g) {
+      const float* qi = q + size_t(i) * q_stride + size_t(g * d);
+      for (int64_t j = 0; j < n_visible; ++j) {
+        float s = 0.0f;
+        for (int64_t c = 0; c < d; ++c) s += qi[c] * kt[size_t(c) * kt_stride + size_t(j)];
+        scores[size_t(j)] = s * scale;
+      }
+      softmax(scores.data(), n_visible);
+      float* oi = out + size_t(i) * o_stride + size_t(g * d);
+      for (int64_t c = 0; c < d; ++c) oi[c] = 0.0f;
+      for (int64_t j = 0; j < n_visible; ++j) {
+        const float w = scores[size_t(j)];
+        const float* vj = v + size_t(j) * kv_stride;
+        for (int64_t c = 0; c < d; ++c) oi[c] += w * vj[c];
+      }
     }
   }
 }
