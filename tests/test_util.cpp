@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "formats/gguf.h"
 #include "store/store_key.h"
 
 namespace pm::test {
@@ -26,6 +29,46 @@ bool file_exists(const std::string& path) {
 std::string fixture(const std::string& rel) {
   const std::string path = std::string(PM_FIXTURES_DIR) + "/" + rel;
   return file_exists(path) ? path : "";
+}
+
+bool slow_build() {
+  if (const char* e = std::getenv("PM_TEST_SLOW")) return std::string(e) == "1";  // to try the short counts natively
+#if defined(__SANITIZE_ADDRESS__)
+  return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  return true;
+#endif
+#endif
+  return PM_EMULATOR[0] != '\0';
+}
+
+int scaled(int n, int at_least) { return slow_build() ? std::max(at_least, n / 4) : n; }
+
+std::unique_ptr<Model> load_model_or_fail(const std::string& path) {
+  Result<std::unique_ptr<Model>> m = load_model(path);
+  EXPECT_TRUE(m.is_ok()) << m.status().to_string();
+  return m.is_ok() ? std::move(m).value() : nullptr;
+}
+
+Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path) {
+  Result<std::unique_ptr<GgufFile>> f = GgufFile::open(path);
+  if (!f.is_ok()) return f.status();
+  return Tokenizer::from_gguf(**f);
+}
+
+double max_rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double worst = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i)
+    worst = std::max(worst, std::fabs(double(a[i]) - b[i]) / std::max(1.0, std::fabs(double(b[i]))));
+  return worst;
+}
+
+std::string ids_string(const std::vector<TokenId>& ids) {
+  std::string s;
+  for (TokenId id : ids) s.append(" ").append(std::to_string(id));
+  return s;
 }
 
 std::vector<float> read_f32(const std::string& path) {

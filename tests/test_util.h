@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include "models/model.h"
 #include "store/crypto_vfs.h"
+#include "tokenizer/tokenizer.h"
 
 namespace pm::test {
 
@@ -33,6 +35,23 @@ struct PassphraseEnvUnset {
   PassphraseEnvUnset();
   ~PassphraseEnvUnset();
 };
+
+// True in a sanitizer build or under an emulator (cross builds run under qemu-user): code runs
+// 5-50x slower there. PM_TEST_SLOW=1 / 0 in the environment overrides.
+bool slow_build();
+// Repetitions for the heaviest randomized tests: N in a native optimized build, N / 4 (at least
+// AT_LEAST) in a slow build, whose runs add coverage of each path (memory errors, ARM code), not
+// of more random cases. The native release run keeps the full count.
+int scaled(int n, int at_least = 1);
+
+// load_model(PATH); a failure fails the test and gives null.
+std::unique_ptr<Model> load_model_or_fail(const std::string& path);
+// The tokenizer of the GGUF file at PATH.
+Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path);
+// max over i of |a[i] - b[i]| / max(1, |b[i]|); different sizes fail the test.
+double max_rel_diff(const std::vector<float>& a, const std::vector<float>& b);
+// " 1 2 3": token ids for a failure message.
+std::string ids_string(const std::vector<TokenId>& ids);
 
 struct CommandResult {
   int exit_code = -1;

@@ -91,7 +91,7 @@ TEST(FloatKernels, PackedF16GemmMatchesDoubleSums) {
                                      std::to_string(n_tok) + " token " + std::to_string(t) + " row " + std::to_string(r);
             expect_dot(got, &w[size_t(r * n)], &x[size_t(t * n)], n, what);
             EXPECT_TRUE(same_bits(got, one[size_t(r)])) << what << ": batch " << got << " alone " << one[size_t(r)];
-            if (t == 0 || r == 0) EXPECT_EQ(got, 0.0f) << what;
+            if (t == 0 || r == 0) { EXPECT_EQ(got, 0.0f) << what; }
           }
           for (size_t r = size_t(rows); r < ostride; ++r) EXPECT_EQ(out[size_t(t) * ostride + r], -1.0f) << "wrote past the group";
         }

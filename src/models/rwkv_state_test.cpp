@@ -19,12 +19,6 @@ const char* const kModels[] = {
     "tiny-rwkv-6v0-3m-Q5_1.bin",   "tiny-rwkv-7v0-834K-FP32.bin", "tiny-rwkv-7v0-834K-Q5_0.bin",
 };
 
-std::unique_ptr<Model> load(const std::string& path) {
-  auto m = load_model(path);
-  EXPECT_TRUE(m.is_ok()) << m.status().to_string();
-  return m.is_ok() ? std::move(m).value() : nullptr;
-}
-
 std::vector<TokenId> tokens_of(const std::string& text) { return std::vector<TokenId>(text.begin(), text.end()); }
 
 std::unique_ptr<ModelState> fresh(const Model& m, int64_t n_ctx = 0) {
@@ -52,7 +46,7 @@ class RwkvStateSerialization : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(RwkvStateSerialization, SaveLoadContinueIsBitIdentical) {
   PM_REQUIRE_FIXTURE(path, std::string("rwkv/") + GetParam());
-  std::unique_ptr<Model> m = load(path);
+  std::unique_ptr<Model> m = test::load_model_or_fail(path);
   ASSERT_NE(m, nullptr);
   const std::vector<TokenId> prompt = tokens_of("\"in the beginning"), more = tokens_of(" was the word");
 
@@ -74,7 +68,7 @@ TEST_P(RwkvStateSerialization, SaveLoadContinueIsBitIdentical) {
 
 TEST_P(RwkvStateSerialization, SizeDoesNotGrowWithTheSequence) {
   PM_REQUIRE_FIXTURE(path, std::string("rwkv/") + GetParam());
-  std::unique_ptr<Model> m = load(path);
+  std::unique_ptr<Model> m = test::load_model_or_fail(path);
   ASSERT_NE(m, nullptr);
   std::unique_ptr<ModelState> s = fresh(*m);
   const size_t expected = RwkvState::kSerializedHeaderBytes + m->info().recurrent_state_bytes;
@@ -88,7 +82,7 @@ TEST_P(RwkvStateSerialization, SizeDoesNotGrowWithTheSequence) {
 
 TEST_P(RwkvStateSerialization, BadDataIsRefusedAndLeavesTheStateAlone) {
   PM_REQUIRE_FIXTURE(path, std::string("rwkv/") + GetParam());
-  std::unique_ptr<Model> m = load(path);
+  std::unique_ptr<Model> m = test::load_model_or_fail(path);
   ASSERT_NE(m, nullptr);
   std::unique_ptr<ModelState> source = fresh(*m);
   feed(*m, *source, tokens_of("hello"));
@@ -138,7 +132,7 @@ TEST_P(RwkvStateSerialization, BadDataIsRefusedAndLeavesTheStateAlone) {
   const char* other = std::string(GetParam()).find("-4v0-") != std::string::npos ? "tiny-rwkv-7v0-834K-FP32.bin"
                                                                                : "tiny-rwkv-4v0-660K-FP32.bin";
   PM_REQUIRE_FIXTURE(other_path, std::string("rwkv/") + other);
-  std::unique_ptr<Model> o = load(other_path);
+  std::unique_ptr<Model> o = test::load_model_or_fail(other_path);
   ASSERT_NE(o, nullptr);
   std::unique_ptr<ModelState> os = fresh(*o);
   refused(bytes_of(*os), StatusCode::kInvalidArgument, "holds an RWKV");
@@ -160,7 +154,7 @@ TEST(RwkvStateSerialization, SameShapeOtherVersionIsRefused) {
   // v5.1 and v5.2 states have the same size for the same shape: the version tells them apart.
   PM_REQUIRE_FIXTURE(a_path, "rwkv/tiny-rwkv-5v1-730K-FP32.bin");
   PM_REQUIRE_FIXTURE(b_path, "rwkv/tiny-rwkv-5v2-730K-FP32.bin");
-  std::unique_ptr<Model> a = load(a_path), b = load(b_path);
+  std::unique_ptr<Model> a = test::load_model_or_fail(a_path), b = test::load_model_or_fail(b_path);
   ASSERT_TRUE(a && b);
   std::unique_ptr<ModelState> sa = fresh(*a), sb = fresh(*b);
   const std::vector<uint8_t> bytes = bytes_of(*sa);

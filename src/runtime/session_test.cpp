@@ -12,12 +12,6 @@
 namespace pm {
 namespace {
 
-std::unique_ptr<Model> load(const std::string& path) {
-  auto m = load_model(path);
-  EXPECT_TRUE(m.is_ok()) << m.status().to_string();
-  return m.is_ok() ? std::move(m).value() : nullptr;
-}
-
 std::vector<float> last_logits(const Session& s) {
   const size_t n = size_t(s.model().info().n_vocab);
   return std::vector<float>(s.logits(), s.logits() + n);
@@ -28,7 +22,7 @@ const std::vector<TokenId> kMore = {29871, 29953, 29901, 29941};
 
 TEST(SessionState, SaveLoadContinueIsBitIdentical) {
   PM_REQUIRE_FIXTURE(path, "gguf/llama-spm-tiny-q8_0.gguf");
-  auto model = load(path);
+  auto model = test::load_model_or_fail(path);
   ASSERT_TRUE(model);
   auto straight = Session::create(*model, 64);
   ASSERT_TRUE(straight.is_ok());
@@ -51,7 +45,7 @@ TEST(SessionState, SaveLoadContinueIsBitIdentical) {
 
 TEST(SessionState, RestoredSessionKeepsTheLastLogits) {
   PM_REQUIRE_FIXTURE(path, "gguf/qwen2-bpe-tiny-q8_0.gguf");
-  auto model = load(path);
+  auto model = test::load_model_or_fail(path);
   ASSERT_TRUE(model);
   auto s = Session::create(*model, 32);
   ASSERT_TRUE(s.is_ok() && (*s)->eval(kPrompt).is_ok());
@@ -64,7 +58,7 @@ TEST(SessionState, RestoredSessionKeepsTheLastLogits) {
 
 TEST(SessionState, ForksEvolveIndependently) {
   PM_REQUIRE_FIXTURE(path, "gguf/qwen2-bpe-tiny-f16.gguf");
-  auto model = load(path);
+  auto model = test::load_model_or_fail(path);
   ASSERT_TRUE(model);
   auto base = Session::create(*model, 64);
   ASSERT_TRUE((*base)->eval(kPrompt).is_ok());
@@ -85,7 +79,7 @@ TEST(SessionState, ForksEvolveIndependently) {
 TEST(SessionState, RefusesAnotherModelsState) {
   PM_REQUIRE_FIXTURE(a_path, "gguf/llama-spm-tiny-q8_0.gguf");
   PM_REQUIRE_FIXTURE(b_path, "gguf/llama-spm-tiny-q4_0.gguf");  // same shapes, other weights
-  auto a = load(a_path), b = load(b_path);
+  auto a = test::load_model_or_fail(a_path), b = test::load_model_or_fail(b_path);
   ASSERT_TRUE(a && b);
   EXPECT_NE(a->identity(), b->identity());
   auto sa = Session::create(*a, 32);
@@ -100,7 +94,7 @@ TEST(SessionState, RefusesAnotherModelsState) {
 
 TEST(SessionState, RefusesDamagedFiles) {
   PM_REQUIRE_FIXTURE(path, "gguf/llama-spm-tiny-q8_0.gguf");
-  auto model = load(path);
+  auto model = test::load_model_or_fail(path);
   auto s = Session::create(*model, 32);
   ASSERT_TRUE((*s)->eval(kPrompt).is_ok());
   const std::vector<uint8_t> good = *(*s)->state_bytes();
@@ -126,7 +120,7 @@ TEST(SessionState, RwkvSaveLoadContinueIsBitIdentical) {
   for (const char* name : {"rwkv/tiny-rwkv-7v0-834K-FP32.bin", "rwkv/tiny-rwkv-6v0-3m-Q5_0.bin",
                            "rwkv/tiny-rwkv-4v0-660K-FP16.bin"}) {
     PM_REQUIRE_FIXTURE(path, name);
-    auto model = load(path);
+    auto model = test::load_model_or_fail(path);
     ASSERT_TRUE(model);
     const std::vector<TokenId> prompt = {34, 105, 110, 32, 116, 104, 101}, more = {32, 98, 101, 103};
     auto straight = Session::create(*model);
@@ -151,7 +145,7 @@ TEST(SessionState, RwkvSaveLoadContinueIsBitIdentical) {
 
 TEST(SessionState, RwkvStateFileGrowsOnlyByTheTokenList) {
   PM_REQUIRE_FIXTURE(path, "rwkv/tiny-rwkv-7v0-834K-FP32.bin");
-  auto model = load(path);
+  auto model = test::load_model_or_fail(path);
   ASSERT_TRUE(model);
   auto s = Session::create(*model);
   ASSERT_TRUE((*s)->eval(std::vector<TokenId>{65}).is_ok());
@@ -169,7 +163,7 @@ TEST(SessionState, RwkvStateFileGrowsOnlyByTheTokenList) {
 // Several conversations advanced by one token each in one batched forward pass give the logits
 // each would get alone (up to the summation order of the batched matrix products).
 void expect_step_matches_alone(const std::string& path, float rel_tol) {
-  auto model = load(path);
+  auto model = test::load_model_or_fail(path);
   ASSERT_TRUE(model);
   const std::vector<std::vector<TokenId>> prompts = {kPrompt, {1, 29871}, {1, 450, 4996, 17354, 1701, 432, 29871, 29953, 29901}};
   const std::vector<TokenId> next = {29941, 450, 1701};
@@ -206,7 +200,7 @@ TEST(SessionBatch, EvalStepMatchesEachSessionAlone) {
 
 TEST(SessionBatch, EvalStepChecksEverySessionFirst) {
   PM_REQUIRE_FIXTURE(path, "gguf/qwen2-bpe-tiny-q8_0.gguf");
-  auto model = load(path);
+  auto model = test::load_model_or_fail(path);
   ASSERT_TRUE(model);
   auto a = Session::create(*model, 8);
   auto b = Session::create(*model, 8);
@@ -224,7 +218,7 @@ TEST(SessionBatch, EvalStepChecksEverySessionFirst) {
 
 TEST(SessionBatch, RwkvEvalStepMatchesEachSessionAlone) {
   PM_REQUIRE_FIXTURE(path, "rwkv/tiny-rwkv-7v0-834K-FP32.bin");
-  auto model = load(path);
+  auto model = test::load_model_or_fail(path);
   ASSERT_TRUE(model);
   auto a = Session::create(*model), b = Session::create(*model), a1 = Session::create(*model), b1 = Session::create(*model);
   ASSERT_TRUE((*a)->eval(std::vector<TokenId>{65, 66}).is_ok() && (*a1)->eval(std::vector<TokenId>{65, 66}).is_ok());
@@ -241,7 +235,7 @@ TEST(SessionBatch, RwkvEvalStepMatchesEachSessionAlone) {
 // Logits of a prompt and then of three single tokens, with the model loaded with PM_PACK=pack.
 std::vector<float> logits_with_packing(const std::string& path, const char* pack) {
   setenv("PM_PACK", pack, 1);
-  auto model = load(path);
+  auto model = test::load_model_or_fail(path);
   unsetenv("PM_PACK");
   if (!model) return {};
   auto s = Session::create(*model, 64);
@@ -296,7 +290,7 @@ TEST(SessionPacking, RwkvPackedWeightsGiveTheSameLogits) {
 // continues exactly as a fresh run of the same tokens; a recurrent state refuses.
 TEST(SessionTruncate, KvCacheContinuesFromThePrefix) {
   PM_REQUIRE_FIXTURE(path, "gguf/llama-spm-tiny-q8_0.gguf");
-  auto model = load(path);
+  auto model = test::load_model_or_fail(path);
   ASSERT_TRUE(model);
   auto s = Session::create(*model, 64), fresh = Session::create(*model, 64);
   ASSERT_TRUE((*s)->eval(kPrompt).is_ok() && (*s)->eval(kMore).is_ok());
@@ -311,7 +305,7 @@ TEST(SessionTruncate, KvCacheContinuesFromThePrefix) {
 
 TEST(SessionTruncate, RecurrentStateCannotGoBack) {
   PM_REQUIRE_FIXTURE(path, "rwkv/tiny-rwkv-7v0-834K-FP32.bin");
-  auto model = load(path);
+  auto model = test::load_model_or_fail(path);
   ASSERT_TRUE(model);
   auto s = Session::create(*model);
   ASSERT_TRUE((*s)->eval(std::vector<TokenId>{65, 66, 67}).is_ok());

@@ -24,15 +24,15 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const char* const kPass = "server 口令 77";
+const char* const kServerPass = "server 口令 77";
 const char* const kAppName = "bank-helper-招商银行";
 
-store::StoreKey encrypted_dir(const std::string& dir) { return test::make_encrypted_store(dir, kPass); }
+store::StoreKey encrypted_dir(const std::string& dir) { return test::make_encrypted_store(dir, kServerPass); }
 
 TEST(ServerCrypt, AppRegistryOfAnEncryptedStoreHoldsNoAppNameOrTokenHash) {
   const std::string dir = test::temp_dir();
   encrypted_dir(dir);
-  Result<std::optional<store::StoreKey>> key = app_registry_key(dir, kPass);
+  Result<std::optional<store::StoreKey>> key = app_registry_key(dir, kServerPass);
   ASSERT_TRUE(key.is_ok()) << key.status().message();
   ASSERT_TRUE(key->has_value());
   std::string token;
@@ -162,13 +162,13 @@ TEST(ServerCrypt, ServerOnAnEncryptedStoreLogsDenialsEncrypted) {
   const std::string dir = test::temp_dir();
   ServerConfig c;
   c.db_dir = dir;
-  c.store_passphrase = kPass;  // a new store: created encrypted by the server
+  c.store_passphrase = kServerPass;  // a new store: created encrypted by the server
   std::string token;
   {
     Result<std::unique_ptr<Server>> s = Server::create(c, {});
     ASSERT_TRUE(s.is_ok()) << s.status().message();
     ASSERT_TRUE(fs::exists(dir + "/store.key"));
-    Result<std::optional<store::StoreKey>> key = app_registry_key(dir, kPass);
+    Result<std::optional<store::StoreKey>> key = app_registry_key(dir, kServerPass);
     ASSERT_TRUE(key.is_ok()) << key.status().message();
     Result<std::unique_ptr<AppRegistry>> reg = AppRegistry::open(dir, *key);
     ASSERT_TRUE(reg.is_ok()) << reg.status().message();
@@ -195,7 +195,7 @@ TEST(ServerCrypt, ServerOnAnEncryptedStoreLogsDenialsEncrypted) {
   const std::string bytes = test::dir_bytes(dir);
   EXPECT_EQ(bytes.find("denied"), std::string::npos);
   EXPECT_EQ(bytes.find(kAppName), std::string::npos);
-  Result<std::optional<store::StoreKey>> key = app_registry_key(dir, kPass);
+  Result<std::optional<store::StoreKey>> key = app_registry_key(dir, kServerPass);
   ASSERT_TRUE(key.is_ok());
   Result<AccessLogContents> log = read_access_log(dir, *key);
   ASSERT_TRUE(log.is_ok()) << log.status().message();
@@ -219,7 +219,7 @@ TEST(ServerCrypt, AppsVerbsWorkOnAnEncryptedStoreWithThePassphraseFile) {
   const std::string dir = test::temp_dir();
   const std::string db = dir + "/store";
   const std::string pass = dir + "/pass.txt";
-  std::ofstream(pass) << kPass << "\n";
+  std::ofstream(pass) << kServerPass << "\n";
   for (const char* verb : {"add", "list", "remove", "log"}) {
     test::CommandResult h = test::run_pocketmind({"apps", verb, "--help"});
     EXPECT_EQ(h.exit_code, 0) << verb;
@@ -240,7 +240,7 @@ TEST(ServerCrypt, AppsVerbsWorkOnAnEncryptedStoreWithThePassphraseFile) {
 
   // Log lines written by a server, read back through the verb.
   {
-    Result<std::optional<store::StoreKey>> key = app_registry_key(db, kPass);
+    Result<std::optional<store::StoreKey>> key = app_registry_key(db, kServerPass);
     ASSERT_TRUE(key.is_ok());
     Result<std::unique_ptr<AccessLog>> log = AccessLog::open(db, *key);
     ASSERT_TRUE(log.is_ok());

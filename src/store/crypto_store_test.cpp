@@ -23,7 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const char* const kPass = "correct horse 电池 staple";
+const char* const kStorePass = "correct horse 电池 staple";
 // Distinctive strings that must never appear on disk in an encrypted store.
 const char* const kSecretEn = "ZEBRA-PASSWORD-8841";
 const char* const kSecretZh = "银行卡密码是七三九一";
@@ -92,14 +92,14 @@ std::map<std::string, std::string> snapshot(const std::string& dir) {
 TEST(CryptoStore, RoundTripFindsRecordsAfterReopeningWithThePassphrase) {
   const std::string dir = test::temp_dir() + "/store";
   {
-    auto st = open_ok(dir, kPass);
+    auto st = open_ok(dir, kStorePass);
     ASSERT_TRUE(st);
     EXPECT_TRUE(st->encrypted());
     ingest_text(*st, line("sms-1", "周六回家吃饭吗？") + line("sms-2", "Dinner with Bob at the noodle place", "Bob") +
                          line("sms-3", kSecretZh));
   }
   EXPECT_TRUE(fs::exists(dir + "/" + kStoreKeyFile));
-  auto st = open_ok(dir, kPass, false);
+  auto st = open_ok(dir, kStorePass, false);
   ASSERT_TRUE(st);
   EXPECT_EQ(*st->count(), 3);
   EXPECT_TRUE(st->check().is_ok());
@@ -113,7 +113,7 @@ TEST(CryptoStore, RoundTripFindsRecordsAfterReopeningWithThePassphrase) {
 
 TEST(CryptoStore, DatabaseIsWalWithFts5AtTheFixedPageSize) {
   const std::string dir = test::temp_dir() + "/store";
-  auto st = open_ok(dir, kPass);
+  auto st = open_ok(dir, kStorePass);
   ASSERT_TRUE(st);
   ingest_text(*st, line("a", "hello 世界"));
   sqlite3_stmt* q = nullptr;
@@ -156,7 +156,7 @@ TEST(CryptoStore, NoPlaintextOnDiskBeforeDuringAndAfterCommit) {
   EXPECT_TRUE(file_has(plain + "/pocketmind.db", kSecretZh));
 
   const std::string dir = test::temp_dir() + "/store";
-  auto st = open_ok(dir, kPass);
+  auto st = open_ok(dir, kStorePass);
   ASSERT_TRUE(st);
   const std::string db = dir + "/pocketmind.db", wal = db + "-wal";
   // An open transaction bigger than the page cache spills pages to the WAL before COMMIT (the
@@ -185,9 +185,9 @@ TEST(CryptoStore, NoPlaintextOnDiskBeforeDuringAndAfterCommit) {
   for (const auto& [name, bytes] : snapshot(dir)) {
     EXPECT_EQ(bytes.find(kSecretEn), std::string::npos) << name;
     EXPECT_EQ(bytes.find(kSecretZh), std::string::npos) << name;
-    EXPECT_EQ(bytes.find(kPass), std::string::npos) << name;
+    EXPECT_EQ(bytes.find(kStorePass), std::string::npos) << name;
   }
-  auto again = open_ok(dir, kPass, false);
+  auto again = open_ok(dir, kStorePass, false);
   ASSERT_TRUE(again);
   EXPECT_EQ(*again->count(), 3000);
   EXPECT_FALSE(hit_ids(*again, "ZEBRA").empty());
@@ -195,7 +195,7 @@ TEST(CryptoStore, NoPlaintextOnDiskBeforeDuringAndAfterCommit) {
 
 TEST(CryptoStore, WrongPassphraseFailsCleanlyAndWritesNothing) {
   const std::string dir = test::temp_dir() + "/store";
-  { ASSERT_TRUE(open_ok(dir, kPass)); }
+  { ASSERT_TRUE(open_ok(dir, kStorePass)); }
   const auto before = snapshot(dir);
   StoreOptions o;
   o.passphrase = "correct horse 电池 stapler";
@@ -207,7 +207,7 @@ TEST(CryptoStore, WrongPassphraseFailsCleanlyAndWritesNothing) {
 
 TEST(CryptoStore, EncryptedWithoutPassphraseAndPlainWithOneAreRefused) {
   const std::string enc = test::temp_dir() + "/enc";
-  { ASSERT_TRUE(open_ok(enc, kPass)); }
+  { ASSERT_TRUE(open_ok(enc, kStorePass)); }
   Result<std::unique_ptr<Store>> a = Store::open(enc, StoreOptions{});
   ASSERT_FALSE(a.is_ok());
   EXPECT_NE(a.status().message().find("encrypted"), std::string::npos) << a.status().message();
@@ -216,7 +216,7 @@ TEST(CryptoStore, EncryptedWithoutPassphraseAndPlainWithOneAreRefused) {
   const std::string plain = test::temp_dir() + "/plain";
   { ASSERT_TRUE(open_ok(plain, "")); }
   StoreOptions o;
-  o.passphrase = kPass;
+  o.passphrase = kStorePass;
   Result<std::unique_ptr<Store>> b = Store::open(plain, o);
   ASSERT_FALSE(b.is_ok());
   EXPECT_NE(b.status().message().find("not encrypted"), std::string::npos) << b.status().message();
@@ -225,7 +225,7 @@ TEST(CryptoStore, EncryptedWithoutPassphraseAndPlainWithOneAreRefused) {
 
 // Builds a closed, checkpointed encrypted store of many pages; returns its database path.
 std::string many_page_store(const std::string& dir) {
-  auto st = open_ok(dir, kPass);
+  auto st = open_ok(dir, kStorePass);
   ingest_text(*st, filler(3000));
   st.reset();
   const std::string db = dir + "/pocketmind.db";
@@ -243,7 +243,7 @@ void patch(const std::string& path, size_t offset, const std::string& bytes) {
 // Opening and checking the whole store fails with the "damaged" message (never a crash, never data).
 void expect_damage_reported(const std::string& dir) {
   StoreOptions o;
-  o.passphrase = kPass;
+  o.passphrase = kStorePass;
   o.create = false;
   Result<std::unique_ptr<Store>> st = Store::open(dir, o);
   std::string message;
@@ -294,7 +294,7 @@ TEST(CryptoStore, SwappedPagesAreDetected) {
 // committed before it is there and the store passes its checks.
 TEST(CryptoStore, CrashCopyWithATornLastWalFrameOpensWithEarlierCommits) {
   const std::string dir = test::temp_dir() + "/store";
-  auto st = open_ok(dir, kPass);
+  auto st = open_ok(dir, kStorePass);
   ASSERT_TRUE(st);
   ingest_text(*st, line("first", "第一批 记录"));
   ingest_text(*st, line("second", "第二批 记录"));
@@ -320,7 +320,7 @@ TEST(CryptoStore, CrashCopyWithATornLastWalFrameOpensWithEarlierCommits) {
   st.reset();
 
   {
-    auto s = open_ok(intact, kPass, false);
+    auto s = open_ok(intact, kStorePass, false);
     ASSERT_TRUE(s);
     EXPECT_TRUE(s->check().is_ok());
     EXPECT_TRUE(*s->contains("first"));
@@ -328,7 +328,7 @@ TEST(CryptoStore, CrashCopyWithATornLastWalFrameOpensWithEarlierCommits) {
   }
   for (const std::string& d : {cut, garbage}) {
     SCOPED_TRACE(d);
-    auto s = open_ok(d, kPass, false);
+    auto s = open_ok(d, kStorePass, false);
     ASSERT_TRUE(s);
     EXPECT_TRUE(s->check().is_ok()) << s->check().to_string();
     EXPECT_TRUE(*s->contains("first"));
@@ -346,7 +346,7 @@ TEST(CryptoStore, CrashCopyWithATornLastWalFrameOpensWithEarlierCommits) {
 TEST(CryptoStore, VfsServesPartialAndStraddlingReadsAndRefusesPartialWrites) {
   const std::string dir = test::temp_dir() + "/store";
   const std::string db = many_page_store(dir);
-  Result<StoreKey> key = unlock_store_key(dir, kPass);
+  Result<StoreKey> key = unlock_store_key(dir, kStorePass);
   ASSERT_TRUE(key.is_ok()) << key.status().to_string();
   Result<std::unique_ptr<CryptoVfs>> vfs = CryptoVfs::create(*key);
   ASSERT_TRUE(vfs.is_ok());
@@ -399,7 +399,7 @@ TEST(CryptoStore, VfsServesPartialAndStraddlingReadsAndRefusesPartialWrites) {
 TEST(CryptoStore, ChangingThePassphraseKeepsTheRecords) {
   const std::string dir = test::temp_dir() + "/store";
   {
-    auto st = open_ok(dir, kPass);
+    auto st = open_ok(dir, kStorePass);
     ASSERT_TRUE(st);
     ingest_text(*st, line("keep", "换了口令也还在"));
   }
@@ -411,10 +411,10 @@ TEST(CryptoStore, ChangingThePassphraseKeepsTheRecords) {
   EXPECT_NE(bad.message().find("wrong passphrase"), std::string::npos) << bad.message();
   EXPECT_EQ(test::read_text(dir + "/" + kStoreKeyFile), key_before);
 
-  ASSERT_TRUE(change_store_passphrase(dir, kPass, "新口令").is_ok());
+  ASSERT_TRUE(change_store_passphrase(dir, kStorePass, "新口令").is_ok());
   EXPECT_EQ(test::read_text(dir + "/pocketmind.db"), db_before);  // only the key file was rewritten
   StoreOptions old_o;
-  old_o.passphrase = kPass;
+  old_o.passphrase = kStorePass;
   Result<std::unique_ptr<Store>> old_open = Store::open(dir, old_o);
   ASSERT_FALSE(old_open.is_ok());
   EXPECT_NE(old_open.status().message().find("wrong passphrase"), std::string::npos);
@@ -440,7 +440,7 @@ TEST(CryptoStore, StoresWithDifferentKeysOpenSideBySide) {
 
 TEST(CryptoStore, KeyFileHoldsParametersNotTheKey) {
   const std::string dir = test::temp_dir() + "/store";
-  { ASSERT_TRUE(open_ok(dir, kPass)); }
+  { ASSERT_TRUE(open_ok(dir, kStorePass)); }
   const json j = json::parse(test::read_text(dir + "/" + kStoreKeyFile));
   EXPECT_EQ(j["kdf"], "pbkdf2-hmac-sha256");
   EXPECT_GE(j["iterations"].get<int>(), 256000);
@@ -448,12 +448,12 @@ TEST(CryptoStore, KeyFileHoldsParametersNotTheKey) {
   EXPECT_EQ(j["cipher"], "aes-256-gcm");
   // A second store with the same passphrase gets another salt, hence another key.
   const std::string dir2 = test::temp_dir() + "/store";
-  { ASSERT_TRUE(open_ok(dir2, kPass)); }
+  { ASSERT_TRUE(open_ok(dir2, kStorePass)); }
   EXPECT_NE(json::parse(test::read_text(dir2 + "/" + kStoreKeyFile))["salt"], j["salt"]);
   // A damaged key file is named in the error.
   std::ofstream(dir + "/" + kStoreKeyFile) << "{\"format\": \"pocketmind-store-key\", \"version\": 1}";
   StoreOptions o;
-  o.passphrase = kPass;
+  o.passphrase = kStorePass;
   Result<std::unique_ptr<Store>> st = Store::open(dir, o);
   ASSERT_FALSE(st.is_ok());
   EXPECT_NE(st.status().message().find("store.key"), std::string::npos) << st.status().message();

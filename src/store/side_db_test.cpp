@@ -18,7 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* const kPass = "side files 口令";
+const char* const kSidePass = "side files 口令";
 const char* const kSecret = "SIDE-SECRET-生日是五月";
 
 // Every file of the database (main, -wal) that exists.
@@ -45,7 +45,7 @@ std::vector<std::string> column(sqlite3* db, const std::string& sql) {
   return out;
 }
 
-StoreKey make_encrypted_dir(const std::string& dir) { return test::make_encrypted_store(dir, kPass); }
+StoreKey make_encrypted_dir(const std::string& dir) { return test::make_encrypted_store(dir, kSidePass); }
 
 TEST(CryptSideDb, EncryptedSideDatabaseHoldsNoPlaintextAndReopensWithTheKey) {
   const std::string dir = test::temp_dir();
@@ -63,7 +63,7 @@ TEST(CryptSideDb, EncryptedSideDatabaseHoldsNoPlaintextAndReopensWithTheKey) {
   EXPECT_FALSE(on_disk(path, kSecret));
   EXPECT_FALSE(is_plain_sqlite(path));
   // The key comes from the passphrase, as every caller gets it.
-  Result<std::optional<StoreKey>> k = side_file_key(dir, kPass, "side.sqlite", false);
+  Result<std::optional<StoreKey>> k = side_file_key(dir, kSidePass, "side.sqlite", false);
   ASSERT_TRUE(k.is_ok()) << k.status().message();
   ASSERT_TRUE(k->has_value());
   Result<std::unique_ptr<SideDb>> d = SideDb::open(path, SQLITE_OPEN_READWRITE, **k);
@@ -96,13 +96,13 @@ TEST(CryptSideDb, KeyDecisionForPlainAndNewDirectories) {
   Result<std::optional<StoreKey>> k = side_file_key(plain, "", "side.sqlite", true);
   ASSERT_TRUE(k.is_ok());
   EXPECT_FALSE(k->has_value());
-  k = side_file_key(plain, kPass, "side.sqlite", true);
+  k = side_file_key(plain, kSidePass, "side.sqlite", true);
   ASSERT_FALSE(k.is_ok());
   EXPECT_NE(k.status().message().find("not encrypted"), std::string::npos) << k.status().message();
   EXPECT_FALSE(fs::exists(plain + "/store.key"));
   // A new directory given a passphrase becomes an encrypted store.
   const std::string fresh = test::temp_dir() + "/new";
-  k = side_file_key(fresh, kPass, "side.sqlite", true);
+  k = side_file_key(fresh, kSidePass, "side.sqlite", true);
   ASSERT_TRUE(k.is_ok()) << k.status().message();
   EXPECT_TRUE(k->has_value());
   EXPECT_TRUE(fs::exists(fresh + "/store.key"));

@@ -18,7 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr const char* kRules = R"({"rules": [
+constexpr const char* kCryptRules = R"({"rules": [
  {"name": "看牙医提醒", "mode": "single",
   "triggers": [{"type": "time", "at": "06:30", "weekdays": ["mon"]}],
   "actions": [{"tool": "notification.show", "args": {"text": "DENTIST-9921 周一看牙"}}]},
@@ -57,7 +57,7 @@ TEST(AutomationCryptCli, RulesAndToolsOfAnEncryptedStoreRoundTripAndStayEncrypte
   test::PassphraseEnvUnset env;
   const std::string dir = temp_dir(), db = dir + "/db";
   const std::string pass = test::write_file(dir, "pass.txt", "牙医 passphrase\n");
-  const std::string rules = test::write_file(dir, "rules.json", kRules);
+  const std::string rules = test::write_file(dir, "rules.json", kCryptRules);
   const std::string schema = test::write_file(dir, "schema.json", kSchema);
   // A new directory given a passphrase becomes an encrypted store.
   CommandResult r = run_pocketmind(
@@ -126,7 +126,7 @@ TEST(AutomationCryptCli, RulesSavedBeforeTheStoreWasEncryptedAreConvertedOnFirst
   test::PassphraseEnvUnset env;
   const std::string dir = temp_dir(), db = dir + "/db";
   const std::string pass = test::write_file(dir, "pass.txt", "later passphrase\n");
-  const std::string rules = test::write_file(dir, "rules.json", kRules);
+  const std::string rules = test::write_file(dir, "rules.json", kCryptRules);
   CommandResult r = run_pocketmind({"automation", "add", "--db", db, "--rule-file", rules, "--yes"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_NE(test::dir_bytes(db).find("DENTIST-9921"), std::string::npos);  // a plain store: plain, as ever

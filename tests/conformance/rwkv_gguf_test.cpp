@@ -28,7 +28,7 @@
 namespace pm {
 namespace {
 
-const std::vector<TokenId> kPrompt = {34, 105, 110};  // "in
+const std::vector<TokenId> kGgufPrompt = {34, 105, 110};  // "in
 
 // ---- a GGUF file under construction: tests drop or change parts before writing ----------------
 
@@ -294,12 +294,6 @@ Result<std::unique_ptr<Model>> load_bytes(const std::vector<uint8_t>& bytes, con
   return load_model(std::shared_ptr<const GgufFile>(std::move(f)));
 }
 
-std::unique_ptr<Model> load_or_fail(const std::string& path) {
-  auto m = load_model(path);
-  EXPECT_TRUE(m.is_ok()) << m.status().to_string();
-  return m.is_ok() ? std::move(m).value() : nullptr;
-}
-
 std::string write_temp(const GgufDraft& d, const std::string& name) {
   const std::string path = test::temp_dir() + "/" + name;
   const std::vector<uint8_t> b = d.bytes();
@@ -321,14 +315,6 @@ std::vector<float> run(const Model& m, const std::vector<TokenId>& tokens, bool 
   return out;
 }
 
-double max_rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double worst = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i)
-    worst = std::max(worst, std::fabs(double(a[i]) - b[i]) / std::max(1.0, std::fabs(double(b[i]))));
-  return worst;
-}
-
 bool bit_equal(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
@@ -347,7 +333,7 @@ double sum_of_differences(const std::vector<float>& rows, const std::vector<floa
   return sum;
 }
 
-struct Fixture {
+struct GgufFixture {
   const char* version;  // as in the file names
   const char* format;
   double sum_bound;  // rwkv_test.cpp's (rwkv.cpp's) bound on |sum(logit - expected)|
@@ -360,28 +346,28 @@ struct Fixture {
   bool same_values_in_f32;
 };
 
-const Fixture kFixtures[] = {
+const GgufFixture kGgufFixtures[] = {
     {"6v0-3m", "Q5_0", 27.332073, "rwkv6", false},   {"6v0-3m", "Q5_1", 3.576909, "rwkv6", false},
     {"7v0-834K", "FP32", 0.001, "rwkv7", true},      {"7v0-834K", "FP16", 0.005766, "rwkv7", true},
     {"7v0-834K", "Q5_0", 0.063645, "rwkv7", true},   {"7v0-834K", "Q5_1", 0.064663, "rwkv7", true},
 };
 
-std::string fixture_name(const Fixture& f) { return std::string("tiny-rwkv-") + f.version + "-" + f.format; }
+std::string gguf_fixture_name(const GgufFixture& f) { return std::string("tiny-rwkv-") + f.version + "-" + f.format; }
 
-class RwkvGgufConformance : public ::testing::TestWithParam<Fixture> {};
+class RwkvGgufConformance : public ::testing::TestWithParam<GgufFixture> {};
 
 TEST_P(RwkvGgufConformance, MatchesBinModelAndExpectedLogits) {
-  const Fixture f = GetParam();
-  PM_REQUIRE_FIXTURE(bin_path, "rwkv/" + fixture_name(f) + ".bin");
+  const GgufFixture f = GetParam();
+  PM_REQUIRE_FIXTURE(bin_path, "rwkv/" + gguf_fixture_name(f) + ".bin");
   PM_REQUIRE_FIXTURE(expected_path, std::string("rwkv/expected-logits-") + f.version + ".bin");
   const std::vector<float> expected = test::read_f32(expected_path);
   std::unique_ptr<RwkvBinFile> bin = open_bin(bin_path);
   ASSERT_NE(bin, nullptr);
-  std::unique_ptr<Model> bin_model = load_or_fail(bin_path);
+  std::unique_ptr<Model> bin_model = test::load_model_or_fail(bin_path);
   ASSERT_NE(bin_model, nullptr);
 
-  const std::string path = write_temp(Converter(*bin, {}).run(), fixture_name(f) + ".gguf");
-  std::unique_ptr<Model> m = load_or_fail(path);
+  const std::string path = write_temp(Converter(*bin, {}).run(), gguf_fixture_name(f) + ".gguf");
+  std::unique_ptr<Model> m = test::load_model_or_fail(path);
   ASSERT_NE(m, nullptr);
   const auto* rm = dynamic_cast<const RwkvModel*>(m.get());
   ASSERT_NE(rm, nullptr);
@@ -397,11 +383,11 @@ TEST_P(RwkvGgufConformance, MatchesBinModelAndExpectedLogits) {
   EXPECT_EQ(rm->copied_weight_bytes(), 0u);  // every weight used in place from the mapping
   EXPECT_NE(m->identity(), bin_model->identity());
 
-  const std::vector<float> got = run(*m, kPrompt), want = run(*bin_model, kPrompt);
+  const std::vector<float> got = run(*m, kGgufPrompt), want = run(*bin_model, kGgufPrompt);
   const double sum = sum_of_differences(got, expected);
-  const double rel = max_rel_diff(got, want);
+  const double rel = test::max_rel_diff(got, want);
   std::printf("[ rwkv gguf] %-28s sum(logit - expected) = %+.6f (bound %.6f)  max rel diff to .bin = %.3g\n",
-              fixture_name(f).c_str(), sum, f.sum_bound, rel);
+              gguf_fixture_name(f).c_str(), sum, f.sum_bound, rel);
   if (f.same_values_in_f32) {
     EXPECT_LE(std::fabs(sum), f.sum_bound * 1.05);
   }
@@ -415,26 +401,26 @@ TEST_P(RwkvGgufConformance, MatchesBinModelAndExpectedLogits) {
 
 TEST_P(RwkvGgufConformance, SameTensorsGiveBitIdenticalLogits) {
   // With the .bin types kept, only names and shapes differ: the logits must be the same bits.
-  const Fixture f = GetParam();
-  PM_REQUIRE_FIXTURE(bin_path, "rwkv/" + fixture_name(f) + ".bin");
+  const GgufFixture f = GetParam();
+  PM_REQUIRE_FIXTURE(bin_path, "rwkv/" + gguf_fixture_name(f) + ".bin");
   PM_REQUIRE_FIXTURE(expected_path, std::string("rwkv/expected-logits-") + f.version + ".bin");
   std::unique_ptr<RwkvBinFile> bin = open_bin(bin_path);
   ASSERT_NE(bin, nullptr);
-  std::unique_ptr<Model> bin_model = load_or_fail(bin_path);
+  std::unique_ptr<Model> bin_model = test::load_model_or_fail(bin_path);
   ASSERT_NE(bin_model, nullptr);
   ConvertOptions o;
   o.keep_types = true;
-  std::unique_ptr<Model> m = load_or_fail(write_temp(Converter(*bin, o).run(), "same-types.gguf"));
+  std::unique_ptr<Model> m = test::load_model_or_fail(write_temp(Converter(*bin, o).run(), "same-types.gguf"));
   ASSERT_NE(m, nullptr);
   const std::string text = "\"in the beginning was the word";
   const std::vector<TokenId> tokens(text.begin(), text.end());
   EXPECT_TRUE(bit_equal(run(*m, tokens), run(*bin_model, tokens)));
   EXPECT_TRUE(bit_equal(run(*m, tokens, true), run(*bin_model, tokens, true)));
-  EXPECT_LE(std::fabs(sum_of_differences(run(*m, kPrompt), test::read_f32(expected_path))), f.sum_bound * 1.05);
+  EXPECT_LE(std::fabs(sum_of_differences(run(*m, kGgufPrompt), test::read_f32(expected_path))), f.sum_bound * 1.05);
 }
 
-INSTANTIATE_TEST_SUITE_P(TinyModels, RwkvGgufConformance, ::testing::ValuesIn(kFixtures),
-                         [](const ::testing::TestParamInfo<Fixture>& info) {
+INSTANTIATE_TEST_SUITE_P(TinyModels, RwkvGgufConformance, ::testing::ValuesIn(kGgufFixtures),
+                         [](const ::testing::TestParamInfo<GgufFixture>& info) {
                            std::string n = std::string("v") + info.param.version + "_" + info.param.format;
                            for (char& c : n)
                              if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
@@ -451,22 +437,22 @@ TEST(RwkvGguf, RescaledLayersGiveTheSameLogits) {
   plain.all_f32 = rescaled.all_f32 = true;
   rescaled.rescale_every = 3;
   GgufDraft d = Converter(*bin, rescaled).run();
-  std::unique_ptr<Model> a = load_or_fail(write_temp(Converter(*bin, plain).run(), "plain.gguf"));
-  std::unique_ptr<Model> b = load_or_fail(write_temp(d, "rescaled.gguf"));
+  std::unique_ptr<Model> a = test::load_model_or_fail(write_temp(Converter(*bin, plain).run(), "plain.gguf"));
+  std::unique_ptr<Model> b = test::load_model_or_fail(write_temp(d, "rescaled.gguf"));
   ASSERT_TRUE(a && b);
   EXPECT_EQ(dynamic_cast<const RwkvModel&>(*b).hparams().rescale_every, 3);
   const std::string text = "\"in the beginning";
   const std::vector<TokenId> tokens(text.begin(), text.end());
   const std::vector<float> la = run(*a, tokens), lb = run(*b, tokens);
   EXPECT_FALSE(bit_equal(la, lb));  // the rescaling did happen
-  const double rescaled_diff = max_rel_diff(lb, la);
+  const double rescaled_diff = test::max_rel_diff(lb, la);
   EXPECT_LE(rescaled_diff, 5e-3);
 
   // Without the key the same weights are wrong: the rescaling must come from the metadata.
   d.drop_key("rwkv6.rescale_every_n_layers");
-  std::unique_ptr<Model> c = load_or_fail(write_temp(d, "rescaled-without-key.gguf"));
+  std::unique_ptr<Model> c = test::load_model_or_fail(write_temp(d, "rescaled-without-key.gguf"));
   ASSERT_NE(c, nullptr);
-  const double unscaled_diff = max_rel_diff(run(*c, tokens), la);
+  const double unscaled_diff = test::max_rel_diff(run(*c, tokens), la);
   std::printf("[ rwkv gguf] rescaled: max rel diff %.3g; same weights without the key: %.3g\n", rescaled_diff,
               unscaled_diff);
   EXPECT_GT(unscaled_diff, 10 * rescaled_diff);
@@ -660,9 +646,9 @@ TEST(RwkvGgufCli, InfoEvalRunWork) {
   r = test::run_pocketmind({"eval", "-m", path, "--prompt-file", prompt, "--dump-logits", out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("tokens: 34 105 110"), std::string::npos) << r.out;
-  std::unique_ptr<Model> bin_model = load_or_fail(bin_path);
+  std::unique_ptr<Model> bin_model = test::load_model_or_fail(bin_path);
   ASSERT_NE(bin_model, nullptr);
-  EXPECT_LE(max_rel_diff(test::read_f32(out), run(*bin_model, kPrompt)), 1e-4);
+  EXPECT_LE(test::max_rel_diff(test::read_f32(out), run(*bin_model, kGgufPrompt)), 1e-4);
 
   r = test::run_pocketmind({"run", "-m", path, "-p", "\"in", "-n", "8", "--temp", "0"});
   EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -14,7 +14,10 @@
 #include <cstring>
 #include <random>
 
+// The fuzz target under a name of its own (the test program holds more than one).
+#define LLVMFuzzerTestOneInput rwkv_bin_fuzz_one_input
 #include "../../fuzz/rwkv_bin_fuzz.cpp"
+#undef LLVMFuzzerTestOneInput
 #include "formats/rwkv_bin.h"
 #include "models/model.h"
 #include "test_util.h"
@@ -22,9 +25,9 @@
 namespace pm {
 namespace {
 
-const std::vector<TokenId> kPrompt = {34, 105, 110};  // "in
+const std::vector<TokenId> kRwkvPrompt = {34, 105, 110};  // "in
 
-struct Fixture {
+struct BinFixture {
   const char* version;  // as in the file names: "5v2-730K"
   const char* format;   // "FP32", "FP16", "Q5_0", "Q5_1"
   double sum_bound;     // rwkv.cpp's bound on |sum(logit - expected)|
@@ -32,7 +35,7 @@ struct Fixture {
 };
 
 // Bounds from the fixture README (rwkv.cpp's tests/test_tiny_rwkv.c).
-const Fixture kFixtures[] = {
+const BinFixture kBinFixtures[] = {
     {"4v0-660K", "FP32", 0.001, RwkvVersion::kV4},        {"4v0-660K", "FP16", 0.013652, RwkvVersion::kV4},
     {"4v0-660K", "Q5_0", 0.170404, RwkvVersion::kV4},     {"4v0-660K", "Q5_1", 0.278034, RwkvVersion::kV4},
     {"5v1-730K", "FP32", 0.001, RwkvVersion::kV5_1},      {"5v1-730K", "FP16", 0.289921, RwkvVersion::kV5_1},
@@ -44,13 +47,7 @@ const Fixture kFixtures[] = {
     {"7v0-834K", "Q5_0", 0.063645, RwkvVersion::kV7},     {"7v0-834K", "Q5_1", 0.064663, RwkvVersion::kV7},
 };
 
-std::string fixture_name(const Fixture& f) { return std::string("tiny-rwkv-") + f.version + "-" + f.format; }
-
-std::unique_ptr<Model> load_or_fail(const std::string& path) {
-  auto m = load_model(path);
-  EXPECT_TRUE(m.is_ok()) << m.status().to_string();
-  return m.is_ok() ? std::move(m).value() : nullptr;
-}
+std::string bin_fixture_name(const BinFixture& f) { return std::string("tiny-rwkv-") + f.version + "-" + f.format; }
 
 // Feeds tokens one at a time; returns the logits after each ([n][n_vocab]).
 std::vector<float> run_one_by_one(const Model& m, ModelState& s, const std::vector<TokenId>& tokens) {
@@ -73,24 +70,15 @@ std::vector<float> last_row(const std::vector<float>& rows, size_t V) {
   return std::vector<float>(rows.end() - long(V), rows.end());
 }
 
-// max |a - b| / max(1, |b|)
-double max_rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double worst = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i)
-    worst = std::max(worst, std::fabs(double(a[i]) - b[i]) / std::max(1.0, std::fabs(double(b[i]))));
-  return worst;
-}
-
-class RwkvConformance : public ::testing::TestWithParam<Fixture> {};
+class RwkvConformance : public ::testing::TestWithParam<BinFixture> {};
 
 TEST_P(RwkvConformance, MatchesRwkvCppExpectedLogits) {
-  const Fixture f = GetParam();
-  PM_REQUIRE_FIXTURE(model_path, "rwkv/" + fixture_name(f) + ".bin");
+  const BinFixture f = GetParam();
+  PM_REQUIRE_FIXTURE(model_path, "rwkv/" + bin_fixture_name(f) + ".bin");
   PM_REQUIRE_FIXTURE(expected_path, std::string("rwkv/expected-logits-") + f.version + ".bin");
   const std::vector<float> expected = test::read_f32(expected_path);
 
-  std::unique_ptr<Model> m = load_or_fail(model_path);
+  std::unique_ptr<Model> m = test::load_model_or_fail(model_path);
   ASSERT_NE(m, nullptr);
   const auto* rm = dynamic_cast<const RwkvModel*>(m.get());
   ASSERT_NE(rm, nullptr);
@@ -100,7 +88,7 @@ TEST_P(RwkvConformance, MatchesRwkvCppExpectedLogits) {
   ASSERT_EQ(m->info().n_vocab, 256);
   ASSERT_EQ(expected.size(), 256u);
 
-  const std::vector<float> logits = last_row(run_fresh(*m, kPrompt), 256);
+  const std::vector<float> logits = last_row(run_fresh(*m, kRwkvPrompt), 256);
   double sum = 0, max_abs = 0;
   for (size_t i = 0; i < 256; ++i) {
     ASSERT_TRUE(std::isfinite(logits[i])) << "logit " << i;
@@ -109,17 +97,17 @@ TEST_P(RwkvConformance, MatchesRwkvCppExpectedLogits) {
     max_abs = std::max(max_abs, std::fabs(d));
   }
   std::printf("[ rwkv     ] %-28s sum(logit - expected) = %+.6f (bound %.6f)  max |delta| = %.3g\n",
-              fixture_name(f).c_str(), sum, f.sum_bound, max_abs);
-  EXPECT_LE(std::fabs(sum), f.sum_bound * 1.05) << fixture_name(f);
+              bin_fixture_name(f).c_str(), sum, f.sum_bound, max_abs);
+  EXPECT_LE(std::fabs(sum), f.sum_bound * 1.05) << bin_fixture_name(f);
   if (std::string(f.format) == "FP32") {
-    EXPECT_LT(max_abs, 1e-4) << fixture_name(f);
+    EXPECT_LT(max_abs, 1e-4) << bin_fixture_name(f);
   }
 }
 
 TEST_P(RwkvConformance, SequenceEqualsTokenByToken) {
-  const Fixture f = GetParam();
-  PM_REQUIRE_FIXTURE(model_path, "rwkv/" + fixture_name(f) + ".bin");
-  std::unique_ptr<Model> m = load_or_fail(model_path);
+  const BinFixture f = GetParam();
+  PM_REQUIRE_FIXTURE(model_path, "rwkv/" + bin_fixture_name(f) + ".bin");
+  std::unique_ptr<Model> m = test::load_model_or_fail(model_path);
   ASSERT_NE(m, nullptr);
   const std::string text = "\"in the beginning was the word";
   const std::vector<TokenId> tokens(text.begin(), text.end());
@@ -132,7 +120,7 @@ TEST_P(RwkvConformance, SequenceEqualsTokenByToken) {
   std::vector<float> all(tokens.size() * V);
   ASSERT_TRUE(m->eval(**s, tokens.data(), int64_t(tokens.size()), all.data(), true).is_ok());
   EXPECT_EQ((*s)->n_past(), int64_t(tokens.size()));
-  EXPECT_LE(max_rel_diff(all, one_by_one), 1e-4);
+  EXPECT_LE(test::max_rel_diff(all, one_by_one), 1e-4);
 
   // Chunks of uneven sizes, last logits only, continue the same sequence.
   auto c = m->new_state(0);
@@ -145,20 +133,20 @@ TEST_P(RwkvConformance, SequenceEqualsTokenByToken) {
     ASSERT_TRUE(m->eval(**c, &tokens[done], int64_t(n), last.data(), false).is_ok());
     done += n;
     const std::vector<float> want(one_by_one.begin() + long((done - 1) * V), one_by_one.begin() + long(done * V));
-    EXPECT_LE(max_rel_diff(last, want), 1e-4) << "after " << done << " tokens";
+    EXPECT_LE(test::max_rel_diff(last, want), 1e-4) << "after " << done << " tokens";
   }
 }
 
 TEST_P(RwkvConformance, ClonedStateEvolvesIndependently) {
-  const Fixture f = GetParam();
-  PM_REQUIRE_FIXTURE(model_path, "rwkv/" + fixture_name(f) + ".bin");
-  std::unique_ptr<Model> m = load_or_fail(model_path);
+  const BinFixture f = GetParam();
+  PM_REQUIRE_FIXTURE(model_path, "rwkv/" + bin_fixture_name(f) + ".bin");
+  std::unique_ptr<Model> m = test::load_model_or_fail(model_path);
   ASSERT_NE(m, nullptr);
   const size_t V = size_t(m->info().n_vocab);
 
   auto a = m->new_state(0);
   ASSERT_TRUE(a.is_ok());
-  run_one_by_one(*m, **a, kPrompt);
+  run_one_by_one(*m, **a, kRwkvPrompt);
   std::unique_ptr<ModelState> b = (*a)->clone();
   EXPECT_EQ(b->n_past(), 3);
 
@@ -169,20 +157,20 @@ TEST_P(RwkvConformance, ClonedStateEvolvesIndependently) {
   const std::vector<TokenId> more = {115, 105, 100, 101};
   const std::vector<float> a_logits = run_one_by_one(*m, **a, more);
 
-  std::vector<TokenId> a_all = kPrompt, b_all = kPrompt;
+  std::vector<TokenId> a_all = kRwkvPrompt, b_all = kRwkvPrompt;
   a_all.insert(a_all.end(), more.begin(), more.end());
   b_all.insert(b_all.end(), other.begin(), other.end());
-  EXPECT_EQ(max_rel_diff(last_row(a_logits, V), last_row(run_fresh(*m, a_all), V)), 0.0);
-  EXPECT_EQ(max_rel_diff(last_row(b_logits, V), last_row(run_fresh(*m, b_all), V)), 0.0);
+  EXPECT_EQ(test::max_rel_diff(last_row(a_logits, V), last_row(run_fresh(*m, a_all), V)), 0.0);
+  EXPECT_EQ(test::max_rel_diff(last_row(b_logits, V), last_row(run_fresh(*m, b_all), V)), 0.0);
 
   // reset() returns to the initial state.
   (*a)->reset();
   EXPECT_EQ((*a)->n_past(), 0);
-  EXPECT_EQ(max_rel_diff(last_row(run_one_by_one(*m, **a, kPrompt), V), last_row(run_fresh(*m, kPrompt), V)), 0.0);
+  EXPECT_EQ(test::max_rel_diff(last_row(run_one_by_one(*m, **a, kRwkvPrompt), V), last_row(run_fresh(*m, kRwkvPrompt), V)), 0.0);
 }
 
-INSTANTIATE_TEST_SUITE_P(TinyModels, RwkvConformance, ::testing::ValuesIn(kFixtures),
-                         [](const ::testing::TestParamInfo<Fixture>& info) {
+INSTANTIATE_TEST_SUITE_P(TinyModels, RwkvConformance, ::testing::ValuesIn(kBinFixtures),
+                         [](const ::testing::TestParamInfo<BinFixture>& info) {
                            std::string n = std::string("v") + info.param.version + "_" + info.param.format;
                            for (char& c : n)
                              if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
@@ -191,7 +179,7 @@ INSTANTIATE_TEST_SUITE_P(TinyModels, RwkvConformance, ::testing::ValuesIn(kFixtu
 
 TEST(RwkvModel, StateSizeDoesNotGrowWithTheSequence) {
   PM_REQUIRE_FIXTURE(model_path, "rwkv/tiny-rwkv-7v0-834K-FP32.bin");
-  std::unique_ptr<Model> m = load_or_fail(model_path);
+  std::unique_ptr<Model> m = test::load_model_or_fail(model_path);
   ASSERT_NE(m, nullptr);
   const ModelInfo& info = m->info();
   EXPECT_EQ(info.arch, "rwkv7");
@@ -213,7 +201,7 @@ TEST(RwkvModel, StateSizeDoesNotGrowWithTheSequence) {
 TEST(RwkvModel, IdentityTellsFilesApart) {
   PM_REQUIRE_FIXTURE(fp32, "rwkv/tiny-rwkv-7v0-834K-FP32.bin");
   PM_REQUIRE_FIXTURE(fp16, "rwkv/tiny-rwkv-7v0-834K-FP16.bin");
-  std::unique_ptr<Model> a = load_or_fail(fp32), b = load_or_fail(fp32), c = load_or_fail(fp16);
+  std::unique_ptr<Model> a = test::load_model_or_fail(fp32), b = test::load_model_or_fail(fp32), c = test::load_model_or_fail(fp16);
   ASSERT_TRUE(a && b && c);
   EXPECT_NE(a->identity(), 0u);
   EXPECT_EQ(a->identity(), b->identity());
@@ -222,7 +210,7 @@ TEST(RwkvModel, IdentityTellsFilesApart) {
 
 TEST(RwkvModel, RejectsBadInput) {
   PM_REQUIRE_FIXTURE(model_path, "rwkv/tiny-rwkv-4v0-660K-FP32.bin");
-  std::unique_ptr<Model> m = load_or_fail(model_path);
+  std::unique_ptr<Model> m = test::load_model_or_fail(model_path);
   ASSERT_NE(m, nullptr);
   auto s = m->new_state(2);
   ASSERT_TRUE(s.is_ok());
@@ -326,7 +314,7 @@ Status parse_status(const std::vector<uint8_t>& bytes, const std::string& name =
 }
 
 // Parses and builds a model; returns the error of whichever step failed.
-Status load_status(const std::vector<uint8_t>& bytes) {
+Status bin_load_status(const std::vector<uint8_t>& bytes) {
   auto f = RwkvBinFile::parse(bytes.data(), bytes.size(), "bad.bin");
   if (!f.is_ok()) return f.status();
   auto m = load_rwkv_model(std::shared_ptr<const RwkvBinFile>(std::move(f).value()));
@@ -349,14 +337,14 @@ TEST(RwkvSynthetic, LoadsFromAFileAndRuns) {
   const std::string path = dir + "/synthetic.bin";
   ASSERT_TRUE(write_file(path, bytes.data(), bytes.size()).is_ok());
 
-  std::unique_ptr<Model> m = load_or_fail(path);  // routed by magic, not by extension
+  std::unique_ptr<Model> m = test::load_model_or_fail(path);  // routed by magic, not by extension
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(m->info().arch, "rwkv4");
   EXPECT_EQ(m->info().n_ff, 64);
   const std::vector<TokenId> tokens = {1, 5, 9, 2, 15, 0, 7};
   const std::vector<float> a = run_tokens(*m, tokens, false), b = run_tokens(*m, tokens, true);
   for (float v : a) ASSERT_TRUE(std::isfinite(v));
-  EXPECT_LE(max_rel_diff(b, a), 1e-5);
+  EXPECT_LE(test::max_rel_diff(b, a), 1e-5);
 }
 
 TEST(RwkvSynthetic, QuantizedWeightsRun) {
@@ -384,8 +372,8 @@ TEST(RwkvSynthetic, QuantizedWeightsRun) {
   auto mf = load_rwkv_model(std::shared_ptr<const RwkvBinFile>(std::move(pf).value()));
   ASSERT_TRUE(mf.is_ok());
   const std::vector<TokenId> tokens = {3, 1, 4, 1, 5};
-  EXPECT_LE(max_rel_diff(run_tokens(**mq, tokens, true), run_tokens(**mf, tokens, true)), 0.15);
-  EXPECT_LE(max_rel_diff(run_tokens(**mq, tokens, true), run_tokens(**mq, tokens, false)), 1e-5);
+  EXPECT_LE(test::max_rel_diff(run_tokens(**mq, tokens, true), run_tokens(**mf, tokens, true)), 0.15);
+  EXPECT_LE(test::max_rel_diff(run_tokens(**mq, tokens, true), run_tokens(**mq, tokens, false)), 1e-5);
 }
 
 // ---- corrupted files ----------------------------------------------------------------------------
@@ -408,7 +396,7 @@ TEST(RwkvBinCorrupt, ValidSyntheticFileParses) {
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->shape_string(), "[32, 64]");
   EXPECT_EQ(t->size_bytes, 32u * 64 * 4);
-  EXPECT_TRUE(load_status(bytes).is_ok()) << load_status(bytes).to_string();
+  EXPECT_TRUE(bin_load_status(bytes).is_ok()) << bin_load_status(bytes).to_string();
 }
 
 TEST(RwkvBinCorrupt, WrongMagicAndVersion) {
@@ -513,18 +501,18 @@ TEST(RwkvBinCorrupt, DuplicateMissingAndMisshapedTensors) {
 
   m = synthetic_v4();
   m.tensors.erase(m.tensors.begin() + 12);  // blocks.0.att.key.weight
-  expect_error(load_status(m.bytes()), StatusCode::kNotFound, {"bad.bin", "blocks.0.att.key.weight", "missing"});
+  expect_error(bin_load_status(m.bytes()), StatusCode::kNotFound, {"bad.bin", "blocks.0.att.key.weight", "missing"});
 
   m = synthetic_v4();
   m.find("blocks.0.att.receptance.weight")->ne = {64, 16};
-  expect_error(load_status(m.bytes()), StatusCode::kCorrupt,
+  expect_error(bin_load_status(m.bytes()), StatusCode::kCorrupt,
                {"bad.bin", "blocks.0.att.receptance.weight", "[64, 16]", "expected [32, 32]"});
 
   m = synthetic_v4();
   BinTensor* e = m.find("emb.weight");
   e->ne = {32, 8};
   e->data.resize(32 * 8 * 4);
-  expect_error(load_status(m.bytes()), StatusCode::kCorrupt, {"emb.weight", "expected [32, 16]"});
+  expect_error(bin_load_status(m.bytes()), StatusCode::kCorrupt, {"emb.weight", "expected [32, 16]"});
 }
 
 TEST(RwkvBinCorrupt, LoadModelReportsFileErrors) {
@@ -569,7 +557,7 @@ void mutate_and_run(const std::vector<uint8_t>& seed_file, uint32_t seed, int ro
       } break;  // splice
     }
     std::vector<uint8_t> exact(b);  // exact-size allocation: overreads are caught by ASan
-    LLVMFuzzerTestOneInput(exact.data(), exact.size());
+    rwkv_bin_fuzz_one_input(exact.data(), exact.size());
   }
 }
 

@@ -40,12 +40,6 @@ const std::vector<std::string> kTexts = {
     "",
 };
 
-std::string ids_string(const std::vector<TokenId>& ids) {
-  std::string s;
-  for (TokenId id : ids) s.append(" ").append(std::to_string(id));
-  return s;
-}
-
 const Tokenizer* world_vocab() {
   static std::unique_ptr<Tokenizer> tok = [] {
     std::unique_ptr<Tokenizer> t;
@@ -134,11 +128,11 @@ TEST(RwkvWorld, KnownVector) {
   EXPECT_EQ(tok->kind(), VocabKind::kRwkvWorld);
   EXPECT_EQ(tok->n_vocab(), 65530);
   // "<|endoftext|>" in the text is plain bytes by default, as the vector shows.
-  EXPECT_EQ(ids_string(tok->encode(kKnownText, /*add_special=*/false, /*parse_special=*/false)), ids_string(kKnownIds));
+  EXPECT_EQ(test::ids_string(tok->encode(kKnownText, /*add_special=*/false, /*parse_special=*/false)), test::ids_string(kKnownIds));
   // No BOS by default, so add_special changes nothing.
-  EXPECT_EQ(ids_string(tok->encode(kKnownText, true, false)), ids_string(kKnownIds));
+  EXPECT_EQ(test::ids_string(tok->encode(kKnownText, true, false)), test::ids_string(kKnownIds));
   // With parse_special it is token 0; the text around it is tokenized normally.
-  EXPECT_EQ(ids_string(tok->encode(kKnownText, false, true)),
+  EXPECT_EQ(test::ids_string(tok->encode(kKnownText, false, true)),
             " 74 5229 274 101 32223 5092 27980 2795 27980 33 10399 10258 10139 10079 1682 3463 33 0 61 125 49520 125 "
             "63 21888");
 }
@@ -149,9 +143,9 @@ TEST(RwkvWorld, SpotChecks) {
   EXPECT_EQ(tok->encode(" Hello", false, false), (std::vector<TokenId>{36786}));
   EXPECT_EQ(tok->encode("hello world", false, false), (std::vector<TokenId>{34550, 40213}));
   EXPECT_EQ(tok->encode("\n\n", false, false), (std::vector<TokenId>{261}));
-  EXPECT_EQ(ids_string(tok->encode("周六回家吃饭吗？我们在老地方见", false, false)),
+  EXPECT_EQ(test::ids_string(tok->encode("周六回家吃饭吗？我们在老地方见", false, false)),
             " 11105 10679 11414 11920 11035 18089 11053 19156 12605 10402 11454 15640 11459 13036 16519");
-  EXPECT_EQ(ids_string(tok->encode("Привет, мир!", false, false)), " 27858 27950 27930 45 32732 2810 34");
+  EXPECT_EQ(test::ids_string(tok->encode("Привет, мир!", false, false)), " 27858 27950 27930 45 32732 2810 34");
   // A character the vocab lacks is spelled in byte tokens (id = byte + 1).
   EXPECT_EQ(tok->encode("𠀀", false, false), (std::vector<TokenId>{241, 161, 129, 129}));
   // The longest token: 128 spaces.
@@ -442,7 +436,7 @@ TEST(RwkvGguf, LoadsAndTokenizesLikeTheVocabFile) {
     ASSERT_EQ(tok.token_text(id), world->token_text(id)) << id;
     ASSERT_EQ(tok.token_to_piece(id, false), world->token_to_piece(id, false)) << id;
   }
-  EXPECT_EQ(ids_string(tok.encode(kKnownText, false, false)), ids_string(kKnownIds));
+  EXPECT_EQ(test::ids_string(tok.encode(kKnownText, false, false)), test::ids_string(kKnownIds));
   for (const std::string& text : kTexts) {
     EXPECT_EQ(tok.encode(text, false, false), world->encode(text, false, false)) << text;
     EXPECT_EQ(tok.decode(tok.encode(text, false, false)), text);
@@ -505,7 +499,7 @@ TEST(RwkvWorldCli, TokenizeTheVocabFile) {
   PM_REQUIRE_FIXTURE(path, kVocabFixture);
   auto r = test::run_pocketmind({"tokenize", "-m", path, std::string(kKnownText)});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, ids_string(kKnownIds).substr(1) + "\n");
+  EXPECT_EQ(r.out, test::ids_string(kKnownIds).substr(1) + "\n");
 
   r = test::run_pocketmind({"tokenize", "-m", path, "--parse-special", "<|endoftext|>Hello"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

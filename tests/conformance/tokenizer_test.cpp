@@ -56,12 +56,6 @@ std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
-std::string ids_string(const std::vector<TokenId>& ids) {
-  std::string s;
-  for (TokenId id : ids) s.append(" ").append(std::to_string(id));
-  return s;
-}
-
 std::string escaped(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -129,8 +123,8 @@ TEST_P(VocabFixture, EveryCaseMatchesReference) {
     if (actual == expected) {
       ++passed;
     } else {
-      ADD_FAILURE() << name << " case " << i << " \"" << escaped(text) << "\"\n  expected:" << ids_string(expected)
-                    << "\n  actual:  " << ids_string(actual);
+      ADD_FAILURE() << name << " case " << i << " \"" << escaped(text) << "\"\n  expected:" << test::ids_string(expected)
+                    << "\n  actual:  " << test::ids_string(actual);
     }
   }
   std::printf("[ %-14s ] %zu / %zu cases match\n", name.c_str(), passed, cases->size());
@@ -161,7 +155,7 @@ TEST_P(ModelPromptTokens, MatchReference) {
     PM_REQUIRE_FIXTURE(ref_path, "gguf/" + name + ".ref.json");
     expected = nlohmann::json::parse(test::read_text(ref_path))["tokens"].get<std::vector<TokenId>>();
   }
-  EXPECT_EQ(ids_string(tok->encode(test::read_text(prompt_path), true, false)), ids_string(expected));
+  EXPECT_EQ(test::ids_string(tok->encode(test::read_text(prompt_path), true, false)), test::ids_string(expected));
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ModelPromptTokens,
@@ -196,7 +190,7 @@ TEST_P(RoundTrip, DecodeOfEncodeIsTheText) {
   for (const char* text : kRoundTripTexts) {
     for (bool add_special : {false, true}) {
       const auto ids = tok->encode(text, add_special, false);
-      EXPECT_EQ(tok->decode(ids), text) << name << " add_special=" << add_special << ":" << ids_string(ids);
+      EXPECT_EQ(tok->decode(ids), text) << name << " add_special=" << add_special << ":" << test::ids_string(ids);
     }
   }
 }
@@ -487,7 +481,7 @@ std::vector<uint8_t> make_vocab_gguf(const std::function<void(GgufWriter&)>& edi
   return w.to_bytes();
 }
 
-Status load_status(const std::vector<uint8_t>& bytes) {
+Status vocab_load_status(const std::vector<uint8_t>& bytes) {
   auto gguf = GgufFile::parse(bytes.data(), bytes.size(), "vocab.gguf");
   if (!gguf.is_ok()) return gguf.status();
   auto tok = Tokenizer::from_gguf(**gguf);
@@ -495,14 +489,14 @@ Status load_status(const std::vector<uint8_t>& bytes) {
 }
 
 void expect_error(const std::function<void(GgufWriter&)>& edit, const std::string& needle) {
-  const Status s = load_status(make_vocab_gguf(edit));
+  const Status s = vocab_load_status(make_vocab_gguf(edit));
   EXPECT_FALSE(s.is_ok()) << "expected an error mentioning " << needle;
   EXPECT_NE(s.message().find(needle), std::string::npos) << s.to_string();
   EXPECT_NE(s.message().find("vocab.gguf"), std::string::npos) << s.to_string();
 }
 
 TEST(MalformedVocab, WellFormedBaselineLoads) {
-  EXPECT_TRUE(load_status(make_vocab_gguf([](GgufWriter&) {})).is_ok());
+  EXPECT_TRUE(vocab_load_status(make_vocab_gguf([](GgufWriter&) {})).is_ok());
 }
 
 TEST(MalformedVocab, Errors) {
@@ -537,14 +531,14 @@ TEST(MalformedVocab, MissingKeys) {
   {
     GgufWriter w;
     w.set_string("tokenizer.ggml.model", "llama");
-    const Status s = load_status(w.to_bytes());
+    const Status s = vocab_load_status(w.to_bytes());
     EXPECT_FALSE(s.is_ok());
     EXPECT_NE(s.message().find("tokenizer.ggml.tokens"), std::string::npos) << s.to_string();
   }
   {
     GgufWriter w;
     w.set_string_array("tokenizer.ggml.tokens", {"a"});
-    const Status s = load_status(w.to_bytes());
+    const Status s = vocab_load_status(w.to_bytes());
     EXPECT_FALSE(s.is_ok());
     EXPECT_NE(s.message().find("tokenizer.ggml.model"), std::string::npos) << s.to_string();
   }

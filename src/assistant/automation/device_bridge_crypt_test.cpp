@@ -18,12 +18,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* const kPass = "bridge 口令 5";
+const char* const kBridgePass = "bridge 口令 5";
 
 
 TEST(DeviceBridgeCrypt, ToolArgumentsAreSealedAndReadBackWithTheKey) {
   const std::string dir = test::temp_dir();
-  Result<store::StoreKey> key = store::create_store_key(dir, kPass, 100000);
+  Result<store::StoreKey> key = store::create_store_key(dir, kBridgePass, 100000);
   ASSERT_TRUE(key.is_ok()) << key.status().message();
   {
     Result<std::shared_ptr<LoggingBridge>> bridge = LoggingBridge::open(dir, *key);
@@ -69,7 +69,7 @@ TEST(DeviceBridgeCrypt, PlainLogLeftInAnEncryptedStoreIsConverted) {
   std::ofstream(dir + "/" + kDeviceCallLogFile)
       << R"({"time":"2026-11-30T08:00:00Z","rule":"r1","tool":"notification.show","args":{"text":"OLD-3381"}})"
       << "\n";
-  Result<store::StoreKey> key = store::create_store_key(dir, kPass, 100000);
+  Result<store::StoreKey> key = store::create_store_key(dir, kBridgePass, 100000);
   ASSERT_TRUE(key.is_ok());
   {
     Result<std::shared_ptr<LoggingBridge>> bridge = LoggingBridge::open(dir, *key);

@@ -19,7 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* const kPass = "rules 口令 2026";
+const char* const kRulesPass = "rules 口令 2026";
 const char* const kRuleSecret = "提醒我给李医生回电话 DR-LI-4471";
 const char* const kToolSecret = "clinic_app.book";
 
@@ -49,9 +49,9 @@ std::unique_ptr<RuleStore> open_with(const std::string& dir, const std::string& 
 
 TEST(RuleStoreCrypt, RulesHistoryAndToolsOfAnEncryptedStoreAreNotOnDiskInTheClear) {
   const std::string dir = test::temp_dir();
-  ASSERT_TRUE(store::create_store_key(dir, kPass, 100000).is_ok());
+  ASSERT_TRUE(store::create_store_key(dir, kRulesPass, 100000).is_ok());
   {
-    auto s = open_with(dir, kPass);
+    auto s = open_with(dir, kRulesPass);
     ASSERT_TRUE(s);
     Result<std::vector<std::string>> ids = s->add({rule_json(kRuleSecret)}, 1000);
     ASSERT_TRUE(ids.is_ok()) << ids.status().message();
@@ -73,7 +73,7 @@ TEST(RuleStoreCrypt, RulesHistoryAndToolsOfAnEncryptedStoreAreNotOnDiskInTheClea
   EXPECT_FALSE(store::is_plain_sqlite(dir + "/automations.sqlite"));
 
   // Reopened with the passphrase (as a new process would): everything is there.
-  auto s = open_with(dir, kPass, false);
+  auto s = open_with(dir, kRulesPass, false);
   ASSERT_TRUE(s);
   Result<std::vector<StoredRule>> rules = s->list();
   ASSERT_TRUE(rules.is_ok());
@@ -87,7 +87,7 @@ TEST(RuleStoreCrypt, RulesHistoryAndToolsOfAnEncryptedStoreAreNotOnDiskInTheClea
   ASSERT_TRUE(tools.is_ok());
   ASSERT_EQ(tools->size(), 1u);
   EXPECT_EQ((*tools)[0].name, kToolSecret);
-  store::StoreKey key = **rule_store_key(dir, kPass, false);
+  store::StoreKey key = **rule_store_key(dir, kRulesPass, false);
   Result<ToolRegistry> reg = load_tool_registry(dir, key);
   ASSERT_TRUE(reg.is_ok()) << reg.status().message();
   EXPECT_NE(reg->find(kToolSecret), nullptr);
@@ -95,7 +95,7 @@ TEST(RuleStoreCrypt, RulesHistoryAndToolsOfAnEncryptedStoreAreNotOnDiskInTheClea
 
 TEST(RuleStoreCrypt, NoOrWrongPassphraseIsRefusedAndNoPlainFileAppears) {
   const std::string dir = test::temp_dir();
-  ASSERT_TRUE(store::create_store_key(dir, kPass, 100000).is_ok());
+  ASSERT_TRUE(store::create_store_key(dir, kRulesPass, 100000).is_ok());
   Result<std::optional<store::StoreKey>> none = rule_store_key(dir, "", true);
   ASSERT_FALSE(none.is_ok());
   EXPECT_NE(none.status().message().find("passphrase"), std::string::npos) << none.status().message();
@@ -110,7 +110,7 @@ TEST(RuleStoreCrypt, NoOrWrongPassphraseIsRefusedAndNoPlainFileAppears) {
   Result<ToolRegistry> reg = load_tool_registry(dir);  // nothing there yet: built-ins
   EXPECT_TRUE(reg.is_ok());
   // Once it exists, reading the tools without the key fails instead of showing nothing.
-  { ASSERT_TRUE(open_with(dir, kPass)); }
+  { ASSERT_TRUE(open_with(dir, kRulesPass)); }
   reg = load_tool_registry(dir);
   ASSERT_FALSE(reg.is_ok());
   EXPECT_NE(reg.status().message().find("passphrase"), std::string::npos) << reg.status().message();
@@ -130,9 +130,9 @@ TEST(RuleStoreCrypt, PlainRulesFileInAnEncryptedStoreIsConvertedKeepingEveryRule
   }
   ASSERT_NE(raw_files(dir).find(kRuleSecret), std::string::npos);
   // The user encrypts the store (store.key appears); the next open with the passphrase converts.
-  ASSERT_TRUE(store::create_store_key(dir, kPass, 100000).is_ok());
+  ASSERT_TRUE(store::create_store_key(dir, kRulesPass, 100000).is_ok());
   {
-    auto s = open_with(dir, kPass, false);
+    auto s = open_with(dir, kRulesPass, false);
     ASSERT_TRUE(s);
     Result<std::vector<StoredRule>> rules = s->list();
     ASSERT_TRUE(rules.is_ok()) << rules.status().message();

@@ -124,12 +124,6 @@ void check_mask_against_brute_force(const std::shared_ptr<GrammarEngine>& e, con
   EXPECT_GT(n_allowed, 0u) << prefix;
 }
 
-Result<std::unique_ptr<Tokenizer>> load_vocab(const std::string& path) {
-  Result<std::unique_ptr<GgufFile>> f = GgufFile::open(path);
-  if (!f.is_ok()) return f.status();
-  return Tokenizer::from_gguf(**f);
-}
-
 TEST(Grammar, MasksMatchBruteForceOnRealVocabularies) {
   PM_REQUIRE_FIXTURE(qwen, "gguf/qwen2-bpe-tiny-f16.gguf");
   PM_REQUIRE_FIXTURE(spm, "gguf/llama-spm-tiny-f16.gguf");
@@ -138,7 +132,7 @@ TEST(Grammar, MasksMatchBruteForceOnRealVocabularies) {
           "e":{"enum":["über","日本"]},"xs":{"type":"array","items":{"type":"number"}}},"required":["名前","n"]})");
   ASSERT_TRUE(gbnf.is_ok()) << gbnf.status().to_string();
   for (const std::string& path : {qwen, spm}) {
-    Result<std::unique_ptr<Tokenizer>> tok = load_vocab(path);
+    Result<std::unique_ptr<Tokenizer>> tok = test::load_tokenizer(path);
     ASSERT_TRUE(tok.is_ok()) << tok.status().to_string();
     auto e = engine_for(*gbnf, TokenTrie::build(**tok));
     ASSERT_TRUE(e);
@@ -354,7 +348,7 @@ Generated generate_random(const std::shared_ptr<GrammarEngine>& e, std::mt19937_
 
 void run_suite(const std::string& vocab_rel, int n_generations) {
   PM_REQUIRE_FIXTURE(path, vocab_rel);
-  Result<std::unique_ptr<Tokenizer>> tok = load_vocab(path);
+  Result<std::unique_ptr<Tokenizer>> tok = test::load_tokenizer(path);
   ASSERT_TRUE(tok.is_ok()) << tok.status().to_string();
   auto trie = TokenTrie::build(**tok);
   std::vector<std::pair<std::string, Json>> schemas;
@@ -391,8 +385,8 @@ void run_suite(const std::string& vocab_rel, int n_generations) {
   std::printf("%d generations, %d tokens over %zu schemas\n", n_generations, total_tokens, schemas.size());
 }
 
-TEST(ConstrainedGeneration, ThousandGenerationsValidateSpm32k) { run_suite("gguf/llama-spm-tiny-f16.gguf", 1000); }
-TEST(ConstrainedGeneration, GenerationsValidateQwen2Bpe) { run_suite("gguf/qwen2-bpe-tiny-f16.gguf", 200); }
+TEST(ConstrainedGeneration, ThousandGenerationsValidateSpm32k) { run_suite("gguf/llama-spm-tiny-f16.gguf", test::scaled(1000)); }
+TEST(ConstrainedGeneration, GenerationsValidateQwen2Bpe) { run_suite("gguf/qwen2-bpe-tiny-f16.gguf", test::scaled(200)); }
 
 }  // namespace
 }  // namespace pm

@@ -50,17 +50,20 @@ std::vector<std::shared_ptr<const Grammar>> schema_grammars() {
 }
 
 // Random walks under every schema: at each step the cached mask equals the reference walk from
-// the real state (no caches), and every `truth_every`-th step also the per-token check.
+// the real state (no caches), and every `truth_every`-th step also the per-token check. A slow
+// build (sanitizer, emulator) walks once per schema.
 void compare_on_random_walks(std::shared_ptr<const TokenTrie> trie, int walks_per_schema, int truth_every,
                              const std::vector<std::shared_ptr<const Grammar>>& grammars = schema_grammars(),
                              size_t min_steps = 500) {
+  const int walks = test::scaled(walks_per_schema);
+  min_steps = min_steps * size_t(walks) / size_t(walks_per_schema);
   std::mt19937_64 rng(99);
   const size_t n = size_t(trie->n_vocab());
   std::vector<uint8_t> cached(n), reference(n);
   size_t steps = 0;
   for (const auto& g : grammars) {
     auto e = std::make_shared<GrammarEngine>(g, trie);
-    for (int w = 0; w < walks_per_schema; ++w) {
+    for (int w = 0; w < walks; ++w) {
       GrammarMatcher m(e);
       std::string text;
       for (int step = 0; step < 120 && !m.is_complete(); ++step, ++steps) {
@@ -125,22 +128,16 @@ const std::vector<std::string> kBoundedSchemas = {
     R"({"type":"object","properties":{"x":{"type":"number","minimum":0.5,"maximum":99},"s":{"type":"string","maxLength":12}},"required":["x","s"]})",
 };
 
-Result<std::unique_ptr<Tokenizer>> load_vocab(const std::string& path) {
-  Result<std::unique_ptr<GgufFile>> f = GgufFile::open(path);
-  if (!f.is_ok()) return f.status();
-  return Tokenizer::from_gguf(**f);
-}
-
 TEST(MaskCache, SameMasksAsReferenceSpm32k) {
   PM_REQUIRE_FIXTURE(path, "tokenizer/ggml-vocab-llama-spm.gguf");
-  auto tok = load_vocab(path);
+  auto tok = test::load_tokenizer(path);
   ASSERT_TRUE(tok.is_ok()) << tok.status().to_string();
   compare_on_random_walks(TokenTrie::build(**tok), 3, 60);
 }
 
 TEST(MaskCache, SameMasksAsReferenceGpt2) {
   PM_REQUIRE_FIXTURE(path, "tokenizer/ggml-vocab-gpt-2.gguf");
-  auto tok = load_vocab(path);
+  auto tok = test::load_tokenizer(path);
   ASSERT_TRUE(tok.is_ok()) << tok.status().to_string();
   compare_on_random_walks(TokenTrie::build(**tok), 2, 80);
 }
@@ -155,7 +152,7 @@ TEST(MaskCache, SameMasksAsReferenceQwenLike150k) {
 
 TEST(MaskCache, BoundedCountsMatchPerTokenCheckGpt2) {
   PM_REQUIRE_FIXTURE(path, "tokenizer/ggml-vocab-gpt-2.gguf");
-  auto tok = load_vocab(path);
+  auto tok = test::load_tokenizer(path);
   ASSERT_TRUE(tok.is_ok()) << tok.status().to_string();
   compare_on_random_walks(TokenTrie::build(**tok), 3, 25, grammars_of(kBoundedSchemas), 100);
 }
