@@ -21,7 +21,7 @@ namespace pm::store {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr size_t kSaltBytes = 16;
+constexpr size_t kLogSaltBytes = 16;
 constexpr size_t kNonceBytes = 12;
 constexpr size_t kTagBytes = 16;
 
@@ -113,13 +113,13 @@ Result<StoreKey> key_from_header(const std::string& path, const std::string& hea
   const std::string prefix = format.header_prefix;
   std::vector<uint8_t> salt;
   if (header.compare(0, prefix.size(), prefix) != 0 ||
-      !from_hex(header.substr(std::min(prefix.size(), header.size())), &salt) || salt.size() != kSaltBytes)
+      !from_hex(header.substr(std::min(prefix.size(), header.size())), &salt) || salt.size() != kLogSaltBytes)
     return Status::corrupt(path + ": line 1 is not \"" + prefix + "<32 hex digits>\"");
   return derive_line_key(page_key, salt, format.hkdf_info);
 }
 
 Result<std::string> new_header(const SealedLogFormat& format) {
-  uint8_t salt[kSaltBytes];
+  uint8_t salt[kLogSaltBytes];
   if (RAND_bytes(salt, sizeof salt) != 1) return Status::internal("no random bytes for a log salt");
   return std::string(format.header_prefix) + to_hex(salt, sizeof salt);
 }

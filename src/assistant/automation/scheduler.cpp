@@ -14,7 +14,8 @@
 
 namespace pm::automation {
 
-using nlohmann::json;
+// Sorted keys (nlohmann::json); the rule files of this namespace keep theirs in order (ordered_json).
+using Json = nlohmann::json;
 
 // ---- parsing rules -------------------------------------------------------------------------------
 
@@ -32,11 +33,11 @@ namespace {
 
 constexpr const char* kWeekdayNames[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
-std::string type_name(const json& v) { return v.type_name(); }
+std::string type_name(const Json& v) { return v.type_name(); }
 
 Status bad(const std::string& where, const std::string& what) { return Status::invalid_argument(where + ": " + what); }
 
-Status check_keys(const json& obj, const std::string& where, std::initializer_list<const char*> allowed) {
+Status check_keys(const Json& obj, const std::string& where, std::initializer_list<const char*> allowed) {
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     bool ok = false;
     std::string list;
@@ -49,7 +50,7 @@ Status check_keys(const json& obj, const std::string& where, std::initializer_li
   return Status::ok();
 }
 
-Result<uint8_t> parse_weekdays(const json& v, const std::string& where) {
+Result<uint8_t> parse_weekdays(const Json& v, const std::string& where) {
   if (!v.is_array() || v.empty()) return bad(where, "expected a non-empty array of weekday names (mon..sun)");
   uint8_t mask = 0;
   for (size_t i = 0; i < v.size(); ++i) {
@@ -84,7 +85,7 @@ std::string hhmm(int minute) {
 
 // Checks params against an event's definition; `filter` relaxes "required" (filters are optional).
 // (The events and their parameters are the tool catalog's: tool_catalog.h.)
-Status check_event_params(const EventDef& def, const json& params, const std::string& where, bool filter) {
+Status check_event_params(const EventDef& def, const Json& params, const std::string& where, bool filter) {
   if (!params.is_object()) return bad(where, "expected an object of event parameters, got " + type_name(params));
   for (auto it = params.begin(); it != params.end(); ++it) {
     const EventParam* p = nullptr;
@@ -111,7 +112,7 @@ Status check_event_params(const EventDef& def, const json& params, const std::st
   return Status::ok();
 }
 
-Result<TriggerSpec> parse_trigger(const json& j, const std::string& where) {
+Result<TriggerSpec> parse_trigger(const Json& j, const std::string& where) {
   if (!j.is_object()) return bad(where, "expected an object, got " + type_name(j));
   if (!j.contains("type") || !j["type"].is_string()) return bad(where + ".type", "expected \"time\", \"interval\" or \"event\"");
   TriggerSpec t;
@@ -124,7 +125,7 @@ Result<TriggerSpec> parse_trigger(const json& j, const std::string& where) {
     PM_ASSIGN_OR_RETURN(t.at_minute, parse_hhmm(j["at"], where + ".at"));
     if (j.contains("weekdays")) { PM_ASSIGN_OR_RETURN(t.weekday_mask, parse_weekdays(j["weekdays"], where + ".weekdays")); }
     if (j.contains("date")) {
-      const json& d = j["date"];
+      const Json& d = j["date"];
       int y = 0, m = 0, day = 0;
       char extra = 0;
       if (!d.is_string() || d.get<std::string>().size() != 10 ||
@@ -136,13 +137,13 @@ Result<TriggerSpec> parse_trigger(const json& j, const std::string& where) {
   } else if (type == "interval") {
     t.kind = TriggerSpec::Kind::kInterval;
     PM_RETURN_IF_ERROR(check_keys(j, where, {"type", "every_minutes", "between"}));
-    const json* e = j.contains("every_minutes") ? &j["every_minutes"] : nullptr;
+    const Json* e = j.contains("every_minutes") ? &j["every_minutes"] : nullptr;
     if (!e || !e->is_number_integer() || e->get<int64_t>() < 1 || e->get<int64_t>() > 1440)
       return bad(where + ".every_minutes", "expected a whole number of minutes 1-1440 (longer periods: a time trigger)" +
                                                (e ? ", got " + e->dump() : std::string()));
     t.every_minutes = (int)e->get<int64_t>();
     if (j.contains("between")) {
-      const json& b = j["between"];
+      const Json& b = j["between"];
       if (!b.is_array() || b.size() != 2) return bad(where + ".between", "expected [\"HH:MM\", \"HH:MM\"]");
       PM_ASSIGN_OR_RETURN(int s, parse_hhmm(b[0], where + ".between[0]"));
       PM_ASSIGN_OR_RETURN(int en, parse_hhmm(b[1], where + ".between[1]"));
@@ -166,7 +167,7 @@ Result<TriggerSpec> parse_trigger(const json& j, const std::string& where) {
   return t;
 }
 
-Result<ConditionSpec> parse_condition(const json& j, const std::string& where) {
+Result<ConditionSpec> parse_condition(const Json& j, const std::string& where) {
   if (!j.is_object()) return bad(where, "expected an object, got " + type_name(j));
   if (!j.contains("type") || !j["type"].is_string())
     return bad(where + ".type", "expected \"time_between\", \"battery\", \"location\" or \"state\"");
@@ -185,7 +186,7 @@ Result<ConditionSpec> parse_condition(const json& j, const std::string& where) {
     PM_RETURN_IF_ERROR(check_keys(j, where, {"type", "above", "below"}));
     for (const char* k : {"above", "below"}) {
       if (!j.contains(k)) continue;
-      const json& v = j[k];
+      const Json& v = j[k];
       if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > 100)
         return bad(where + "." + k, "expected a whole percentage 0-100, got " + v.dump());
       (std::string(k) == "above" ? c.battery_above : c.battery_below) = (int)v.get<int64_t>();
@@ -204,7 +205,7 @@ Result<ConditionSpec> parse_condition(const json& j, const std::string& where) {
       return bad(where + ".key", "expected one of ringer_mode, do_not_disturb, wifi, bluetooth, charging");
     if (!j.contains("equals")) return bad(where, "a state condition needs \"equals\"");
     DeviceState probe;
-    const json& eq = j["equals"];
+    const Json& eq = j["equals"];
     std::string text = eq.is_string() ? eq.get<std::string>() : eq.is_boolean() ? (eq.get<bool>() ? "true" : "false") : eq.dump();
     Status st = probe.set(j["key"].get<std::string>(), text);
     if (!st.is_ok()) return bad(where, st.message());
@@ -218,7 +219,7 @@ Result<ConditionSpec> parse_condition(const json& j, const std::string& where) {
 
 }  // namespace
 
-Result<int> parse_hhmm(const json& v, const std::string& what) {
+Result<int> parse_hhmm(const Json& v, const std::string& what) {
   if (!v.is_string()) return bad(what, "expected a time \"HH:MM\" (00:00-23:59), got " + v.dump());
   const std::string s = v.get<std::string>();
   if (s.size() != 5 || s[2] != ':' || !std::isdigit((unsigned char)s[0]) || !std::isdigit((unsigned char)s[1]) ||
@@ -229,7 +230,7 @@ Result<int> parse_hhmm(const json& v, const std::string& what) {
   return h * 60 + m;
 }
 
-Result<RuleSpec> parse_rule(const json& j) {
+Result<RuleSpec> parse_rule(const Json& j) {
   if (!j.is_object()) return Status::invalid_argument("rule: expected a JSON object, got " + type_name(j));
   RuleSpec r;
   PM_RETURN_IF_ERROR(check_keys(j, "rule", {"name", "mode", "triggers", "conditions", "actions"}));
@@ -238,7 +239,7 @@ Result<RuleSpec> parse_rule(const json& j) {
   r.name = j["name"].get<std::string>();
   const std::string where = "rule \"" + r.name + "\"";
   if (j.contains("mode")) {
-    const json& m = j["mode"];
+    const Json& m = j["mode"];
     const std::string s = m.is_string() ? m.get<std::string>() : "";
     if (s == "single") r.mode = RunMode::kSingle;
     else if (s == "restart") r.mode = RunMode::kRestart;
@@ -262,7 +263,7 @@ Result<RuleSpec> parse_rule(const json& j) {
   if (!j.contains("actions") || !j["actions"].is_array() || j["actions"].empty())
     return bad(where + ".actions", "expected a non-empty array of actions");
   for (size_t i = 0; i < j["actions"].size(); ++i) {
-    const json& a = j["actions"][i];
+    const Json& a = j["actions"][i];
     const std::string w = where + ".actions[" + std::to_string(i) + "]";
     if (!a.is_object()) return bad(w, "expected an object {\"tool\": ..., \"args\": {...}}");
     PM_RETURN_IF_ERROR(check_keys(a, w, {"tool", "args"}));
@@ -279,13 +280,13 @@ Result<RuleSpec> parse_rule(const json& j) {
   return r;
 }
 
-Result<std::vector<json>> split_rules_document(const json& doc) {
-  std::vector<json> out;
+Result<std::vector<Json>> split_rules_document(const Json& doc) {
+  std::vector<Json> out;
   if (doc.is_array()) {
-    for (const json& r : doc) out.push_back(r);
+    for (const Json& r : doc) out.push_back(r);
   } else if (doc.is_object() && doc.contains("rules") && !doc.contains("triggers")) {
     if (!doc["rules"].is_array()) return Status::invalid_argument("\"rules\": expected an array of rules");
-    for (const json& r : doc["rules"]) out.push_back(r);
+    for (const Json& r : doc["rules"]) out.push_back(r);
   } else if (doc.is_object()) {
     out.push_back(doc);
   } else {
@@ -457,7 +458,7 @@ Status validate_event(const Event& e) {
   return check_event_params(*def, e.params, "event", false);
 }
 
-Result<Event> event_from_json(const json& j) {
+Result<Event> event_from_json(const Json& j) {
   if (!j.is_object()) return Status::invalid_argument("event: expected a JSON object {\"event\": NAME, ...}, got " + type_name(j));
   if (!j.contains("event") || !j["event"].is_string())
     return Status::invalid_argument("event: missing \"event\" (a name such as headphones.connected)");
@@ -470,7 +471,7 @@ Result<Event> event_from_json(const json& j) {
 }
 
 Result<Event> parse_event_json(const std::string& text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::invalid_argument("event: not valid JSON: " + text.substr(0, 80));
   return event_from_json(j);
 }
@@ -565,19 +566,19 @@ Status DeviceState::set(const std::string& key, const std::string& value) {
   return Status::ok();
 }
 
-json DeviceState::to_json() const {
-  json j = json::object();
+Json DeviceState::to_json() const {
+  Json j = Json::object();
   if (battery) j["battery"] = *battery;
   if (!location.empty()) j["location"] = location;
   for (const auto& [k, v] : keys) j[k] = v;
   return j;
 }
 
-DeviceState DeviceState::from_json(const json& j) {
+DeviceState DeviceState::from_json(const Json& j) {
   DeviceState s;
   if (!j.is_object()) return s;
   for (auto it = j.begin(); it != j.end(); ++it) {
-    const json& v = it.value();
+    const Json& v = it.value();
     const std::string text = v.is_string() ? v.get<std::string>() : v.dump();
     (void)s.set(it.key(), text);  // a damaged entry is dropped, not fatal
   }

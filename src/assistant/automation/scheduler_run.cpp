@@ -7,7 +7,8 @@
 
 namespace pm::automation {
 
-using nlohmann::json;
+// Sorted keys (nlohmann::json); the rule files of this namespace keep theirs in order (ordered_json).
+using Json = nlohmann::json;
 
 struct Scheduler::RunTicket {
   int64_t run_id = 0;
@@ -25,7 +26,7 @@ Scheduler::Scheduler(RuleStore& store, std::shared_ptr<DeviceBridge> bridge, Zon
                      SchedulerOptions options)
     : store_(store), bridge_(std::move(bridge)), zone_(std::move(zone)), clock_(clock), options_(options) {
   Result<std::string> st = store_.device_state_json();
-  if (st.is_ok()) state_ = DeviceState::from_json(json::parse(*st, nullptr, false));
+  if (st.is_ok()) state_ = DeviceState::from_json(Json::parse(*st, nullptr, false));
 }
 
 Scheduler::~Scheduler() { wait_idle(); }
@@ -35,7 +36,7 @@ Status Scheduler::load_rules(std::vector<std::string>* warnings) {
   std::vector<RuleSpec> rules;
   for (const StoredRule& s : stored) {
     if (!s.enabled) continue;
-    json j = json::parse(s.json, nullptr, false);
+    Json j = Json::parse(s.json, nullptr, false);
     Result<RuleSpec> r = j.is_discarded() ? Result<RuleSpec>(Status::corrupt("stored JSON does not parse")) : parse_rule(j);
     if (!r.is_ok()) {
       if (warnings) warnings->push_back("rule " + s.id + " skipped: " + r.status().message());

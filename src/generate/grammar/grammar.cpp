@@ -70,16 +70,6 @@ void utf8_ranges(uint32_t lo, uint32_t hi, std::vector<std::vector<std::pair<uin
   out.push_back(std::move(seq));
 }
 
-struct ByteSetHash {
-  size_t operator()(const ByteSet& s) const {
-    uint64_t h = s.w[0] * 0x9E3779B97F4A7C15ull;
-    h ^= s.w[1] + 0x632BE59BD9B4E019ull + (h << 6) + (h >> 2);
-    h ^= s.w[2] + 0x85EBCA77C2B2AE63ull + (h << 6) + (h >> 2);
-    h ^= s.w[3] + 0xC2B2AE3D27D4EB4Full + (h << 6) + (h >> 2);
-    return size_t(h);
-  }
-};
-
 class Parser {
  public:
   explicit Parser(std::string_view text) : src_(text), g_(std::make_shared<Grammar>()) {}

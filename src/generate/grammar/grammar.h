@@ -41,6 +41,17 @@ struct ByteSet {
   }
 };
 
+// For hash maps keyed by byte sets (grammar classes, token-trie subtrees).
+struct ByteSetHash {
+  size_t operator()(const ByteSet& s) const {
+    uint64_t h = s.w[0] * 0x9E3779B97F4A7C15ull;
+    h ^= s.w[1] + 0x632BE59BD9B4E019ull + (h << 6) + (h >> 2);
+    h ^= s.w[2] + 0x85EBCA77C2B2AE63ull + (h << 6) + (h >> 2);
+    h ^= s.w[3] + 0xC2B2AE3D27D4EB4Full + (h << 6) + (h >> 2);
+    return size_t(h);
+  }
+};
+
 // One element of a rule alternative.
 enum class GrammarElemKind : uint8_t {
   kEnd,    // end of the alternative

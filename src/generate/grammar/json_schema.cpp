@@ -20,7 +20,7 @@ using Range = std::pair<uint32_t, uint32_t>;
 
 constexpr size_t kMaxDepth = 64;          // nested schemas
 constexpr size_t kMaxRules = 20000;       // emitted rules
-constexpr int64_t kMaxRepeat = 10000;     // minItems / maxItems / maxLength in the grammar
+constexpr int64_t kMaxSchemaRepeat = 10000;     // minItems / maxItems / maxLength in the grammar
 constexpr int kMaxIntDigits = 16;
 
 // ---- integer ranges as digit-string grammars ----
@@ -584,7 +584,7 @@ class SchemaCompiler {
       return bad(where + "/" + key, "must be a non-negative integer");
     const double d = v.get<double>();
     if (d < 0) return bad(where + "/" + key, "must be a non-negative integer");
-    if (d > double(kMaxRepeat)) return Status::unsupported("JSON schema " + where + "/" + key + ": values above " + std::to_string(kMaxRepeat) + " are not supported");
+    if (d > double(kMaxSchemaRepeat)) return Status::unsupported("JSON schema " + where + "/" + key + ": values above " + std::to_string(kMaxSchemaRepeat) + " are not supported");
     return std::optional<int64_t>(int64_t(d));
   }
   static Result<std::optional<double>> get_number(const Json& s, const char* key, const std::string& where) {

@@ -9,14 +9,6 @@
 namespace pm {
 namespace {
 
-struct ByteSetHash {
-  size_t operator()(const ByteSet& s) const {
-    uint64_t h = 0;
-    for (uint64_t w : s.w) h = (h ^ w) * 0x9E3779B97F4A7C15ull + (h >> 29);
-    return size_t(h);
-  }
-};
-
 bool subset(const ByteSet& a, const ByteSet& b) {
   return (a.w[0] & ~b.w[0]) == 0 && (a.w[1] & ~b.w[1]) == 0 && (a.w[2] & ~b.w[2]) == 0 && (a.w[3] & ~b.w[3]) == 0;
 }
