@@ -1,11 +1,13 @@
 #include "test_util.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -14,7 +16,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "formats/gguf.h"
 #include "store/store_key.h"
@@ -124,18 +125,25 @@ std::string temp_dir() {
   return tmpl;
 }
 
-namespace {
-std::string drain(int fd) {
-  std::string s;
-  char buf[65536];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) s.append(buf, size_t(n));
-  return s;
-}
-}  // namespace
-
+// The child's stdin, stdout and stderr through one poll() loop: the test process starts no
+// thread, so the next fork (under qemu-user too, where forking a process that has had threads
+// can hang the child) happens in a single-threaded process. The argument list is built before
+// the fork: the child only redirects and execs.
 CommandResult run_pocketmind(const std::vector<std::string>& args, const std::string& stdin_text) {
   signal(SIGPIPE, SIG_IGN);  // a child that exits early must not kill the test
+  std::vector<std::string> words;
+  // Cross builds run the binary through the emulator (a |-separated command line).
+  for (std::string rest = PM_EMULATOR; !rest.empty();) {
+    const size_t bar = rest.find('|');
+    words.push_back(rest.substr(0, bar));
+    rest = bar == std::string::npos ? "" : rest.substr(bar + 1);
+  }
+  words.push_back(PM_BINARY);
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+
   int in[2], out[2], err[2];
   if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0) return {};
   const pid_t pid = fork();
@@ -143,42 +151,51 @@ CommandResult run_pocketmind(const std::vector<std::string>& args, const std::st
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
-    close(in[1]); close(out[0]); close(err[0]);
-    std::vector<char*> argv;
-    // Cross builds run the binary through the emulator (a |-separated command line).
-    std::vector<std::string> emulator;
-    for (std::string rest = PM_EMULATOR; !rest.empty();) {
-      const size_t semi = rest.find('|');
-      emulator.push_back(rest.substr(0, semi));
-      rest = semi == std::string::npos ? "" : rest.substr(semi + 1);
-    }
-    for (auto& e : emulator) argv.push_back(e.data());
-    std::string bin = PM_BINARY;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
+    close(in[0]); close(in[1]); close(out[0]); close(out[1]); close(err[0]); close(err[1]);
     execvp(argv[0], argv.data());
     _exit(127);
   }
   close(in[0]); close(out[1]); close(err[1]);
+  fcntl(in[1], F_SETFL, O_NONBLOCK);
   CommandResult r;
-  std::thread writer([&] {
-    size_t off = 0;
-    while (off < stdin_text.size()) {
-      const ssize_t n = ::write(in[1], stdin_text.data() + off, stdin_text.size() - off);
-      if (n <= 0) break;
-      off += size_t(n);
+  int in_fd = in[1];
+  size_t in_off = 0;
+  if (stdin_text.empty()) { close(in_fd); in_fd = -1; }
+  int fds[2] = {out[0], err[0]};
+  std::string* sinks[2] = {&r.out, &r.err};
+  char buf[65536];
+  while (fds[0] >= 0 || fds[1] >= 0) {
+    pollfd p[3];
+    int n = 0;
+    for (int i = 0; i < 2; ++i) p[n++] = {fds[i], POLLIN, 0};  // fd -1: ignored by poll
+    if (in_fd >= 0) p[n++] = {in_fd, POLLOUT, 0};
+    if (poll(p, nfds_t(n), -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
     }
-    close(in[1]);
-  });
-  std::thread err_reader([&] { r.err = drain(err[0]); });
-  r.out = drain(out[0]);
-  err_reader.join();
-  writer.join();
-  close(out[0]); close(err[0]);
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i] < 0 || p[i].revents == 0) continue;
+      const ssize_t got = ::read(fds[i], buf, sizeof buf);
+      if (got > 0) {
+        sinks[i]->append(buf, size_t(got));
+      } else if (got == 0 || errno != EINTR) {
+        close(fds[i]);
+        fds[i] = -1;
+      }
+    }
+    if (in_fd >= 0 && p[2].revents != 0) {
+      const ssize_t put = ::write(in_fd, stdin_text.data() + in_off, stdin_text.size() - in_off);
+      if (put > 0) in_off += size_t(put);
+      if ((put < 0 && errno != EAGAIN && errno != EINTR) || in_off == stdin_text.size()) {
+        close(in_fd);  // all written, or the child stopped reading
+        in_fd = -1;
+      }
+    }
+  }
+  if (in_fd >= 0) close(in_fd);
   int status = 0;
-  waitpid(pid, &status, 0);
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
 }
