@@ -125,12 +125,7 @@ std::string temp_dir() {
   return tmpl;
 }
 
-// The child's stdin, stdout and stderr through one poll() loop: the test process starts no
-// thread, so the next fork (under qemu-user too, where forking a process that has had threads
-// can hang the child) happens in a single-threaded process. The argument list is built before
-// the fork: the child only redirects and execs.
-CommandResult run_pocketmind(const std::vector<std::string>& args, const std::string& stdin_text) {
-  signal(SIGPIPE, SIG_IGN);  // a child that exits early must not kill the test
+std::vector<std::string> pocketmind_command(const std::vector<std::string>& args) {
   std::vector<std::string> words;
   // Cross builds run the binary through the emulator (a |-separated command line).
   for (std::string rest = PM_EMULATOR; !rest.empty();) {
@@ -140,6 +135,16 @@ CommandResult run_pocketmind(const std::vector<std::string>& args, const std::st
   }
   words.push_back(PM_BINARY);
   words.insert(words.end(), args.begin(), args.end());
+  return words;
+}
+
+// The child's stdin, stdout and stderr through one poll() loop: the test process starts no
+// thread, so the next fork (under qemu-user too, where forking a process that has had threads
+// can hang the child) happens in a single-threaded process. The argument list is built before
+// the fork: the child only redirects and execs.
+CommandResult run_pocketmind(const std::vector<std::string>& args, const std::string& stdin_text) {
+  signal(SIGPIPE, SIG_IGN);  // a child that exits early must not kill the test
+  std::vector<std::string> words = pocketmind_command(args);
   std::vector<char*> argv;
   for (std::string& w : words) argv.push_back(w.data());
   argv.push_back(nullptr);

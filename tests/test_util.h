@@ -58,6 +58,9 @@ struct CommandResult {
   std::string out;  // stdout
   std::string err;  // stderr
 };
+// The command line that runs `pocketmind ARGS...`: through the emulator in cross builds. Build it
+// before a fork, so that the child only execs.
+std::vector<std::string> pocketmind_command(const std::vector<std::string>& args);
 // Runs `pocketmind ARGS...` (no shell), with optional stdin text.
 CommandResult run_pocketmind(const std::vector<std::string>& args, const std::string& stdin_text = "");
 

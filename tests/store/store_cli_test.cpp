@@ -167,6 +167,10 @@ struct Child {
 
 // Starts `pocketmind ARGS` (through the emulator in cross builds) with stdout on a pipe.
 Child spawn(const std::vector<std::string>& args) {
+  std::vector<std::string> words = pocketmind_command(args);
+  std::vector<char*> argv;
+  for (std::string& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
   int out[2];
   if (pipe(out) != 0) return {};
   const pid_t pid = fork();
@@ -175,17 +179,6 @@ Child spawn(const std::vector<std::string>& args) {
     const int devnull = open("/dev/null", O_WRONLY);
     dup2(devnull, 2);
     close(out[0]);
-    std::vector<std::string> argv_s;
-    for (std::string rest = PM_EMULATOR; !rest.empty();) {
-      const size_t bar = rest.find('|');
-      argv_s.push_back(rest.substr(0, bar));
-      rest = bar == std::string::npos ? "" : rest.substr(bar + 1);
-    }
-    argv_s.push_back(PM_BINARY);
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
     execvp(argv[0], argv.data());
     _exit(127);
   }
