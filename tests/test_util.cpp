@@ -197,7 +197,8 @@ CommandResult run_pocketmind(const std::vector<std::string>& args, const std::st
       }
     }
   }
-  if (in_fd >= 0) close(in_fd);
+  for (int fd : {fds[0], fds[1], in_fd})  // left open only when poll() itself failed
+    if (fd >= 0) close(fd);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
